@@ -1,0 +1,82 @@
+# kvmini - one static binary, a tiny guest embedded in it.
+#
+#   make          build/kvmini (and build/guest.elf)
+#   make test     unit tests, the QEMU cross-check, the nested KVM test
+#   make run      the demo: directly with /dev/kvm, else in a nested VM
+#   make bench    benchmarks (nested)
+#
+# Host and guest are built with different flags: the host is hosted C,
+# linked statically (musl when musl-gcc is there), the guest is
+# freestanding and linked with linker/guest.ld.
+
+BUILD   ?= build
+MUSLGCC := $(shell command -v musl-gcc 2>/dev/null)
+ifneq ($(MUSLGCC),)
+HOSTCC  ?= musl-gcc
+# musl's include path lacks the kernel's uapi headers: point it at links.
+HOST_KINC := -isystem $(BUILD)/kinc
+else
+HOSTCC  ?= gcc
+HOST_KINC :=
+endif
+CC_GUEST ?= gcc
+NASM    ?= nasm
+
+WARN    := -Wall -Wextra -Werror
+HOST_CFLAGS  := -std=gnu11 -O2 $(WARN) -MMD -MP -Iinclude -D_GNU_SOURCE $(HOST_KINC)
+HOST_LDFLAGS := -static -pthread
+GUEST_CFLAGS := -std=gnu11 -O2 $(WARN) -MMD -MP -Iinclude -ffreestanding -nostdlib \
+	-fno-pic -fno-pie -fno-stack-protector -fno-builtin -mno-red-zone -mno-sse \
+	-mno-mmx -mno-sse2 -mno-avx -mcmodel=small -m64 -fno-asynchronous-unwind-tables
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -T linker/guest.ld
+
+HOST_SRCS  := $(wildcard vmm/*.c) $(wildcard devices/*.c)
+HOST_OBJS  := $(HOST_SRCS:%.c=$(BUILD)/host/%.o)
+GUEST_ASM  := $(wildcard boot/*.asm)
+GUEST_SRCS := $(wildcard guest/*.c)
+GUEST_OBJS := $(GUEST_ASM:%.asm=$(BUILD)/guest/%.o) $(GUEST_SRCS:%.c=$(BUILD)/guest/%.o)
+
+.PHONY: all clean test unit run bench size
+all: $(BUILD)/kvmini size
+
+$(BUILD)/kinc/.stamp:
+	@mkdir -p $(BUILD)/kinc
+	@for d in linux asm-generic; do ln -sfn /usr/include/$$d $(BUILD)/kinc/$$d; done
+	@ln -sfn /usr/include/$$(gcc -print-multiarch)/asm $(BUILD)/kinc/asm
+	@touch $@
+
+$(BUILD)/host/%.o: %.c $(BUILD)/kinc/.stamp
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guest/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC_GUEST) $(GUEST_CFLAGS) -c $< -o $@
+
+$(BUILD)/guest/%.o: %.asm include/memmap.h
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -Iinclude/ -Iboot/ -MD $(@:.o=.d) -MP $< -o $@
+
+$(BUILD)/guest.elf: $(GUEST_OBJS) linker/guest.ld
+	$(CC_GUEST) $(GUEST_LDFLAGS) $(GUEST_OBJS) -o $@
+
+# The guest ELF travels inside kvmini as a plain byte array.
+$(BUILD)/host/guest_blob.o: $(BUILD)/guest.elf
+	@mkdir -p $(dir $@)
+	cd $(BUILD) && objcopy -I binary -O elf64-x86-64 -B i386:x86-64 \
+		--rename-section .data=.rodata,alloc,load,readonly,data,contents \
+		guest.elf host/guest_blob.o
+
+$(BUILD)/kvmini: $(HOST_OBJS) $(BUILD)/host/guest_blob.o
+	$(HOSTCC) $(HOST_LDFLAGS) $^ -o $@
+	strip $@
+
+size: $(BUILD)/kvmini
+	@echo "kvmini: $$(stat -c %s $(BUILD)/kvmini) bytes (static, stripped; guest $$(stat -c %s $(BUILD)/guest.elf) bytes)"
+
+clean:
+	rm -rf $(BUILD)
+
+-include test/test.mk
+
+-include $(HOST_OBJS:.o=.d) $(GUEST_OBJS:.o=.d)

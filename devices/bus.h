@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bus.h - one address-decoding table per address space (port I/O, MMIO).
+ *
+ * A device registers a range [base, base+len) with a handler.  Ranges never
+ * overlap: bus_register() refuses an overlapping or empty one.  A handler
+ * is called with the offset into its range, never the absolute address, so
+ * a device does not care where the guest (or a BAR) put it.
+ *
+ * An access that no range claims fully (nothing there, or it straddles the
+ * end of a range) is counted in bus->unclaimed and traced; reads of it
+ * return all ones, as on real hardware, and writes are dropped.
+ *
+ * Only the vCPU thread touches a bus.
+ */
+#ifndef KVMINI_BUS_H
+#define KVMINI_BUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* data holds len bytes (1, 2, 4 or 8; MMIO may be any length up to 8),
+ * little-endian, as KVM gives them.  For a read the handler fills data. */
+typedef void (*bus_handler)(void *opaque, uint64_t offset, void *data, uint32_t len,
+			    bool is_write);
+
+struct bus_range {
+	uint64_t base, len;
+	bus_handler fn;
+	void *opaque;
+	const char *name; /* for --stats and --trace; must outlive the range */
+	uint64_t hits;
+};
+
+#define BUS_MAX_RANGES 64
+
+struct bus {
+	const char *name; /* "pio" or "mmio" */
+	struct bus_range r[BUS_MAX_RANGES];
+	size_t n;             /* kept sorted by base */
+	uint64_t unclaimed;   /* accesses nothing claimed */
+	uint64_t removed_hits; /* hits of ranges since unregistered, for --stats */
+};
+
+void bus_init(struct bus *bus, const char *name);
+
+/* 0, or -EINVAL (len 0, or base+len wraps), -EEXIST (overlap), -ENOSPC. */
+int bus_register(struct bus *bus, uint64_t base, uint64_t len, bus_handler fn, void *opaque,
+		 const char *name);
+
+/* Remove the range that starts at base and belongs to opaque: 0 or -ENOENT. */
+int bus_unregister(struct bus *bus, uint64_t base, void *opaque);
+
+/* Find the range holding [addr, addr+len), or NULL. */
+struct bus_range *bus_find(struct bus *bus, uint64_t addr, uint32_t len);
+
+/* Dispatch one access.  Returns true when a range claimed it. */
+bool bus_access(struct bus *bus, uint64_t addr, void *data, uint32_t len, bool is_write);
+
+#endif

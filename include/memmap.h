@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memmap.h - the guest's physical world, shared by kvmini and the tiny guest.
+ *
+ * Everything both sides must agree on lives here and only here: where RAM
+ * is, where the boot structures go, the PCI apertures, the I/O ports and
+ * the report protocol.  Both the VMM (hosted C) and the guest (freestanding
+ * C, and nasm through boot/memmap.inc) include it, so it uses only plain
+ * integer constants and fixed-size types.
+ *
+ * Guest physical address space
+ *
+ *   0x0000_0000 +---------------------------+
+ *               | unused (real-mode IVT)    |
+ *   0x0000_1000 +---------------------------+ PVH_START_INFO
+ *               | struct hvm_start_info     |
+ *   0x0000_2000 +---------------------------+ PVH_MEMMAP
+ *               | hvm_memmap_table_entry[]  |
+ *   0x0000_3000 +---------------------------+ PVH_CMDLINE
+ *               | command line (<= 4 KiB)   |
+ *   0x0000_4000 +---------------------------+
+ *               | free low memory           |
+ *   0x0010_0000 +---------------------------+ GUEST_LOAD_ADDR (1 MiB)
+ *               | guest image (ELF PT_LOADs)|
+ *               | guest heap / DMA pages    |
+ *   mem_size    +---------------------------+ end of RAM (--mem)
+ *               | (nothing: reads as 0xff)  |
+ *   0xc000_0000 +---------------------------+ PCI_MMIO32_BASE
+ *               | 32-bit PCI BAR aperture   |
+ *   0xe000_0000 +---------------------------+ PCI_ECAM_BASE
+ *               | ECAM, bus 0 (1 MiB)       |
+ *   0xe010_0000 +---------------------------+
+ *               | (nothing)                 |
+ *   0xfec0_0000 +---------------------------+ IOAPIC (in-kernel irqchip)
+ *   0xfee0_0000 +---------------------------+ LAPIC / MSI address window
+ *   0x1_0000_0000 +-------------------------+ PCI_MMIO64_BASE (4 GiB)
+ *               | 64-bit PCI BAR aperture   |
+ *   0x2_0000_0000 +-------------------------+ end of what the guest maps
+ *
+ * I/O ports
+ *
+ *   0x0020-0x0021, 0x00a0-0x00a1   PICs (in-kernel irqchip)
+ *   0x0040-0x0043                  PIT  (in-kernel)
+ *   0x00f4                         QEMU isa-debug-exit (only under QEMU)
+ *   0x03f8-0x03ff                  COM1, 16550A (kvmini: devices/serial.c)
+ *   0x0510-0x0513                  report port (kvmini: devices/report.c)
+ *   0x0cf8-0x0cff                  PCI configuration mechanism #1
+ *   0xc000-0xffff                  PCI I/O BAR aperture
+ */
+#ifndef KVMINI_MEMMAP_H
+#define KVMINI_MEMMAP_H
+
+/* ---- RAM and boot structures ------------------------------------------ */
+#define PVH_START_INFO 0x1000UL /* struct hvm_start_info, %ebx at entry */
+#define PVH_MEMMAP 0x2000UL     /* memory map table, up to 128 entries */
+#define PVH_CMDLINE 0x3000UL    /* NUL-terminated command line */
+#define PVH_CMDLINE_MAX 4096UL  /* bytes, including the NUL */
+#define GUEST_LOAD_ADDR 0x100000UL
+
+#define GUEST_MEM_DEFAULT (64UL << 20) /* --mem default: 64 MiB */
+#define GUEST_MEM_MIN (2UL << 20)      /* below this nothing fits */
+#define GUEST_MEM_MAX (3UL << 30)      /* RAM must end below the PCI hole */
+
+/* ---- PCI apertures ---------------------------------------------------- */
+#define PCI_MMIO32_BASE 0xc0000000UL
+#define PCI_MMIO32_SIZE 0x20000000UL /* 512 MiB */
+#define PCI_ECAM_BASE 0xe0000000UL
+#define PCI_ECAM_SIZE 0x100000UL /* bus 0 only: 32 dev * 8 fn * 4 KiB */
+#define PCI_MMIO64_BASE 0x100000000UL
+#define PCI_MMIO64_SIZE 0x100000000UL /* 4 GiB */
+#define PCI_IO_BASE 0xc000UL
+#define PCI_IO_SIZE 0x4000UL
+
+#define GUEST_MAPPED_TOP 0x200000000UL /* the guest identity-maps [0, 8 GiB) */
+
+#define IOAPIC_BASE 0xfec00000UL
+#define LAPIC_BASE 0xfee00000UL
+
+/* ---- PCI slots on bus 0, in a fixed order ------------------------------ */
+#define PCI_SLOT_HOST_BRIDGE 0
+#define PCI_SLOT_VIRTIO_NET 1
+#define PCI_SLOT_VFIO 2
+
+/*
+ * Host bridge identity.  1b36:0008 is the ID Red Hat assigned to QEMU's
+ * generic PCIe host bridge: operating systems (and lspci) know it as a
+ * plain virtual bridge with no chipset registers, so nothing will try to
+ * program an Intel chipset that is not there.  The guest uses it to know it
+ * is on kvmini's bus, where ECAM is at PCI_ECAM_BASE.
+ */
+#define KVMINI_HB_VENDOR 0x1b36
+#define KVMINI_HB_DEVICE 0x0008
+
+/* ---- I/O ports -------------------------------------------------------- */
+#define PORT_COM1 0x3f8
+#define PORT_QEMU_DEBUG_EXIT 0xf4
+#define PORT_PCI_CONFIG_ADDR 0xcf8
+#define PORT_PCI_CONFIG_DATA 0xcfc
+
+/*
+ * Report port: the guest tells kvmini what it checked.
+ *
+ * A 32-bit IN from REPORT_PORT returns REPORT_MAGIC, so the guest can tell
+ * kvmini from a machine without the port (which reads all ones).  A 32-bit
+ * OUT to REPORT_PORT carries the guest-physical address of a struct
+ * guest_report; kvmini checks that the whole struct and its message lie in
+ * guest RAM before reading them.  Any other access is ignored and counted.
+ */
+#define REPORT_PORT 0x510
+#define REPORT_PORT_LEN 4
+#define REPORT_MAGIC 0x494d564bU /* "KVMI" little-endian */
+
+#define REPORT_CHECK 1 /* id = check number, status 0 passed, 1 failed */
+#define REPORT_DONE 2  /* status = exit status for kvmini */
+#define REPORT_MSG_MAX 256
+
+struct guest_report {
+	unsigned int kind;
+	unsigned int id;
+	unsigned int status;
+	unsigned int msg_len; /* bytes at msg_gpa, no NUL needed */
+	unsigned long long msg_gpa;
+};
+
+/* ---- interrupt vectors used by the tiny guest ------------------------- */
+#define GUEST_VEC_TIMER 0x20    /* PIT through the IOAPIC */
+#define GUEST_VEC_VNET_CFG 0x40 /* virtio-net MSI-X vector 0 */
+#define GUEST_VEC_VNET_RX 0x41
+#define GUEST_VEC_VNET_TX 0x42
+#define GUEST_VEC_EDU_MSI 0x50
+#define GUEST_VEC_EDU_INTX 0x51
+#define GUEST_VEC_SPURIOUS 0xff
+
+#endif

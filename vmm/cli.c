@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/* cli.c - option parsing.  Every error names the option and the fix. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memmap.h"
+#include "trace.h"
+
+static const char usage[] =
+	"Usage: kvmini [options]\n"
+	"Boot a tiny guest (or a PVH kernel) on KVM with a virtio-net device and,\n"
+	"optionally, a host PCI device assigned through VFIO.\n"
+	"\n"
+	"  --kernel FILE      boot FILE (a PVH ELF) instead of the embedded guest\n"
+	"  --cmdline STRING   guest command line (default: empty)\n"
+	"  --mem SIZE         guest RAM, e.g. 64M (default), 512M, 2G; 2M to 3G\n"
+	"  --net SPEC         virtio-net backend: loopback (default), none,\n"
+	"                     tap=NAME[,mac=02:xx:xx:xx:xx:xx]\n"
+	"  --vfio BDF         assign host PCI device DDDD:BB:DD.F (bound to vfio-pci)\n"
+	"  --vfio-trap-bars   trap every BAR access of the assigned device (slow path)\n"
+	"  --trace LIST       explain what happens, on stderr: io,pci,virtio,vfio,\n"
+	"                     exit,boot or all\n"
+	"  --stats            print VM exits by reason and by device at exit\n"
+	"  --report FILE      write a JSON report (status, checks, exits) to FILE\n"
+	"  -h, --help         this text\n"
+	"  -V, --version      the version\n"
+	"\n"
+	"Exit status: the guest's (0 all checks passed, 1 a check failed);\n"
+	"2 usage, 3 no /dev/kvm, 4 KVM too old, 5 bad kernel image, 6 VFIO,\n"
+	"7 network backend, 8 guest crashed, 9 host resources, 10 guest reboot,\n"
+	"130 SIGINT, 143 SIGTERM.\n";
+
+enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_NET, OPT_VFIO,
+       OPT_VFIO_TRAP, OPT_TRACE, OPT_STATS, OPT_REPORT };
+
+static const struct option options[] = {
+	{"kernel", required_argument, NULL, OPT_KERNEL},
+	{"initrd", required_argument, NULL, OPT_INITRD},
+	{"cmdline", required_argument, NULL, OPT_CMDLINE},
+	{"mem", required_argument, NULL, OPT_MEM},
+	{"net", required_argument, NULL, OPT_NET},
+	{"vfio", required_argument, NULL, OPT_VFIO},
+	{"vfio-trap-bars", no_argument, NULL, OPT_VFIO_TRAP},
+	{"trace", required_argument, NULL, OPT_TRACE},
+	{"stats", no_argument, NULL, OPT_STATS},
+	{"report", required_argument, NULL, OPT_REPORT},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+uint64_t cli_parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 20; /* a bare number is MiB, as with QEMU's -m */
+
+	if (!*s || *s == '-' || *s == '+')
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return 0;
+	switch (*end) {
+	case 0: break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: return 0;
+	}
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B')
+		end++;
+	if (*end)
+		return 0;
+	if (v > (~0ULL >> shift))
+		return 0;
+	return (uint64_t)v << shift;
+}
+
+void cli_parse(int argc, char **argv, struct config *cfg)
+{
+	const char *bad;
+	int c;
+
+	*cfg = (struct config){.cmdline = "", .mem_size = GUEST_MEM_DEFAULT, .net = "loopback"};
+	opterr = 0; /* our own messages, one line each */
+	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL: cfg->kernel = optarg; break;
+		case OPT_INITRD: cfg->initrd = optarg; break;
+		case OPT_CMDLINE: cfg->cmdline = optarg; break;
+		case OPT_MEM:
+			cfg->mem_size = cli_parse_size(optarg);
+			if (!cfg->mem_size)
+				die(EXIT_USAGE, "--mem '%s' is not a size: try --mem 64M or --mem 1G",
+				    optarg);
+			if (cfg->mem_size < GUEST_MEM_MIN)
+				die(EXIT_USAGE, "--mem %s is too small: the guest needs at least %luM",
+				    optarg, GUEST_MEM_MIN >> 20);
+			if (cfg->mem_size > GUEST_MEM_MAX)
+				die(EXIT_USAGE, "--mem %s is too large: at most %luM (RAM must end "
+						"below the PCI hole at 3G)",
+				    optarg, GUEST_MEM_MAX >> 20);
+			if (cfg->mem_size & ((1UL << 20) - 1))
+				die(EXIT_USAGE, "--mem %s is not a whole number of MiB", optarg);
+			break;
+		case OPT_NET: cfg->net = optarg; break;
+		case OPT_VFIO: cfg->vfio = optarg; break;
+		case OPT_VFIO_TRAP: cfg->vfio_trap_bars = true; break;
+		case OPT_TRACE:
+			trace_mask |= trace_parse(optarg, &bad);
+			if (!trace_mask)
+				die(EXIT_USAGE, "--trace: unknown category '%s': use a comma list of "
+						"io,pci,virtio,vfio,exit,boot or all",
+				    bad);
+			break;
+		case OPT_STATS: cfg->stats = true; break;
+		case OPT_REPORT: cfg->report = optarg; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		case 'V': printf("kvmini %s\n", KVMINI_VERSION); exit(0);
+		case ':':
+			die(EXIT_USAGE, "option '%s' needs a value: see kvmini --help",
+			    argv[optind - 1]);
+		default:
+			die(EXIT_USAGE, "unknown option '%s': see kvmini --help", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		die(EXIT_USAGE, "unexpected argument '%s': options start with --, see kvmini --help",
+		    argv[optind]);
+	if (cfg->vfio_trap_bars && !cfg->vfio)
+		die(EXIT_USAGE, "--vfio-trap-bars needs --vfio BDF");
+	if (cfg->initrd)
+		die(EXIT_USAGE, "--initrd needs a Linux bzImage, which this kvmini cannot boot yet");
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* cli.h - the command line.  Bad input dies with EXIT_USAGE and one line. */
+#ifndef KVMINI_CLI_H
+#define KVMINI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define KVMINI_VERSION "0.1.0"
+
+struct config {
+	const char *kernel;  /* NULL: the embedded guest */
+	const char *initrd;
+	const char *cmdline;
+	uint64_t mem_size;
+	const char *net;     /* "loopback", "none", "tap=NAME[,mac=..]" */
+	const char *vfio;    /* DDDD:BB:DD.F or NULL */
+	bool vfio_trap_bars;
+	bool stats;
+	const char *report;  /* --report FILE */
+};
+
+void cli_parse(int argc, char **argv, struct config *cfg);
+
+/* "64M", "2G", "512" (MiB), "1048576K": bytes, or 0 when malformed. */
+uint64_t cli_parse_size(const char *s);
+
+#endif

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kvm.c - the VM: /dev/kvm, capabilities, guest RAM, memory slots, the
+ * in-kernel irqchip, GSI routing, irqfd/ioeventfd, and teardown.
+ */
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "memmap.h"
+#include "trace.h"
+
+struct vm *the_vm;
+
+/* Every capability kvmini relies on, and why. */
+static const struct {
+	int cap;
+	const char *name, *why;
+} vm_caps[] = {
+	{KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", "guest RAM and BAR slots"},
+	{KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR", "VMX real-mode support area"},
+	{KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID", "long mode CPUID for the guest"},
+	{KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP", "in-kernel LAPIC/IOAPIC/PIC"},
+	{KVM_CAP_PIT2, "KVM_CAP_PIT2", "in-kernel PIT timer"},
+	{KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING", "MSI routes"},
+	{KVM_CAP_IRQFD, "KVM_CAP_IRQFD", "device interrupts without a userspace hop"},
+	{KVM_CAP_IRQFD_RESAMPLE, "KVM_CAP_IRQFD_RESAMPLE", "level-triggered INTx for vfio"},
+	{KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD", "virtio kicks without a vCPU exit"},
+	{KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI", "MSI injection from kvmini"},
+	{KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", "race-free Ctrl-C handling"},
+};
+
+static void vm_check_caps(struct vm *vm)
+{
+	int v = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+
+	if (v != KVM_API_VERSION)
+		die(EXIT_KVM_CAP, "KVM API version is %d, kvmini needs %d: the host kernel is too old",
+		    v, KVM_API_VERSION);
+	for (size_t i = 0; i < sizeof(vm_caps) / sizeof(vm_caps[0]); i++) {
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, vm_caps[i].cap) <= 0)
+			die(EXIT_KVM_CAP,
+			    "KVM lacks %s (needed for %s): use a newer host kernel", vm_caps[i].name,
+			    vm_caps[i].why);
+	}
+	v = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	if (v > 0 && v < VM_MAX_SLOTS)
+		die(EXIT_KVM_CAP, "KVM offers %d memory slots, kvmini needs %d", v, VM_MAX_SLOTS);
+}
+
+/* KVM's default routing after KVM_CREATE_IRQCHIP, rebuilt so we can add
+ * MSI entries: GSI 0-15 go to the PICs and the IOAPIC (GSI 0, the PIT,
+ * lands on IOAPIC pin 2, as on a PC), GSI 16-23 to the IOAPIC only. */
+static void vm_default_routes(struct vm *vm)
+{
+	struct kvm_irq_routing_entry *e = vm->routes;
+	unsigned n = 0;
+
+	for (unsigned gsi = 0; gsi < VM_GSI_MSI_FIRST; gsi++) {
+		if (gsi < 16) {
+			e[n++] = (struct kvm_irq_routing_entry){
+				.gsi = gsi,
+				.type = KVM_IRQ_ROUTING_IRQCHIP,
+				.u.irqchip = {.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+								 : KVM_IRQCHIP_PIC_SLAVE,
+					      .pin = gsi & 7}};
+		}
+		e[n++] = (struct kvm_irq_routing_entry){
+			.gsi = gsi,
+			.type = KVM_IRQ_ROUTING_IRQCHIP,
+			.u.irqchip = {.irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi == 0 ? 2 : gsi}};
+		vm->gsi_used[gsi] = true;
+	}
+	vm->nroutes = n;
+}
+
+static void vm_create_vcpu(struct vm *vm)
+{
+	struct kvm_cpuid2 *cpuid;
+	int nent = 128;
+
+	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu_fd < 0)
+		die_errno(EXIT_HOST, "cannot create a vCPU (KVM_CREATE_VCPU)");
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
+	if (vm->run == MAP_FAILED)
+		die_errno(EXIT_HOST, "cannot map the vCPU's kvm_run area");
+
+	/* The guest sees what KVM can virtualise: that includes long mode. */
+	for (;;) {
+		cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
+		if (!cpuid)
+			die(EXIT_HOST, "out of memory");
+		cpuid->nent = nent;
+		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
+			break;
+		free(cpuid);
+		if (errno != E2BIG)
+			die_errno(EXIT_KVM_CAP, "KVM_GET_SUPPORTED_CPUID failed");
+		nent *= 2;
+	}
+	for (unsigned i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *c = &cpuid->entries[i];
+
+		/* Leaf 0x40000000: tell the guest who we are (ebx,ecx,edx). */
+		if (c->function == 0x40000000) {
+			memcpy(&c->ebx, "kvmi", 4);
+			memcpy(&c->ecx, "nikv", 4);
+			memcpy(&c->edx, "mini", 4);
+		}
+	}
+	if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, cpuid) < 0)
+		die_errno(EXIT_KVM_CAP, "KVM_SET_CPUID2 failed");
+	free(cpuid);
+}
+
+void vm_create(struct vm *vm, uint64_t mem_size)
+{
+	struct kvm_pit_config pit = {.flags = 0};
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	the_vm = vm;
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		if (errno == ENOENT)
+			die(EXIT_NO_KVM, "/dev/kvm does not exist: load kvm-intel or kvm-amd, "
+					 "enable virtualisation in firmware, or use `make run` to try nested");
+		if (errno == EACCES || errno == EPERM)
+			die(EXIT_NO_KVM, "no permission to open /dev/kvm: add yourself to the "
+					 "'kvm' group or run as root");
+		die_errno(EXIT_NO_KVM, "cannot open /dev/kvm");
+	}
+	vm_check_caps(vm);
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		die_errno(EXIT_HOST, "cannot create a VM (KVM_CREATE_VM)");
+	/* Intel VMX needs three pages for real-mode emulation; put them
+	 * just below the IOAPIC, away from RAM and the PCI apertures. */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)
+		die_errno(EXIT_KVM_CAP, "KVM_SET_TSS_ADDR failed");
+
+	vm->mem_size = mem_size;
+	vm->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->mem == MAP_FAILED)
+		die_errno(EXIT_HOST, "cannot allocate %llu MiB of guest RAM",
+			  (unsigned long long)(mem_size >> 20));
+	madvise(vm->mem, mem_size, MADV_MERGEABLE);
+	struct kvm_userspace_memory_region ram = {
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = mem_size,
+		.userspace_addr = (uintptr_t)vm->mem,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &ram) < 0)
+		die_errno(EXIT_HOST, "cannot give guest RAM to KVM");
+	vm->slots[0] = (struct vm_slot){
+		.used = true, .gpa = 0, .size = mem_size, .hva = vm->mem, .name = "RAM"};
+
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		die_errno(EXIT_KVM_CAP, "KVM_CREATE_IRQCHIP failed");
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		die_errno(EXIT_KVM_CAP, "KVM_CREATE_PIT2 failed");
+	vm_default_routes(vm);
+
+	vm_create_vcpu(vm);
+}
+
+void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa >= vm->mem_size || len > vm->mem_size - gpa)
+		return NULL;
+	return vm->mem + gpa;
+}
+
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+bool vm_range_overlaps_ram(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	if (size == 0 || gpa + size < gpa)
+		return true; /* a wrapping range is never acceptable */
+	for (int i = 0; i < VM_MAX_SLOTS; i++)
+		if (vm->slots[i].used && ranges_overlap(gpa, size, vm->slots[i].gpa, vm->slots[i].size))
+			return true;
+	return false;
+}
+
+int vm_slot_add(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, const char *name)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int slot = -1;
+
+	if (!size || (gpa | size | (uintptr_t)hva) & (page - 1))
+		return -EINVAL;
+	if (vm_range_overlaps_ram(vm, gpa, size))
+		return -EINVAL;
+	for (int i = 1; i < VM_MAX_SLOTS; i++) {
+		if (!vm->slots[i].used) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot < 0)
+		return -ENOSPC;
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return -errno;
+	vm->slots[slot] = (struct vm_slot){
+		.used = true, .gpa = gpa, .size = size, .hva = hva, .name = name};
+	return slot;
+}
+
+int vm_slot_del(struct vm *vm, int slot)
+{
+	if (slot <= 0 || slot >= VM_MAX_SLOTS || !vm->slots[slot].used)
+		return -EINVAL;
+	/* A slot is deleted by giving it size 0. */
+	struct kvm_userspace_memory_region r = {.slot = slot};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return -errno;
+	vm->slots[slot].used = false;
+	return 0;
+}
+
+int vm_irq_line(struct vm *vm, unsigned gsi, int level)
+{
+	struct kvm_irq_level l = {.irq = gsi, .level = level};
+
+	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? -errno : 0;
+}
+
+static int vm_commit_routes(struct vm *vm)
+{
+	struct kvm_irq_routing *r;
+	int ret = 0;
+
+	r = calloc(1, sizeof(*r) + vm->nroutes * sizeof(r->entries[0]));
+	if (!r)
+		return -ENOMEM;
+	r->nr = vm->nroutes;
+	memcpy(r->entries, vm->routes, vm->nroutes * sizeof(r->entries[0]));
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0)
+		ret = -errno;
+	free(r);
+	return ret;
+}
+
+int vm_msi_route_alloc(struct vm *vm)
+{
+	for (unsigned gsi = VM_GSI_MSI_FIRST; gsi < VM_MAX_GSI; gsi++) {
+		if (!vm->gsi_used[gsi]) {
+			vm->gsi_used[gsi] = true;
+			return gsi;
+		}
+	}
+	return -ENOSPC;
+}
+
+static int vm_route_index(struct vm *vm, unsigned gsi)
+{
+	for (unsigned i = 0; i < vm->nroutes; i++)
+		if (vm->routes[i].gsi == gsi)
+			return i;
+	return -1;
+}
+
+int vm_msi_route_set(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
+{
+	int i;
+
+	if (gsi < VM_GSI_MSI_FIRST || gsi >= VM_MAX_GSI || !vm->gsi_used[gsi])
+		return -EINVAL;
+	i = vm_route_index(vm, gsi);
+	if (i < 0) {
+		if (vm->nroutes == VM_MAX_GSI)
+			return -ENOSPC;
+		i = vm->nroutes++;
+	}
+	vm->routes[i] = (struct kvm_irq_routing_entry){
+		.gsi = gsi,
+		.type = KVM_IRQ_ROUTING_MSI,
+		.u.msi = {.address_lo = (uint32_t)addr,
+			  .address_hi = (uint32_t)(addr >> 32),
+			  .data = data}};
+	return vm_commit_routes(vm);
+}
+
+void vm_msi_route_free(struct vm *vm, unsigned gsi)
+{
+	int i;
+
+	if (gsi < VM_GSI_MSI_FIRST || gsi >= VM_MAX_GSI)
+		return;
+	i = vm_route_index(vm, gsi);
+	if (i >= 0) {
+		vm->routes[i] = vm->routes[--vm->nroutes];
+		vm_commit_routes(vm);
+	}
+	vm->gsi_used[gsi] = false;
+}
+
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data};
+
+	/* Returns >0 when delivered, 0 when the guest blocked it. */
+	return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0 ? -errno : 0;
+}
+
+int vm_irqfd(struct vm *vm, int fd, unsigned gsi, int resample_fd, bool assign)
+{
+	struct kvm_irqfd i = {.fd = fd, .gsi = gsi};
+
+	if (!assign)
+		i.flags |= KVM_IRQFD_FLAG_DEASSIGN;
+	else if (resample_fd >= 0) {
+		i.flags |= KVM_IRQFD_FLAG_RESAMPLE;
+		i.resamplefd = resample_fd;
+	}
+	return ioctl(vm->vm_fd, KVM_IRQFD, &i) < 0 ? -errno : 0;
+}
+
+int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, int fd, bool pio, bool assign)
+{
+	struct kvm_ioeventfd e = {.addr = addr, .len = len, .fd = fd};
+
+	if (pio)
+		e.flags |= KVM_IOEVENTFD_FLAG_PIO;
+	if (!assign)
+		e.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &e) < 0 ? -errno : 0;
+}
+
+void vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg)
+{
+	if (vm->natexit == sizeof(vm->atexit) / sizeof(vm->atexit[0]))
+		die(EXIT_HOST, "internal: too many teardown hooks");
+	vm->atexit[vm->natexit++] = (struct vm_atexit){fn, arg};
+}
+
+void vm_destroy(struct vm *vm)
+{
+	/* Reverse order: a device registered later may depend on earlier ones
+	 * (vfio's DMA map depends on guest RAM, for instance). */
+	while (vm->natexit) {
+		struct vm_atexit a = vm->atexit[--vm->natexit];
+
+		a.fn(a.arg);
+	}
+	if (vm->run && vm->run != MAP_FAILED)
+		munmap(vm->run, vm->run_size);
+	vm->run = NULL;
+	if (vm->vcpu_fd >= 0)
+		close(vm->vcpu_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->vcpu_fd = vm->vm_fd = vm->kvm_fd = -1;
+	if (vm->mem && vm->mem != MAP_FAILED)
+		munmap(vm->mem, vm->mem_size);
+	vm->mem = NULL;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * loader.h - putting a guest image into RAM and describing the machine to
+ * it (PVH: struct hvm_start_info with a memory map and command line).
+ *
+ * The checks are pure functions over a byte buffer, so unit tests feed
+ * them malformed files without KVM.
+ */
+#ifndef KVMINI_LOADER_H
+#define KVMINI_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+
+#define LOADER_MAX_SEGS 16
+
+struct pvh_image {
+	uint32_t entry; /* 32-bit physical entry (XEN_ELFNOTE_PHYS32_ENTRY) */
+	unsigned nsegs;
+	struct {
+		uint64_t paddr, filesz, memsz, offset;
+	} seg[LOADER_MAX_SEGS];
+};
+
+/* Check an ELF image for a PVH boot into mem_size bytes of RAM.  On
+ * success fills *img and returns 0; otherwise returns -1 and writes one
+ * line saying what is wrong into err. */
+int pvh_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct pvh_image *img,
+	      char *err, size_t errlen);
+
+/* PVH start info, written at PVH_START_INFO (Xen's public ABI, arch-x86/
+ * hvm/start_info.h; version 1 adds the memory map). */
+#define HVM_START_MAGIC 0x336ec578U
+struct hvm_start_info {
+	uint32_t magic, version, flags, nr_modules;
+	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
+	uint32_t memmap_entries, reserved;
+};
+struct hvm_memmap_entry {
+	uint64_t addr, size;
+	uint32_t type, reserved;
+};
+#define HVM_MEMMAP_RAM 1
+#define HVM_MEMMAP_RESERVED 2
+
+/* The memory map every guest sees (PVH table, later the e820 map): fills up
+ * to max entries and returns how many. */
+unsigned guest_memmap(uint64_t mem_size, struct hvm_memmap_entry *e, unsigned max);
+
+/* Copy the image's segments into guest RAM, write the start info and the
+ * command line.  Returns the entry point.  Dies with EXIT_KERNEL on error. */
+uint32_t pvh_load(struct vm *vm, const uint8_t *buf, size_t size, const char *cmdline);
+
+/* Read a whole file (for --kernel); dies with EXIT_KERNEL on error. */
+uint8_t *load_file(const char *path, size_t *size, const char *what);
+
+#endif

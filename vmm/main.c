@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - kvmini: parse the command line, build the machine, run it, and
+ * release everything on every way out.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "loader.h"
+#include "memmap.h"
+#include "trace.h"
+#include "vcpu.h"
+#include "vm.h"
+#include "../devices/pci.h"
+#include "../devices/report.h"
+#include "../devices/serial.h"
+#include "../devices/vfio.h"
+/* TEMP until devices/virtio_net.h lands */
+void vnet_init(struct vm *vm, const char *spec);
+
+/* The embedded guest (build/guest.elf, turned into an object by objcopy). */
+extern const uint8_t _binary_guest_elf_start[], _binary_guest_elf_end[];
+
+static struct vm vm;
+
+/* Runs on exit() from anywhere, die() included: release the devices (VFIO
+ * reset, DMA unmapped, fds closed) so the next run finds them free. */
+static void teardown(void)
+{
+	serial_flush();
+	vm_destroy(&vm);
+}
+
+static void on_signal(int sig)
+{
+	vcpu_request_stop(&vm, sig);
+}
+
+/* SIGINT/SIGTERM are blocked while devices start their threads (which
+ * inherit the mask, so only the vCPU thread ever takes them), then
+ * unblocked for the run. */
+static void signals_setup(sigset_t *set)
+{
+	struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: KVM_RUN returns */
+
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigprocmask(SIG_BLOCK, set, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void print_stats(struct vm *m)
+{
+	uint64_t total = 0;
+	struct bus *buses[] = {&m->pio, &m->mmio};
+
+	for (size_t i = 0; i < sizeof(m->exits) / sizeof(m->exits[0]); i++)
+		total += m->exits[i];
+	fprintf(stderr, "kvmini: stats\n  VM exits: %llu\n", (unsigned long long)total);
+	for (size_t i = 0; i < sizeof(m->exits) / sizeof(m->exits[0]); i++)
+		if (m->exits[i])
+			fprintf(stderr, "    %-22s %llu\n", vcpu_exit_name(i),
+				(unsigned long long)m->exits[i]);
+	for (size_t b = 0; b < 2; b++) {
+		fprintf(stderr, "  %s exits by device:\n", buses[b]->name);
+		for (size_t i = 0; i < buses[b]->n; i++)
+			fprintf(stderr, "    %-22s %llu\n", buses[b]->r[i].name,
+				(unsigned long long)buses[b]->r[i].hits);
+		if (buses[b]->removed_hits)
+			fprintf(stderr, "    %-22s %llu\n", "(since moved/removed)",
+				(unsigned long long)buses[b]->removed_hits);
+		fprintf(stderr, "    %-22s %llu\n", "(unclaimed)",
+			(unsigned long long)buses[b]->unclaimed);
+	}
+	fprintf(stderr, "  counters:\n");
+	for (int i = 0; i < STAT_MAX; i++)
+		fprintf(stderr, "    %-48s %llu\n", stat_names[i], (unsigned long long)stats[i]);
+}
+
+static void write_report(const char *path, struct vm *m, int status)
+{
+	FILE *f = fopen(path, "w");
+	unsigned failed, n = report_count(&failed);
+	bool first = true;
+
+	if (!f) {
+		warn("cannot write the report to '%s'", path);
+		return;
+	}
+	fprintf(f, "{\"kvmini\":\"%s\",\"status\":%d,\"checks_total\":%u,\"checks_failed\":%u,"
+		   "\"checks\":",
+		KVMINI_VERSION, status, n, failed);
+	report_json_checks(f);
+	fprintf(f, ",\"exits\":{");
+	for (size_t i = 0; i < sizeof(m->exits) / sizeof(m->exits[0]); i++) {
+		if (!m->exits[i])
+			continue;
+		fprintf(f, "%s\"%s\":%llu", first ? "" : ",", vcpu_exit_name(i),
+			(unsigned long long)m->exits[i]);
+		first = false;
+	}
+	fprintf(f, "},\"counters\":{");
+	for (int i = 0; i < STAT_MAX; i++)
+		fprintf(f, "%s\"%s\":%llu", i ? "," : "", stat_names[i],
+			(unsigned long long)stats[i]);
+	fprintf(f, "}}\n");
+	fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	const uint8_t *image;
+	size_t image_size;
+	uint32_t entry;
+	sigset_t sigs;
+	int status;
+
+	cli_parse(argc, argv, &cfg);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signals_setup(&sigs);
+
+	/* The guest image first: a bad --kernel is the user's to fix and
+	 * should not wait for (or disturb) KVM and devices. */
+	if (cfg.kernel) {
+		image = load_file(cfg.kernel, &image_size, "kernel");
+	} else {
+		image = _binary_guest_elf_start;
+		image_size = _binary_guest_elf_end - _binary_guest_elf_start;
+	}
+
+	/* Init order: the VM (RAM, irqchip, vCPU) first, since every device
+	 * needs it; then the legacy ports; then the PCI host bridge, which
+	 * the PCI devices plug into; virtio-net next (slot 1), then the
+	 * assigned device (slot 2), whose DMA map covers all of RAM. */
+	vm_create(&vm, cfg.mem_size);
+	atexit(teardown);
+	serial_init(&vm);
+	report_init(&vm);
+	pci_host_init(&vm);
+	vnet_init(&vm, cfg.net);
+	if (cfg.vfio)
+		vfio_init(&vm, cfg.vfio, cfg.vfio_trap_bars);
+
+	entry = pvh_load(&vm, image, image_size, cfg.cmdline);
+	vcpu_setup_pvh(&vm, entry, PVH_START_INFO);
+
+	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
+	status = vcpu_run(&vm);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+
+	serial_flush();
+	if (cfg.stats)
+		print_stats(&vm);
+	if (cfg.report)
+		write_report(cfg.report, &vm, status);
+	return status; /* teardown() runs from atexit */
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* trace.c - --trace output, --stats counters, die()/warn(). */
+#include "trace.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+unsigned trace_mask;
+uint64_t stats[STAT_MAX];
+
+const char *const stat_names[STAT_MAX] = {
+	[STAT_PCI_CF8_ADDR] = "pci: 0xcf8 address register accesses",
+	[STAT_PCI_CF8_DATA] = "pci: config accesses via mechanism #1 (0xcfc)",
+	[STAT_PCI_ECAM] = "pci: config accesses via ECAM",
+	[STAT_PCI_ABSENT] = "pci: config accesses to absent functions",
+	[STAT_VIRTIO_KICKS] = "virtio: kicks (ioeventfd)",
+	[STAT_VIRTIO_IRQS] = "virtio: interrupts sent",
+	[STAT_VIRTIO_TX] = "virtio: frames transmitted",
+	[STAT_VIRTIO_RX] = "virtio: frames received",
+	[STAT_VFIO_BAR_TRAP] = "vfio: trapped BAR accesses (pread/pwrite)",
+	[STAT_VFIO_IRQS] = "vfio: device interrupts",
+};
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} trace_cats[] = {
+	{"io", TRACE_IO},         {"pci", TRACE_PCI},   {"virtio", TRACE_VIRTIO},
+	{"vfio", TRACE_VFIO},     {"exit", TRACE_EXIT}, {"boot", TRACE_BOOT},
+};
+
+static const char *trace_cat_name(unsigned cat)
+{
+	for (size_t i = 0; i < sizeof(trace_cats) / sizeof(trace_cats[0]); i++)
+		if (trace_cats[i].bit == cat)
+			return trace_cats[i].name;
+	return "?";
+}
+
+unsigned trace_parse(const char *spec, const char **bad)
+{
+	static char word[32];
+	unsigned mask = 0;
+	const char *p = spec;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		bool found = false;
+
+		if (n == 3 && !strncmp(p, "all", 3)) {
+			mask |= ~0u;
+			found = true;
+		}
+		for (size_t i = 0; !found && i < sizeof(trace_cats) / sizeof(trace_cats[0]); i++) {
+			if (strlen(trace_cats[i].name) == n && !strncmp(p, trace_cats[i].name, n)) {
+				mask |= trace_cats[i].bit;
+				found = true;
+			}
+		}
+		if (!found) {
+			snprintf(word, sizeof(word), "%.*s", (int)(n < 31 ? n : 31), p);
+			*bad = word;
+			return 0;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (!mask)
+		*bad = "";
+	return mask;
+}
+
+/* Traces go to stderr so that stdout keeps the guest's console clean. */
+void trace_printf(unsigned cat, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "[%-6s] %s\n", trace_cat_name(cat), buf);
+}
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap, const char *suffix)
+{
+	char buf[512];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	fflush(stdout);
+	fprintf(stderr, "kvmini: %s%s%s%s\n", prefix, buf, suffix ? ": " : "",
+		suffix ? suffix : "");
+}
+
+void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap, NULL);
+	va_end(ap);
+	exit(code); /* the atexit handler in main.c tears the VM down */
+}
+
+void die_errno(int code, const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap, strerror(err));
+	va_end(ap);
+	exit(code);
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap, NULL);
+	va_end(ap);
+}

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vcpu.c - start state and the run loop: one switch on the exit reason.
+ *
+ * Port I/O and MMIO exits go to the bus of their address space; anything
+ * else is either expected (an interrupted KVM_RUN) or ends the VM with the
+ * reason, RIP and registers.
+ */
+#include "vcpu.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "trace.h"
+#include "vm.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static const char *const exit_names[] = {
+	[KVM_EXIT_UNKNOWN] = "UNKNOWN",
+	[KVM_EXIT_EXCEPTION] = "EXCEPTION",
+	[KVM_EXIT_IO] = "IO",
+	[KVM_EXIT_HYPERCALL] = "HYPERCALL",
+	[KVM_EXIT_DEBUG] = "DEBUG",
+	[KVM_EXIT_HLT] = "HLT",
+	[KVM_EXIT_MMIO] = "MMIO",
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+	[KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+	[KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+	[KVM_EXIT_INTR] = "INTR",
+	[KVM_EXIT_SET_TPR] = "SET_TPR",
+	[KVM_EXIT_TPR_ACCESS] = "TPR_ACCESS",
+	[KVM_EXIT_NMI] = "NMI",
+	[KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+	[KVM_EXIT_OSI] = "OSI",
+	[KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
+};
+
+const char *vcpu_exit_name(unsigned reason)
+{
+	if (reason < sizeof(exit_names) / sizeof(exit_names[0]) && exit_names[reason])
+		return exit_names[reason];
+	return "other";
+}
+
+static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
+{
+	*s = (struct kvm_segment){
+		.base = 0,
+		.limit = 0xffffffff,
+		.selector = sel,
+		.type = type,
+		.present = 1,
+		.dpl = 0,
+		.db = 1, /* 32-bit */
+		.s = 1,  /* code/data */
+		.l = 0,
+		.g = 1, /* 4 KiB granularity: 4 GiB limit */
+	};
+	(void)code;
+}
+
+void vcpu_setup_pvh(struct vm *vm, uint32_t entry, uint32_t start_info)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = {0};
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
+		die_errno(EXIT_HOST, "KVM_GET_SREGS failed");
+	/* PVH boot ABI: CS a flat 32-bit execute/read code segment, the data
+	 * segments flat read/write, TR a 32-bit TSS, CR0.PE=1, CR0.PG=0,
+	 * CR4=0, EFER=0.  Selector values are not part of the ABI. */
+	seg(&sregs.cs, 0x10, 0xb, true); /* code, execute/read, accessed */
+	seg(&sregs.ds, 0x18, 0x3, false); /* data, read/write, accessed */
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.tr = (struct kvm_segment){
+		.base = 0, .limit = 0x67, .selector = 0x20, .type = 0xb /* busy 32-bit TSS */,
+		.present = 1, .s = 0};
+	sregs.ldt = (struct kvm_segment){.type = 0x2, .present = 1, .limit = 0xffff};
+	sregs.gdt.base = sregs.gdt.limit = 0;
+	sregs.idt.base = sregs.idt.limit = 0;
+	sregs.cr0 = 0x11; /* PE | ET */
+	sregs.cr3 = 0;
+	sregs.cr4 = 0;
+	sregs.efer = 0;
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
+		die_errno(EXIT_HOST, "KVM_SET_SREGS failed");
+
+	regs.rflags = 0x2; /* bit 1 is reserved, always 1; IF clear */
+	regs.rip = entry;
+	regs.rbx = start_info;
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		die_errno(EXIT_HOST, "KVM_SET_REGS failed");
+	trace(TRACE_BOOT, "vCPU 0: 32-bit protected mode, rip=0x%x, rbx=0x%x", entry, start_info);
+}
+
+void vcpu_dump(struct vm *vm)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0) {
+		fprintf(stderr, "kvmini: (cannot read vCPU registers: %s)\n", strerror(errno));
+		return;
+	}
+	fprintf(stderr,
+		"  rip=%016llx rflags=%016llx\n"
+		"  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\n"
+		"  rsi=%016llx rdi=%016llx rsp=%016llx rbp=%016llx\n"
+		"  r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\n"
+		"  r12=%016llx r13=%016llx r14=%016llx r15=%016llx\n"
+		"  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%llx\n"
+		"  cs=%04x (base %llx, l=%u db=%u) ss=%04x idt=%llx/%x gdt=%llx/%x\n",
+		r.rip, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rsp, r.rbp, r.r8, r.r9,
+		r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, s.cr0, s.cr2, s.cr3, s.cr4, s.efer,
+		s.cs.selector, s.cs.base, s.cs.l, s.cs.db, s.ss.selector, s.idt.base, s.idt.limit,
+		s.gdt.base, s.gdt.limit);
+}
+
+static unsigned long long vcpu_rip(struct vm *vm)
+{
+	struct kvm_regs r;
+
+	return ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0 ? 0 : r.rip;
+}
+
+void vcpu_request_stop(struct vm *vm, int sig)
+{
+	stop_signal = sig;
+	/* If the vCPU is about to enter the guest, this makes KVM_RUN return
+	 * at once; if it is inside, the signal itself kicks it out (EINTR). */
+	if (vm && vm->run)
+		vm->run->immediate_exit = 1;
+}
+
+static int vcpu_crash(struct vm *vm, const char *what)
+{
+	fflush(stdout);
+	fprintf(stderr, "kvmini: guest stopped: %s at rip 0x%llx\n", what, vcpu_rip(vm));
+	vcpu_dump(vm);
+	return EXIT_GUEST_CRASH;
+}
+
+int vcpu_run(struct vm *vm)
+{
+	struct kvm_run *run = vm->run;
+
+	for (;;) {
+		if (stop_signal) {
+			fflush(stdout);
+			fprintf(stderr, "kvmini: stopped by %s\n",
+				stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+			return stop_signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
+		}
+		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				run->immediate_exit = 0;
+				continue;
+			}
+			die_errno(EXIT_HOST, "KVM_RUN failed");
+		}
+		if (run->exit_reason < sizeof(vm->exits) / sizeof(vm->exits[0]))
+			vm->exits[run->exit_reason]++;
+		trace(TRACE_EXIT, "exit %s", vcpu_exit_name(run->exit_reason));
+
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO: {
+			uint8_t *data = (uint8_t *)run + run->io.data_offset;
+
+			/* A string instruction (rep outs/ins) arrives as count
+			 * accesses of size bytes each. */
+			for (uint32_t i = 0; i < run->io.count; i++)
+				bus_access(&vm->pio, run->io.port, data + i * run->io.size,
+					   run->io.size, run->io.direction == KVM_EXIT_IO_OUT);
+			break;
+		}
+		case KVM_EXIT_MMIO:
+			bus_access(&vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+				   run->mmio.is_write);
+			break;
+		case KVM_EXIT_INTR:
+			break; /* a signal; the top of the loop looks at it */
+		case KVM_EXIT_HLT:
+			/* With the in-kernel LAPIC, HLT only exits when nothing
+			 * can ever wake the vCPU. */
+			return vcpu_crash(vm, "HLT with no way to wake up");
+		case KVM_EXIT_SHUTDOWN:
+			return vcpu_crash(vm, "triple fault (KVM_EXIT_SHUTDOWN)");
+		case KVM_EXIT_FAIL_ENTRY: {
+			char why[96];
+
+			snprintf(why, sizeof(why), "VM entry failed, hardware reason 0x%llx",
+				 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			return vcpu_crash(vm, why);
+		}
+		case KVM_EXIT_INTERNAL_ERROR: {
+			char why[96];
+
+			snprintf(why, sizeof(why), "KVM internal error, suberror %u",
+				 run->internal.suberror);
+			return vcpu_crash(vm, why);
+		}
+		case KVM_EXIT_SYSTEM_EVENT:
+			if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
+				fflush(stdout);
+				fprintf(stderr, "kvmini: guest powered off\n");
+				return EXIT_GUEST_OK;
+			}
+			if (run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
+				fflush(stdout);
+				fprintf(stderr, "kvmini: guest asked for a reboot\n");
+				return EXIT_REBOOT;
+			}
+			return vcpu_crash(vm, "unexpected system event");
+		default: {
+			char why[64];
+
+			snprintf(why, sizeof(why), "unhandled exit %s (%u)",
+				 vcpu_exit_name(run->exit_reason), run->exit_reason);
+			return vcpu_crash(vm, why);
+		}
+		}
+		if (vm->done)
+			return vm->exit_status;
+	}
+}

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+// needs: vmm/loader.c vmm/cli.c vmm/trace.c
+/*
+ * test_loader.c - the PVH ELF checks (vmm/loader.c) on crafted images,
+ * well-formed and malformed, and the --mem size parser.  Prints TAP.
+ */
+#include <elf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memmap.h"
+#include "../../vmm/cli.h"
+#include "../../vmm/loader.h"
+#include "../../vmm/vm.h"
+
+/* loader.c's pvh_load() wants vm_gpa(); the checks under test do not. */
+void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	(void)vm, (void)gpa, (void)len;
+	return NULL;
+}
+
+static unsigned ntest, nfail;
+
+static void ok(int cond, const char *what)
+{
+	ntest++;
+	if (!cond)
+		nfail++;
+	printf("%sok %u - %s\n", cond ? "" : "not ", ntest, what);
+}
+
+#define MEM (64UL << 20)
+#define LOAD 0x100000UL
+
+/* A minimal PVH ELF: header, two program headers (LOAD, NOTE), a note and
+ * 64 bytes of "code". */
+struct img {
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[2];
+	Elf64_Nhdr nh;
+	char name[4];
+	uint32_t entry;
+	uint8_t code[64];
+} __attribute__((packed));
+
+static struct img good(void)
+{
+	struct img m;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.eh.e_ident, ELFMAG, SELFMAG);
+	m.eh.e_ident[EI_CLASS] = ELFCLASS64;
+	m.eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	m.eh.e_ident[EI_VERSION] = EV_CURRENT;
+	m.eh.e_type = ET_EXEC;
+	m.eh.e_machine = EM_X86_64;
+	m.eh.e_version = EV_CURRENT;
+	m.eh.e_phoff = offsetof(struct img, ph);
+	m.eh.e_phentsize = sizeof(Elf64_Phdr);
+	m.eh.e_phnum = 2;
+	m.ph[0] = (Elf64_Phdr){.p_type = PT_LOAD,
+			       .p_offset = offsetof(struct img, code),
+			       .p_paddr = LOAD,
+			       .p_filesz = 64,
+			       .p_memsz = 4096};
+	m.ph[1] = (Elf64_Phdr){.p_type = PT_NOTE,
+			       .p_offset = offsetof(struct img, nh),
+			       .p_filesz = sizeof(Elf64_Nhdr) + 8};
+	m.nh = (Elf64_Nhdr){.n_namesz = 4, .n_descsz = 4, .n_type = 18};
+	memcpy(m.name, "Xen", 4);
+	m.entry = LOAD + 16;
+	return m;
+}
+
+static int parse(const void *buf, size_t size, struct pvh_image *pi, char *err)
+{
+	return pvh_parse(buf, size, MEM, pi, err, 256);
+}
+
+/* Expect a rejection whose message contains want. */
+static void bad(const struct img *m, size_t size, const char *want, const char *what)
+{
+	struct pvh_image pi;
+	char err[256] = "";
+	int r = parse(m, size, &pi, err);
+
+	ok(r < 0 && strstr(err, want), what);
+	if (r == 0 || !strstr(err, want))
+		printf("#   got r=%d err='%s', wanted '%s'\n", r, err, want);
+}
+
+int main(void)
+{
+	struct pvh_image pi;
+	char err[256];
+	struct img m = good();
+
+	printf("1..30\n");
+	ok(parse(&m, sizeof(m), &pi, err) == 0 && pi.entry == LOAD + 16 && pi.nsegs == 1 &&
+		   pi.seg[0].paddr == LOAD && pi.seg[0].memsz == 4096,
+	   "a well-formed PVH ELF is accepted, entry and segment found");
+
+	bad(&m, 3, "not an ELF", "3-byte file is not an ELF");
+	bad(&m, 40, "truncated ELF header", "truncated header");
+	m = good(), m.eh.e_ident[0] = 'M';
+	bad(&m, sizeof(m), "not an ELF", "bad magic");
+	m = good(), m.eh.e_ident[EI_CLASS] = ELFCLASS32;
+	bad(&m, sizeof(m), "64-bit", "ELF32 refused");
+	m = good(), m.eh.e_ident[EI_DATA] = ELFDATA2MSB;
+	bad(&m, sizeof(m), "little-endian", "big-endian refused");
+	m = good(), m.eh.e_version = 7;
+	bad(&m, sizeof(m), "version", "unknown ELF version");
+	m = good(), m.eh.e_type = ET_DYN;
+	bad(&m, sizeof(m), "ET_EXEC", "shared object refused");
+	m = good(), m.eh.e_machine = EM_AARCH64;
+	bad(&m, sizeof(m), "x86-64", "wrong machine");
+	m = good(), m.eh.e_phentsize = 10;
+	bad(&m, sizeof(m), "program header size", "bad phentsize");
+	m = good(), m.eh.e_phnum = 0;
+	bad(&m, sizeof(m), "no program headers", "no program headers");
+	m = good(), m.eh.e_phoff = sizeof(m) - 8;
+	bad(&m, sizeof(m), "outside the file", "program headers past the end");
+	m = good(), m.eh.e_phoff = ~0ULL - 8;
+	bad(&m, sizeof(m), "outside the file", "program header offset wraps");
+	m = good(), m.eh.e_phnum = 0xfffe;
+	bad(&m, sizeof(m), "outside the file", "huge phnum");
+	m = good(), m.ph[0].p_filesz = 4096;
+	bad(&m, sizeof(m), "outside the file", "segment data past the end (truncated image)");
+	m = good(), m.ph[0].p_offset = ~0ULL;
+	bad(&m, sizeof(m), "outside the file", "segment offset wraps");
+	m = good(), m.ph[0].p_filesz = 64, m.ph[0].p_memsz = 32;
+	bad(&m, sizeof(m), "larger than memory size", "filesz > memsz");
+	m = good(), m.ph[0].p_paddr = MEM - 2048;
+	bad(&m, sizeof(m), "does not fit", "segment straddles the end of RAM");
+	m = good(), m.ph[0].p_paddr = ~0ULL - 100;
+	bad(&m, sizeof(m), "does not fit", "segment address wraps");
+	m = good(), m.ph[0].p_memsz = ~0ULL;
+	bad(&m, sizeof(m), "does not fit", "segment size wraps");
+	m = good(), m.ph[0].p_paddr = 0x2000;
+	bad(&m, sizeof(m), "boot structures", "segment over the start info");
+	m = good(), m.ph[1].p_type = PT_NULL;
+	bad(&m, sizeof(m), "no PVH entry note", "no note");
+	m = good(), m.nh.n_type = 1;
+	bad(&m, sizeof(m), "no PVH entry note", "note of another type");
+	m = good(), m.nh.n_descsz = 2;
+	bad(&m, sizeof(m), "malformed PVH entry note", "note with a 2-byte descriptor");
+	m = good(), m.nh.n_descsz = 0x7ffffff0;
+	bad(&m, sizeof(m), "no PVH entry note", "note whose size runs past the segment");
+	m = good(), m.entry = 0x50000;
+	bad(&m, sizeof(m), "outside every loaded segment", "entry outside the segments");
+	m = good(), m.ph[1].p_offset = sizeof(m) + 4;
+	bad(&m, sizeof(m), "outside the file", "note segment outside the file");
+
+	ok(cli_parse_size("64M") == 64UL << 20 && cli_parse_size("2G") == 2UL << 30 &&
+		   cli_parse_size("512") == 512UL << 20 && cli_parse_size("4096K") == 4UL << 20 &&
+		   cli_parse_size("1GiB") == 1UL << 30,
+	   "sizes with and without suffixes");
+	ok(!cli_parse_size("") && !cli_parse_size("-1") && !cli_parse_size("12X") &&
+		   !cli_parse_size("M") && !cli_parse_size("99999999999999999999G") &&
+		   !cli_parse_size("17179869184G"),
+	   "malformed and overflowing sizes are refused");
+
+	struct hvm_memmap_entry e[8];
+	unsigned n = guest_memmap(MEM, e, 8);
+	ok(n == 4 && e[0].addr == 0 && e[0].type == HVM_MEMMAP_RAM && e[2].addr == LOAD &&
+		   e[2].addr + e[2].size == MEM && e[3].addr == PCI_ECAM_BASE &&
+		   e[3].type == HVM_MEMMAP_RESERVED,
+	   "memory map: low RAM, legacy hole, RAM to the end, ECAM reserved");
+
+	printf("# %u tests, %u failed\n", ntest, nfail);
+	return nfail != 0;
+}

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+/*
+ * main.c - the tiny guest's program: say hello, check the ground it stands
+ * on, enumerate PCI, hand each known device to its test, report, stop.
+ *
+ * The order is the dependency order: the console first (everything prints),
+ * then the report channel (everything reports), then memory (the start info
+ * must be copied before any allocation), interrupts, the timer, the bus.
+ */
+#include "guest.h"
+
+_Static_assert(GUEST_LOAD_ADDR == 0x100000, "boot/memmap.inc and linker/guest.ld say 1 MiB");
+_Static_assert(GUEST_MAPPED_TOP == 0x200000000UL, "boot/memmap.inc maps 8 GiB");
+_Static_assert(PCI_MMIO32_BASE == 0xc0000000UL, "boot/memmap.inc: uncached from 3 GiB");
+_Static_assert(sizeof(struct guest_report) == 24, "report layout is ABI");
+
+void guest_main(uint64_t start_info_pa);
+
+static void check_memory(void)
+{
+	uint64_t ram = mem_ram_size();
+	bool image_in_ram = false, sorted = true;
+
+	printf("memory map (%u entries), RAM %lu MiB:\n", mem_region_count(), ram >> 20);
+	for (unsigned i = 0; i < mem_region_count(); i++) {
+		const struct mem_region *r = mem_region_at(i);
+
+		printf("  %#012lx-%#012lx %s\n", r->addr, r->addr + r->size - 1,
+		       r->type == MEM_RAM ? "RAM" : r->type == 2 ? "reserved" : "other");
+		if (r->type == MEM_RAM && r->addr <= mem_image_start() && r->addr + r->size >= mem_image_end())
+			image_in_ram = true;
+		if (i && r->addr < mem_region_at(i - 1)->addr + mem_region_at(i - 1)->size)
+			sorted = false;
+	}
+	guest_check("memory map present", mem_region_count() > 0);
+	guest_checkf(ram >= GUEST_MEM_MIN && ram <= GUEST_MEM_MAX + (1UL << 20),
+		     "RAM size plausible (%lu KiB)", ram >> 10);
+	guest_check("image lies in RAM", image_in_ram);
+	guest_check("memory map sorted, no overlaps", sorted);
+
+	/* The allocator: contiguous, zeroed, distinct, reusable. */
+	uint64_t before = page_free_bytes();
+	uint8_t *a = page_alloc(4), *b = page_alloc(1);
+	bool ok = a && b && !((uintptr_t)a & (PAGE_SIZE - 1)) && (uint64_t)(uintptr_t)a >= mem_image_end() &&
+		  (b >= a + 4 * PAGE_SIZE || b + PAGE_SIZE <= a);
+
+	for (size_t i = 0; ok && i < 4 * PAGE_SIZE; i++)
+		ok = a[i] == 0;
+	if (ok) {
+		memset(a, 0xa5, 4 * PAGE_SIZE);
+		ok = a[4 * PAGE_SIZE - 1] == 0xa5 && b[0] == 0;
+	}
+	page_free(a, 4);
+	page_free(b, 1);
+	guest_checkf(ok && page_free_bytes() == before, "page allocator (%lu KiB free)",
+		     page_free_bytes() >> 10);
+}
+
+static void check_timer(void)
+{
+	timer_start();
+	uint64_t t0 = timer_ticks();
+
+	udelay(30000); /* 3 ticks' worth, if the TSC measurement is right */
+	bool ok = irq_wait_count(GUEST_VEC_TIMER, irq_count(GUEST_VEC_TIMER) + 2, 2000000);
+
+	printf("timer: %lu ticks so far, TSC %lu MHz\n", timer_ticks(), tsc_per_us());
+	guest_checkf(ok && timer_ticks() > t0, "PIT timer interrupt taken (%lu ticks)", timer_ticks());
+	guest_check("no unexpected interrupts", irq_unexpected() == 0);
+}
+
+void guest_main(uint64_t start_info_pa)
+{
+	char opt[64];
+
+	console_init();
+	report_init();
+	mem_init(start_info_pa);
+	printf("\n%s %s: image %#lx-%#lx, start info at %#lx, on %s\n", GUEST_NAME, GUEST_VERSION,
+	       mem_image_start(), mem_image_end(), start_info_pa,
+	       report_is_kvmini() ? "kvmini" : "another VMM (no report port)");
+	printf("command line: \"%s\"\n", cmdline());
+
+	check_memory();
+	irq_init();
+	check_timer();
+
+	pci_init();
+
+	/* Device tests: only for devices on the bus, and only when their
+	 * test is linked in (weak references resolve to NULL otherwise). */
+	struct pci_func *f;
+
+	if ((f = pci_find(0x1af4, 0x1041)) != NULL) {
+		if (vnet_test)
+			vnet_test(f);
+		else
+			printf("# virtio-net at %02x:%02x.%x: no test in this build\n", f->bus, f->dev, f->fn);
+	}
+	if ((f = pci_find(0x1234, 0x11e8)) != NULL) {
+		if (edu_test)
+			edu_test(f);
+		else
+			printf("# edu at %02x:%02x.%x: no test in this build\n", f->bus, f->dev, f->fn);
+	}
+
+	guest_check("no unexpected interrupts at the end", irq_unexpected() == 0);
+	if (cmdline_get("status", opt, sizeof(opt)))
+		guest_done((int)strtou64(opt, NULL)); /* for testing kvmini's exit path */
+	guest_done(guest_failures() ? 1 : 0);
+}

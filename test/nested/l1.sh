@@ -1,0 +1,172 @@
+#!/bin/bash
+# l1.sh - boot the nested L1 once and run one scenario in it.
+#
+#   test/nested/l1.sh SCENARIO LOGFILE [options]
+#
+# SCENARIO is a shell script run inside L1 by test/nested/init after
+# test/nested/lib.sh (see there for case_run, check, note, bench).  The
+# whole L1 console goes to LOGFILE; test/nested/tap.awk turns it into TAP.
+# Exit status: QEMU's (0 after the L1 powers itself off), 124 on timeout.
+#
+# Options (a scenario may also carry them in a line "# l1: OPTIONS"):
+#   --no-iommu        no intel-iommu: every vfio bind fails (error tests)
+#   --timeout S       bound the whole QEMU run (default 300 s, TCG is slow)
+#   --mem SIZE        L1 memory (default 1G)
+#   --stream          also copy the console to stdout as it comes
+#   --dmesg           append the full kernel log to the console at the end
+#   --file SRC:DEST   put another file into the initramfs (repeatable)
+#
+# Environment: L1_ACCEL=tcg|kvm (default: kvm when /dev/kvm is usable),
+# KVMINI (default build/kvmini), L1_MODULES (extra modules to load),
+# KVMINI_CACHE (kernel cache, default /var/cache/kvmini), BUILD (build).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${BUILD:-build}
+case $build in /*) ;; *) build=$root/$build ;; esac
+
+usage() {
+	sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2
+	exit 2
+}
+[ $# -ge 2 ] || usage
+scenario=$1
+logfile=$2
+shift 2
+[ -r "$scenario" ] || { echo "l1.sh: cannot read scenario $scenario" >&2; exit 2; }
+
+iommu=1 timeout_s=300 mem=1G stream=0 dmesg=0
+files=()
+# Options from the scenario's "# l1:" line come first; the command line wins.
+read -ra sc_opts <<<"$(sed -n 's/^# l1: *//p' "$scenario" | head -n1)"
+set -- "${sc_opts[@]}" "$@"
+while [ $# -gt 0 ]; do
+	case $1 in
+	--no-iommu) iommu=0 ;;
+	--timeout) timeout_s=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	--stream) stream=1 ;;
+	--dmesg) dmesg=1 ;;
+	--file) files+=("$2"); shift ;;
+	*) echo "l1.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+log() { echo "# l1: $*" >&2; }
+name=$(basename "$scenario" .sh)
+work=$build/nested/$name
+mkdir -p "$work" "$(dirname "$logfile")"
+
+# --- the kernel (cached outside the repo) -------------------------------
+t0=$(date +%s)
+kdir=$("$here/kernel.sh")
+kver=$(ls "$kdir/lib/modules")
+vmlinuz=$kdir/boot/vmlinuz-$kver
+moddir=$kdir/lib/modules/$kver
+log "kernel $kver ($(($(date +%s) - t0)) s)"
+
+# --- the initramfs ------------------------------------------------------
+# Rebuilt every boot (under a second): kvmini and the scenario change.
+t0=$(date +%s)
+rd=$work/root
+rm -rf "$rd"
+mkdir -p "$rd"/{bin,dev,etc,proc,sys,tmp,lib/modules,lib/kvmini}
+cp /bin/busybox "$rd/bin/busybox"
+ln -s busybox "$rd/bin/sh"
+cp "$here/init" "$rd/init"
+cp "$here/lib.sh" "$rd/lib/kvmini/lib.sh"
+cp "$scenario" "$rd/scenario.sh"
+chmod +x "$rd/init"
+
+kvmini=${KVMINI:-$build/kvmini}
+if [ -x "$kvmini" ]; then
+	cp "$kvmini" "$rd/bin/kvmini"
+else
+	log "warning: no $kvmini (run make first): scenarios will fail"
+fi
+for f in "${files[@]}"; do
+	dest=$rd/${f#*:}
+	mkdir -p "$(dirname "$dest")"
+	cp "${f%%:*}" "$dest"
+done
+
+# Modules and everything they need, dependencies first, from modules.dep.
+# kvm-amd needs ccp, kvm needs irqbypass; vfio_virqfd is still separate in 6.1.
+modules=(irqbypass kvm kvm-amd kvm-intel vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core
+	vfio-pci tun ${L1_MODULES:-})
+declare -A placed=()
+order=()
+modpath() { # name -> path relative to moddir; '-' and '_' are the same
+	local n=${1//[-_]/[-_]}
+	grep -m1 -E "(^|/)${n}\.ko(\.(xz|zst|gz))?:" "$moddir/modules.dep" | cut -d: -f1 || true
+}
+place() { # relpath: place its dependencies, then itself
+	local rel=$1 dep base
+	[ -z "${placed[$rel]:-}" ] || return 0
+	placed[$rel]=1
+	for dep in $(grep -m1 "^$rel:" "$moddir/modules.dep" | cut -d: -f2); do
+		place "$dep"
+	done
+	base=$(basename "$rel")
+	base=${base%.xz}
+	base=${base%.zst}
+	base=${base%.gz}
+	case $rel in
+	*.xz) xz -dc "$moddir/$rel" ;;
+	*.zst) zstd -qdc "$moddir/$rel" ;;
+	*.gz) gzip -dc "$moddir/$rel" ;;
+	*) cat "$moddir/$rel" ;;
+	esac >"$rd/lib/modules/$base"
+	order+=("${base%.ko}")
+}
+for m in "${modules[@]}"; do
+	rel=$(modpath "$m")
+	if [ -z "$rel" ]; then
+		# Built into this kernel, or not there at all.
+		grep -qE "/${m//[-_]/[-_]}\.ko$" "$moddir/modules.builtin" ||
+			log "warning: module $m not found in $kver"
+		continue
+	fi
+	place "$rel"
+done
+printf '%s\n' "${order[@]}" >"$rd/lib/modules/order"
+
+accel=${L1_ACCEL:-}
+if [ -z "$accel" ]; then
+	if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then accel=kvm; else accel=tcg; fi
+fi
+cat >"$rd/etc/l1.conf" <<EOF
+export L1_SCENARIO=$name L1_ACCEL=$accel L1_IOMMU=$iommu L1_DMESG=$dmesg
+EOF
+
+initrd=$work/initrd.cpio
+(cd "$rd" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$initrd"
+log "initramfs: ${#order[@]} modules, $(($(stat -c %s "$initrd") / 1024)) KiB ($(($(date +%s) - t0)) s)"
+
+# --- boot ---------------------------------------------------------------
+if [ "$accel" = kvm ]; then
+	qaccel=(-accel kvm -cpu host)
+else
+	qaccel=(-accel tcg -cpu max)
+fi
+append="console=ttyS0 panic=-1 loglevel=4 mitigations=off rdinit=/init"
+qdev=(-device edu)
+if [ "$iommu" = 1 ]; then
+	qdev=(-device intel-iommu "${qdev[@]}")
+	append="$append intel_iommu=on"
+fi
+qemu=(qemu-system-x86_64 "${qaccel[@]}" -machine q35 -m "$mem" -smp 1 "${qdev[@]}"
+	-nic none -nographic -no-reboot -kernel "$vmlinuz" -initrd "$initrd" -append "$append")
+echo "# ${qemu[*]}" >"$logfile"
+log "booting L1 ($accel, iommu=$iommu, scenario $name, timeout ${timeout_s}s); console in $logfile"
+t0=$(date +%s)
+rc=0
+if [ "$stream" = 1 ]; then
+	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | tee -a "$logfile" || rc=${PIPESTATUS[0]}
+else
+	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null >>"$logfile" 2>&1 || rc=$?
+fi
+log "L1 finished: status $rc after $(($(date +%s) - t0)) s"
+exit "$rc"

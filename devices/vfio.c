@@ -1,0 +1,989 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vfio.c - a host PCI device handed to the guest through VFIO.
+ *
+ * The realize flow, one function per stage (see vfio.h):
+ *   vfio_attach -> vfio_populate -> vfio_vconfig -> vfio_bars -> vfio_dma
+ *   -> vfio_irqs, with VFIO_DEVICE_RESET on the way in and out.
+ * The guest reaches the device's config space only through the PCI core's
+ * emulated copy (struct pci_dev); this file tells the core what the real
+ * device looks like and acts on what the guest does to it.
+ *
+ * One device per kvmini: the state is a single static struct, which also
+ * lets the at-exit teardown find it after die() or a signal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* pci_regs.h names a bridge register PCI_IO_BASE; memmap.h owns that name
+ * for the guest's I/O aperture.  vfio.c needs only memmap.h's. */
+#undef PCI_IO_BASE
+#include "memmap.h"
+#include "../vmm/trace.h"
+#include "../vmm/vm.h"
+#include "pci.h"
+#include "vfio.h"
+
+#define NREGIONS VFIO_PCI_NUM_REGIONS /* BAR0-5, ROM, config, VGA */
+#define NIRQS VFIO_PCI_NUM_IRQS       /* INTx, MSI, MSI-X, ERR, REQ */
+
+struct vfio_region {
+	struct vfio_region_info info;
+	struct vfio_area sparse[16];
+	unsigned nsparse;
+	bool has_sparse;    /* the kernel gave a sparse-mmap capability */
+	bool msix_mappable; /* MSI-X table may be mmapped (we still trap it) */
+	void *map;          /* reservation holding the mmapped areas */
+	uint64_t map_size;
+};
+
+/* Context of one trapped BAR (or the ROM), the opaque of its handler. */
+struct vfio_bar_ctx {
+	struct vfio_dev *v;
+	unsigned index; /* VFIO region index */
+};
+
+enum vfio_irq_mode { IRQ_NONE, IRQ_INTX, IRQ_MSI, IRQ_MSIX };
+
+struct vfio_dev {
+	struct vm *vm;
+	char bdf[13];
+	char sysdev[64];
+	char name[24];
+	bool trap_bars;
+
+	struct vfio_iommu iommu;
+	int fd; /* device fd, -1 when closed */
+
+	struct vfio_device_info info;
+	bool reset_works;
+	struct vfio_region reg[NREGIONS];
+	struct vfio_irq_info irq[NIRQS];
+
+	uint8_t real[PCI_CFG_SPACE]; /* real config space at realize */
+	struct vfio_cap caps[VFIO_MAX_CAPS];
+	int ncaps;
+	struct vfio_bar_desc bars[6];
+	struct vfio_bar_ctx ctx[NREGIONS];
+
+	struct pci_dev pci;
+	bool registered;
+	uint16_t real_cmd; /* what we last wrote to the device's Command */
+
+	bool dma_mapped;
+
+	enum vfio_irq_mode mode;
+	int intx_fd, intx_resample_fd;
+	bool intx_irqfd;
+	int msi_fd;
+	int msix_fd[PCI_MSIX_MAX_VECTORS];
+	unsigned msix_nvec;
+
+	bool torn_down;
+};
+
+static struct vfio_dev the_vfio;
+
+static const char *const region_names[NREGIONS] = {
+	"BAR0", "BAR1", "BAR2", "BAR3", "BAR4", "BAR5", "ROM", "config", "VGA",
+};
+static const char *const irq_names[NIRQS] = { "INTx", "MSI", "MSI-X", "ERR", "REQ" };
+static const char *const mode_names[] = { "none", "INTx", "MSI", "MSI-X" };
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static int cfg_pread(struct vfio_dev *v, void *buf, size_t len, unsigned off)
+{
+	const struct vfio_region *c = &v->reg[VFIO_PCI_CONFIG_REGION_INDEX];
+	ssize_t n = pread(v->fd, buf, len, (off_t)(c->info.offset + off));
+
+	return n == (ssize_t)len ? 0 : (n < 0 ? -errno : -EIO);
+}
+
+static int cfg_pwrite(struct vfio_dev *v, const void *buf, size_t len, unsigned off)
+{
+	const struct vfio_region *c = &v->reg[VFIO_PCI_CONFIG_REGION_INDEX];
+	ssize_t n = pwrite(v->fd, buf, len, (off_t)(c->info.offset + off));
+
+	return n == (ssize_t)len ? 0 : (n < 0 ? -errno : -EIO);
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* VFIO_DEVICE_SET_IRQS with 0..n eventfds (fds NULL: DATA_NONE). */
+static int set_irqs(struct vfio_dev *v, unsigned index, uint32_t action, unsigned count,
+		    const int32_t *fds)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t) * PCI_MSIX_MAX_VECTORS];
+	struct vfio_irq_set *s = (struct vfio_irq_set *)buf;
+
+	if (count > PCI_MSIX_MAX_VECTORS)
+		return -EINVAL;
+	memset(buf, 0, sizeof(buf));
+	s->argsz = (uint32_t)(sizeof(*s) + (fds ? sizeof(int32_t) * count : 0));
+	s->flags = action | (fds ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE);
+	s->index = index;
+	s->start = 0;
+	s->count = count;
+	if (fds)
+		memcpy(s->data, fds, sizeof(int32_t) * count);
+	if (ioctl(v->fd, VFIO_DEVICE_SET_IRQS, s))
+		return -errno;
+	return 0;
+}
+
+static void reset_device(struct vfio_dev *v, const char *when)
+{
+	if (!v->reset_works) {
+		trace(TRACE_VFIO, "reset: %s: device offers no reset (no FLR, PM or bus reset)",
+		      when);
+		return;
+	}
+	if (ioctl(v->fd, VFIO_DEVICE_RESET))
+		warn("vfio %s: VFIO_DEVICE_RESET %s: %s", v->bdf, when, strerror(errno));
+	else
+		trace(TRACE_VFIO, "reset: %s: VFIO_DEVICE_RESET done", when);
+}
+
+/* ---- teardown: every way out ------------------------------------------- */
+
+static void irq_disable(struct vfio_dev *v);
+
+static void vfio_teardown(void *arg)
+{
+	struct vfio_dev *v = arg;
+
+	if (v->torn_down)
+		return;
+	v->torn_down = true;
+	trace(TRACE_VFIO, "teardown: %s", v->bdf);
+	/* Slots over the BAR mmaps and the core's irq routes go first, so
+	 * KVM never points at memory we are about to unmap. */
+	if (v->registered) {
+		pci_unregister(&v->pci);
+		v->registered = false;
+	}
+	if (v->fd >= 0) {
+		irq_disable(v);
+		/* Stop the device mastering before its DMA mappings vanish. */
+		if (v->real_cmd & PCI_COMMAND_MASTER) {
+			uint16_t cmd = v->real_cmd & ~PCI_COMMAND_MASTER;
+
+			cfg_pwrite(v, &cmd, 2, PCI_COMMAND);
+		}
+		reset_device(v, "leaving");
+	}
+	if (v->dma_mapped) {
+		int ret = v->iommu.ops->dma_unmap(&v->iommu, 0, v->vm->mem_size);
+
+		if (ret)
+			warn("vfio %s: DMA unmap: %s", v->bdf, strerror(-ret));
+		else
+			trace(TRACE_VFIO, "teardown: DMA unmapped [0, 0x%llx)",
+			      (unsigned long long)v->vm->mem_size);
+		v->dma_mapped = false;
+	}
+	for (int i = 0; i < NREGIONS; i++) {
+		if (v->reg[i].map) {
+			munmap(v->reg[i].map, v->reg[i].map_size);
+			v->reg[i].map = NULL;
+		}
+	}
+	if (v->intx_fd >= 0)
+		close(v->intx_fd);
+	if (v->intx_resample_fd >= 0)
+		close(v->intx_resample_fd);
+	if (v->msi_fd >= 0)
+		close(v->msi_fd);
+	for (unsigned i = 0; i < PCI_MSIX_MAX_VECTORS; i++)
+		if (v->msix_fd[i] >= 0)
+			close(v->msix_fd[i]);
+	v->intx_fd = v->intx_resample_fd = v->msi_fd = -1;
+	memset(v->msix_fd, 0xff, sizeof(v->msix_fd));
+	if (v->fd >= 0) {
+		close(v->fd);
+		v->fd = -1;
+	}
+	if (v->iommu.ops)
+		v->iommu.ops->detach(&v->iommu);
+	trace(TRACE_VFIO, "teardown: done, %s can be used again", v->bdf);
+}
+
+/* ---- stage 1: attach ---------------------------------------------------- */
+
+static int sysfs_read_hex(const char *dir, const char *file, unsigned *out)
+{
+	char path[PATH_MAX], buf[32];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	ok = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -EIO;
+	*out = (unsigned)strtoul(buf, NULL, 16);
+	return 0;
+}
+
+static void vfio_attach(struct vfio_dev *v, const char *arg)
+{
+	char link[PATH_MAX], drv[PATH_MAX], err[768];
+	const char *name;
+	unsigned vendor = 0, device = 0;
+	struct stat st;
+	ssize_t n;
+	int ret;
+
+	if (vfio_parse_bdf(arg, NULL, v->bdf))
+		die(EXIT_USAGE,
+		    "--vfio '%s': not a PCI address; write it as DDDD:BB:DD.F in hex, e.g. "
+		    "0000:00:03.0 (lspci -D lists them)",
+		    arg);
+	snprintf(v->name, sizeof(v->name), "vfio %s", v->bdf);
+	trace(TRACE_VFIO, "attach: %s", v->bdf);
+
+	snprintf(v->sysdev, sizeof(v->sysdev), "/sys/bus/pci/devices/%s", v->bdf);
+	if (stat(v->sysdev, &st))
+		die(EXIT_VFIO,
+		    "vfio %s: no such PCI device (%s does not exist); list the host's devices "
+		    "with lspci -D or ls /sys/bus/pci/devices",
+		    v->bdf, v->sysdev);
+	sysfs_read_hex(v->sysdev, "vendor", &vendor);
+	sysfs_read_hex(v->sysdev, "device", &device);
+
+	snprintf(link, sizeof(link), "%s/driver", v->sysdev);
+	n = readlink(link, drv, sizeof(drv) - 1);
+	if (n < 0) {
+		die(EXIT_VFIO,
+		    "vfio %s: device %04x:%04x has no driver, it must be bound to vfio-pci: "
+		    "modprobe vfio-pci; echo %04x %04x > /sys/bus/pci/drivers/vfio-pci/new_id",
+		    v->bdf, vendor, device, vendor, device);
+	}
+	drv[n] = 0;
+	name = strrchr(drv, '/');
+	name = name ? name + 1 : drv;
+	if (strcmp(name, "vfio-pci"))
+		die(EXIT_VFIO,
+		    "vfio %s: device %04x:%04x is bound to %s, not vfio-pci; rebind it: "
+		    "echo %s > %s/driver/unbind; modprobe vfio-pci; "
+		    "echo %04x %04x > /sys/bus/pci/drivers/vfio-pci/new_id",
+		    v->bdf, vendor, device, name, v->bdf, v->sysdev, vendor, device);
+	trace(TRACE_VFIO, "attach: %s is %04x:%04x, bound to vfio-pci", v->bdf, vendor, device);
+
+	vfio_iommu_init(&v->iommu, &vfio_container_ops);
+	ret = v->iommu.ops->attach(&v->iommu, v->bdf, v->sysdev, &v->fd, err, sizeof(err));
+	if (ret)
+		die(EXIT_VFIO, "%s", err);
+	trace(TRACE_VFIO, "attach: done through the %s backend", v->iommu.ops->name);
+}
+
+/* ---- stage 2: populate -------------------------------------------------- */
+
+/* Walk the capability chain of a region info the kernel returned. */
+static void region_caps(struct vfio_region *r, const uint8_t *buf, size_t len)
+{
+	uint32_t off = r->info.cap_offset;
+	unsigned guard = 0;
+
+	while (off && off + sizeof(struct vfio_info_cap_header) <= len && guard++ < 16) {
+		const struct vfio_info_cap_header *h = (const void *)(buf + off);
+
+		if (h->id == VFIO_REGION_INFO_CAP_SPARSE_MMAP &&
+		    off + sizeof(struct vfio_region_info_cap_sparse_mmap) <= len) {
+			const struct vfio_region_info_cap_sparse_mmap *s = (const void *)h;
+			uint32_t nr = s->nr_areas;
+
+			r->has_sparse = true;
+			for (uint32_t i = 0; i < nr && r->nsparse < 16; i++) {
+				size_t a = off + sizeof(*s) + i * sizeof(s->areas[0]);
+
+				if (a + sizeof(s->areas[0]) > len)
+					break;
+				memcpy(&r->sparse[r->nsparse], buf + a, sizeof(r->sparse[0]));
+				r->nsparse++;
+			}
+		} else if (h->id == VFIO_REGION_INFO_CAP_MSIX_MAPPABLE) {
+			r->msix_mappable = true;
+		}
+		off = h->next;
+	}
+}
+
+static void region_info(struct vfio_dev *v, unsigned index)
+{
+	struct vfio_region *r = &v->reg[index];
+	uint8_t *buf;
+	size_t len = sizeof(struct vfio_region_info);
+
+	for (int tries = 0; tries < 2; tries++) {
+		buf = calloc(1, len);
+		if (!buf)
+			die(EXIT_HOST, "out of memory");
+		((struct vfio_region_info *)buf)->argsz = (uint32_t)len;
+		((struct vfio_region_info *)buf)->index = index;
+		if (ioctl(v->fd, VFIO_DEVICE_GET_REGION_INFO, buf)) {
+			free(buf);
+			/* VGA is optional: the kernel says EINVAL without it. */
+			memset(&r->info, 0, sizeof(r->info));
+			r->info.index = index;
+			return;
+		}
+		memcpy(&r->info, buf, sizeof(r->info));
+		if (r->info.argsz <= len)
+			break;
+		len = r->info.argsz; /* capabilities did not fit: ask again */
+		free(buf);
+		buf = NULL;
+	}
+	if (buf && (r->info.flags & VFIO_REGION_INFO_FLAG_CAPS))
+		region_caps(r, buf, len);
+	free(buf);
+}
+
+static void vfio_populate(struct vfio_dev *v)
+{
+	v->info.argsz = sizeof(v->info);
+	if (ioctl(v->fd, VFIO_DEVICE_GET_INFO, &v->info))
+		die_errno(EXIT_VFIO, "vfio %s: VFIO_DEVICE_GET_INFO", v->bdf);
+	if (!(v->info.flags & VFIO_DEVICE_FLAGS_PCI))
+		die(EXIT_VFIO, "vfio %s: VFIO says this is not a PCI device (flags 0x%x)", v->bdf,
+		    v->info.flags);
+	if (v->info.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX ||
+	    v->info.num_irqs <= VFIO_PCI_MSIX_IRQ_INDEX)
+		die(EXIT_VFIO, "vfio %s: device reports %u regions and %u irq indexes, too few",
+		    v->bdf, v->info.num_regions, v->info.num_irqs);
+	v->reset_works = v->info.flags & VFIO_DEVICE_FLAGS_RESET;
+	trace(TRACE_VFIO, "populate: PCI device, %u regions, %u irq indexes, reset %s",
+	      v->info.num_regions, v->info.num_irqs, v->reset_works ? "supported" : "not supported");
+
+	for (unsigned i = 0; i < NREGIONS && i < v->info.num_regions; i++) {
+		struct vfio_region *r = &v->reg[i];
+
+		region_info(v, i);
+		if (!r->info.size) {
+			trace(TRACE_VFIO, "populate: region %-6s absent", region_names[i]);
+			continue;
+		}
+		trace(TRACE_VFIO,
+		      "populate: region %-6s size 0x%llx offset 0x%llx flags 0x%x (%s%s%s)%s%s",
+		      region_names[i], (unsigned long long)r->info.size,
+		      (unsigned long long)r->info.offset, r->info.flags,
+		      r->info.flags & VFIO_REGION_INFO_FLAG_READ ? "read " : "",
+		      r->info.flags & VFIO_REGION_INFO_FLAG_WRITE ? "write " : "",
+		      r->info.flags & VFIO_REGION_INFO_FLAG_MMAP ? "mmap" : "no-mmap",
+		      r->has_sparse ? ", sparse mmap" : "",
+		      r->msix_mappable ? ", MSI-X mappable" : "");
+		for (unsigned a = 0; a < r->nsparse; a++)
+			trace(TRACE_VFIO, "populate:   sparse area [0x%llx, +0x%llx)",
+			      (unsigned long long)r->sparse[a].off,
+			      (unsigned long long)r->sparse[a].size);
+	}
+	if (!v->reg[VFIO_PCI_CONFIG_REGION_INDEX].info.size)
+		die(EXIT_VFIO, "vfio %s: the device has no config region", v->bdf);
+
+	for (unsigned i = 0; i < NIRQS && i < v->info.num_irqs; i++) {
+		struct vfio_irq_info *q = &v->irq[i];
+
+		q->argsz = sizeof(*q);
+		q->index = i;
+		if (ioctl(v->fd, VFIO_DEVICE_GET_IRQ_INFO, q)) {
+			memset(q, 0, sizeof(*q));
+			continue;
+		}
+		trace(TRACE_VFIO, "populate: irq %-5s count %u flags 0x%x (%s%s%s%s)", irq_names[i],
+		      q->count, q->flags, q->flags & VFIO_IRQ_INFO_EVENTFD ? "eventfd " : "",
+		      q->flags & VFIO_IRQ_INFO_MASKABLE ? "maskable " : "",
+		      q->flags & VFIO_IRQ_INFO_AUTOMASKED ? "automasked " : "",
+		      q->flags & VFIO_IRQ_INFO_NORESIZE ? "noresize" : "");
+	}
+}
+
+/* ---- stage 3: vconfig ---------------------------------------------------- */
+
+/* Config hooks.  The core keeps the emulated bytes; these add what only
+ * the device knows and pass on what the device must see. */
+
+static void vfio_sync_command(struct vfio_dev *v)
+{
+	uint16_t guest = (uint16_t)vconfig_get(&v->pci.cfg, PCI_COMMAND, 2);
+	uint16_t want = vfio_command_merge(guest, v->real_cmd);
+
+	if (want == v->real_cmd)
+		return;
+	if (cfg_pwrite(v, &want, 2, PCI_COMMAND)) {
+		warn("vfio %s: writing Command 0x%04x to the device failed", v->bdf, want);
+		return;
+	}
+	trace(TRACE_VFIO, "vconfig: device Command 0x%04x -> 0x%04x (io %s, memory %s, "
+			  "bus master %s, INTx %s)",
+	      v->real_cmd, want, want & PCI_COMMAND_IO ? "on" : "off",
+	      want & PCI_COMMAND_MEMORY ? "on" : "off", want & PCI_COMMAND_MASTER ? "on" : "off",
+	      want & PCI_COMMAND_INTX_DISABLE ? "disabled" : "enabled");
+	v->real_cmd = want;
+}
+
+/* Replace the bytes of field [foff, foff+flen) inside a read of
+ * [off, off+len) by the same bytes of fval. */
+static uint32_t patch(uint32_t val, unsigned off, unsigned len, unsigned foff, unsigned flen,
+		      uint32_t fval)
+{
+	for (unsigned b = 0; b < len; b++) {
+		unsigned at = off + b;
+
+		if (at >= foff && at < foff + flen) {
+			uint32_t byte = (fval >> (8 * (at - foff))) & 0xff;
+
+			val = (val & ~(0xffu << (8 * b))) | byte << (8 * b);
+		}
+	}
+	return val;
+}
+
+static void vfio_cfg_read(struct pci_dev *d, unsigned off, unsigned len, uint32_t *val)
+{
+	struct vfio_dev *v = d->priv;
+	uint16_t real;
+
+	/* Status: a guest polling for INTx or checking errors must see the
+	 * device's own bits, which change without any config write. */
+	if (off < PCI_STATUS + 2 && off + len > PCI_STATUS) {
+		if (cfg_pread(v, &real, 2, PCI_STATUS))
+			return;
+		*val = patch(*val, off, len, PCI_STATUS, 2,
+			     vfio_status_merge((uint16_t)vconfig_get(&d->cfg, PCI_STATUS, 2), real));
+	}
+}
+
+static void vfio_cfg_write(struct pci_dev *d, unsigned off, unsigned len, uint32_t val)
+{
+	struct vfio_dev *v = d->priv;
+
+	if (off < PCI_COMMAND + 2 && off + len > PCI_COMMAND)
+		vfio_sync_command(v);
+	if (off < PCI_STATUS + 2 && off + len > PCI_STATUS) {
+		/* Write-1-to-clear error bits go to the device, which holds
+		 * them; a zero elsewhere changes nothing there. */
+		uint16_t w1c = (uint16_t)(patch(0, PCI_STATUS, 2, off, len, val) & VFIO_STATUS_W1C);
+
+		if (w1c) {
+			cfg_pwrite(v, &w1c, 2, PCI_STATUS);
+			trace(TRACE_VFIO, "vconfig: Status error bits 0x%04x cleared on the device",
+			      w1c);
+		}
+	}
+}
+
+static void vfio_bus_master(struct pci_dev *d, bool on)
+{
+	struct vfio_dev *v = d->priv;
+
+	trace(TRACE_VFIO, "vconfig: guest turned bus master %s: passed to the device",
+	      on ? "on" : "off");
+	vfio_sync_command(v);
+}
+
+static void vfio_irq_changed(struct pci_dev *d);
+
+static const struct pci_dev_ops vfio_pci_ops = {
+	.cfg_read = vfio_cfg_read,
+	.cfg_write = vfio_cfg_write,
+	.irq_changed = vfio_irq_changed,
+	.bus_master = vfio_bus_master,
+};
+
+static void vfio_bar_trap(void *opaque, uint64_t offset, void *data, uint32_t len,
+			  bool is_write);
+
+/* Put the next capability at the device's own offset when the core lets
+ * us, so a driver that hard-codes offsets still finds it. */
+static void cap_place(struct vfio_dev *v, uint8_t off)
+{
+	if (off >= v->pci.cfg.cap_next)
+		v->pci.cfg.cap_next = off;
+}
+
+static void vfio_vconfig(struct vfio_dev *v)
+{
+	struct pci_dev *d = &v->pci;
+	const uint8_t *c = v->real;
+	uint64_t sizes[6];
+	uint32_t class_code;
+	unsigned cfgsize = (unsigned)v->reg[VFIO_PCI_CONFIG_REGION_INDEX].info.size;
+	uint8_t pin;
+	int ret;
+
+	if (cfgsize > PCI_CFG_SPACE)
+		cfgsize = PCI_CFG_SPACE; /* extended capabilities are hidden */
+	memset(v->real, 0xff, sizeof(v->real));
+	if (cfg_pread(v, v->real, cfgsize, 0))
+		die(EXIT_VFIO, "vfio %s: cannot read the config space through VFIO", v->bdf);
+	if ((c[PCI_HEADER_TYPE] & 0x7f) != PCI_HEADER_TYPE_NORMAL)
+		die(EXIT_VFIO,
+		    "vfio %s: header type 0x%02x: kvmini assigns endpoints only, not bridges",
+		    v->bdf, c[PCI_HEADER_TYPE]);
+	v->real_cmd = rd16(c + PCI_COMMAND);
+
+	/* Identity passes through: the guest's driver binds on these. */
+	class_code = c[PCI_CLASS_PROG] | c[PCI_CLASS_DEVICE] << 8 | c[PCI_CLASS_DEVICE + 1] << 16;
+	pci_dev_init(d, v->name, PCI_SLOT_VFIO, rd16(c + PCI_VENDOR_ID), rd16(c + PCI_DEVICE_ID),
+		     class_code, c[PCI_REVISION_ID]);
+	pci_set_subsystem(d, rd16(c + PCI_SUBSYSTEM_VENDOR_ID), rd16(c + PCI_SUBSYSTEM_ID));
+	d->ops = &vfio_pci_ops;
+	d->priv = v;
+	trace(TRACE_VFIO, "vconfig: %04x:%04x class %06x rev %02x subsystem %04x:%04x (from the device)",
+	      rd16(c + PCI_VENDOR_ID), rd16(c + PCI_DEVICE_ID), class_code, c[PCI_REVISION_ID],
+	      rd16(c + PCI_SUBSYSTEM_VENDOR_ID), rd16(c + PCI_SUBSYSTEM_ID));
+	/* Min_Gnt/Max_Lat: read-only facts about the device. */
+	vconfig_set(&d->cfg, PCI_MIN_GNT, 1, c[PCI_MIN_GNT]);
+	vconfig_set(&d->cfg, PCI_MAX_LAT, 1, c[PCI_MAX_LAT]);
+
+	/* BARs: type bits from the device, sizes from VFIO (the kernel sized
+	 * them at probe; sizing the real BAR again would race its driver),
+	 * addresses from the guest. */
+	for (int i = 0; i < 6; i++)
+		sizes[i] = v->reg[i].info.size;
+	if (vfio_bars_decode(c, sizes, v->bars))
+		die(EXIT_VFIO, "vfio %s: the BARs do not make sense (size not a power of two, or a "
+			       "64-bit BAR in slot 5)", v->bdf);
+	for (int i = 0; i < 6; i++) {
+		const struct vfio_bar_desc *b = &v->bars[i];
+
+		if (b->type == PCI_BAR_UNUSED)
+			continue;
+		/* What the core can place: I/O up to 64 KiB (x86 port space),
+		 * 32-bit memory up to 2 GiB.  Anything else stays hidden. */
+		if ((b->type == PCI_BAR_IO && b->size > 0x10000) ||
+		    (b->type == PCI_BAR_MEM32 && b->size > (1ULL << 31))) {
+			trace(TRACE_VFIO, "vconfig: BAR%d of 0x%llx bytes does not fit kvmini's "
+					  "apertures: hidden", i, (unsigned long long)b->size);
+			v->bars[i].type = PCI_BAR_UNUSED;
+			continue;
+		}
+		v->ctx[i].v = v;
+		v->ctx[i].index = (unsigned)i;
+		/* hva is filled in by vfio_bars() once mapped. */
+		pci_bar_init(d, i, b->type, b->prefetch, b->size, vfio_bar_trap, &v->ctx[i], NULL);
+		trace(TRACE_VFIO, "vconfig: BAR%d %s%s, 0x%llx bytes", i,
+		      b->type == PCI_BAR_IO ? "I/O" : b->type == PCI_BAR_MEM64 ? "64-bit memory"
+										: "32-bit memory",
+		      b->prefetch ? " prefetchable" : "", (unsigned long long)b->size);
+	}
+	if (v->reg[VFIO_PCI_ROM_REGION_INDEX].info.size) {
+		uint64_t sz = v->reg[VFIO_PCI_ROM_REGION_INDEX].info.size;
+
+		if ((sz & (sz - 1)) || sz < 2048 || sz > (1ULL << 31)) {
+			/* PCI 3.0 6.2.5.2: a ROM BAR decodes at least 2 KiB. */
+			trace(TRACE_VFIO, "vconfig: ROM of 0x%llx bytes is not a power of two "
+					  "in [2 KiB, 2 GiB]: hidden",
+			      (unsigned long long)sz);
+		} else {
+			v->ctx[VFIO_PCI_ROM_REGION_INDEX].v = v;
+			v->ctx[VFIO_PCI_ROM_REGION_INDEX].index = VFIO_PCI_ROM_REGION_INDEX;
+			pci_rom_init(d, sz, vfio_bar_trap, &v->ctx[VFIO_PCI_ROM_REGION_INDEX]);
+			trace(TRACE_VFIO, "vconfig: ROM BAR, 0x%llx bytes, read through VFIO",
+			      (unsigned long long)sz);
+		}
+	}
+	if (v->reg[VFIO_PCI_VGA_REGION_INDEX].info.size)
+		trace(TRACE_VFIO, "vconfig: VGA region hidden (no legacy VGA ranges in kvmini)");
+
+	/* INTx: the pin is the device's; the line is kvmini's routing. */
+	pin = c[PCI_INTERRUPT_PIN];
+	if (pin > 4 || !v->irq[VFIO_PCI_INTX_IRQ_INDEX].count)
+		pin = 0;
+	if (pin)
+		pci_intx_init(d, pin);
+	trace(TRACE_VFIO, "vconfig: interrupt pin %s", pin ? "INTA#..INTD# from the device" : "none");
+
+	/* Capabilities: MSI and MSI-X emulated by the core, a few passed
+	 * read-only, the rest hidden (docs/vfio.md has the table). */
+	ret = vfio_caps_scan(c, v->caps, VFIO_MAX_CAPS);
+	if (ret < 0) {
+		trace(TRACE_VFIO, "vconfig: capability list broken (%s): all capabilities hidden",
+		      strerror(-ret));
+		ret = 0;
+	}
+	v->ncaps = ret;
+	for (int i = 0; i < v->ncaps; i++) {
+		const struct vfio_cap *cap = &v->caps[i];
+		uint8_t got = 0;
+
+		if (cap->action == VFIO_CAP_HIDE) {
+			trace(TRACE_VFIO, "vconfig: cap 0x%02x %s at 0x%02x: hidden", cap->id,
+			      vfio_cap_name(cap->id), cap->off);
+			continue;
+		}
+		cap_place(v, cap->off);
+		if (cap->id == PCI_CAP_ID_MSI) {
+			uint16_t fl = rd16(c + cap->off + PCI_MSI_FLAGS);
+
+			if (!v->irq[VFIO_PCI_MSI_IRQ_INDEX].count) {
+				trace(TRACE_VFIO, "vconfig: MSI cap without VFIO MSI: hidden");
+				continue;
+			}
+			/* One vector: VFIO would need every vector's eventfd up
+			 * front and the guests we run use one. */
+			pci_msi_init(d, 1, fl & PCI_MSI_FLAGS_64BIT, fl & PCI_MSI_FLAGS_MASKBIT);
+			got = d->msi.cap;
+			trace(TRACE_VFIO, "vconfig: cap MSI at 0x%02x (device: 0x%02x): emulated, "
+					  "%s, %smaskable, 1 vector",
+			      got, cap->off, fl & PCI_MSI_FLAGS_64BIT ? "64-bit" : "32-bit",
+			      fl & PCI_MSI_FLAGS_MASKBIT ? "" : "not ");
+		} else if (cap->id == PCI_CAP_ID_MSIX) {
+			uint16_t fl = rd16(c + cap->off + PCI_MSIX_FLAGS);
+			uint32_t tbl = rd32(c + cap->off + PCI_MSIX_TABLE);
+			uint32_t pba = rd32(c + cap->off + PCI_MSIX_PBA);
+			unsigned nvec = (fl & PCI_MSIX_FLAGS_QSIZE) + 1u;
+			int bir = (int)(tbl & PCI_MSIX_TABLE_BIR);
+
+			if (!v->irq[VFIO_PCI_MSIX_IRQ_INDEX].count || bir > 5 ||
+			    (int)(pba & PCI_MSIX_PBA_BIR) != bir ||
+			    v->bars[bir].type == PCI_BAR_UNUSED || v->bars[bir].type == PCI_BAR_IO) {
+				trace(TRACE_VFIO, "vconfig: MSI-X cap unusable (no VFIO MSI-X, or table "
+						  "and PBA in different or missing BARs): hidden");
+				continue;
+			}
+			if (nvec > PCI_MSIX_MAX_VECTORS) {
+				trace(TRACE_VFIO, "vconfig: MSI-X: %u vectors, kvmini offers %u", nvec,
+				      PCI_MSIX_MAX_VECTORS);
+				nvec = PCI_MSIX_MAX_VECTORS;
+			}
+			v->msix_nvec = nvec;
+			pci_msix_init(d, nvec, bir, tbl & ~PCI_MSIX_TABLE_BIR, pba & ~PCI_MSIX_PBA_BIR);
+			got = d->msix.cap;
+			trace(TRACE_VFIO, "vconfig: cap MSI-X at 0x%02x (device: 0x%02x): emulated, "
+					  "%u vectors, table BAR%d+0x%x, PBA BAR%d+0x%x",
+			      got, cap->off, nvec, bir, tbl & ~PCI_MSIX_TABLE_BIR, bir,
+			      pba & ~PCI_MSIX_PBA_BIR);
+		} else {
+			static const uint8_t zero[256];
+
+			got = pci_cap_add(d, cap->id, c + cap->off + 2, cap->len - 2u, zero);
+			trace(TRACE_VFIO, "vconfig: cap 0x%02x %s at 0x%02x (device: 0x%02x): "
+					  "read-only copy, %u bytes",
+			      cap->id, vfio_cap_name(cap->id), got, cap->off, cap->len);
+		}
+		if (!got)
+			trace(TRACE_VFIO, "vconfig: no room for cap 0x%02x: hidden", cap->id);
+	}
+	trace(TRACE_VFIO, "vconfig: Status read live from the device (interrupt and error bits); "
+			  "Command decode and bus master passed to the device; "
+			  "extended config space hidden");
+}
+
+/* ---- stage 4: BARs ------------------------------------------------------- */
+
+static void vfio_bar_trap(void *opaque, uint64_t offset, void *data, uint32_t len,
+			  bool is_write)
+{
+	struct vfio_bar_ctx *x = opaque;
+	struct vfio_dev *v = x->v;
+	const struct vfio_region *r = &v->reg[x->index];
+	ssize_t n;
+
+	stats[STAT_VFIO_BAR_TRAP]++;
+	if (len > 8 || offset >= r->info.size || len > r->info.size - offset) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	if (is_write) {
+		if (x->index == VFIO_PCI_ROM_REGION_INDEX)
+			return; /* ROM is read-only */
+		n = pwrite(v->fd, data, len, (off_t)(r->info.offset + offset));
+	} else {
+		n = pread(v->fd, data, len, (off_t)(r->info.offset + offset));
+	}
+	if (n != (ssize_t)len && !is_write)
+		memset(data, 0xff, len);
+	if (trace_mask & TRACE_VFIO) {
+		uint64_t val = 0;
+
+		memcpy(&val, data, len);
+		trace(TRACE_VFIO, "bars: %s trap %s +0x%llx/%u %s 0x%llx%s", region_names[x->index],
+		      is_write ? "write" : "read", (unsigned long long)offset, len,
+		      is_write ? "<-" : "->", (unsigned long long)val,
+		      n == (ssize_t)len ? "" : " (device refused)");
+	}
+}
+
+static void vfio_bars(struct vfio_dev *v)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	for (int i = 0; i < 6; i++) {
+		struct vfio_region *r = &v->reg[i];
+		struct pci_bar *bar = &v->pci.bar[i];
+		struct vfio_area holes[2];
+		unsigned nholes = 0;
+		void *res;
+
+		if (v->bars[i].type == PCI_BAR_UNUSED)
+			continue;
+		bar->force_trap = v->trap_bars;
+		if (v->bars[i].type == PCI_BAR_IO) {
+			trace(TRACE_VFIO, "bars: BAR%d I/O: trapped (pread/pwrite)", i);
+			continue;
+		}
+		if (!(r->info.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
+			trace(TRACE_VFIO, "bars: BAR%d: VFIO allows no mmap: trapped", i);
+			continue;
+		}
+		/* The MSI-X table and PBA pages are the core's to trap. */
+		if (v->pci.msix.present && v->pci.msix.bar == i) {
+			holes[nholes++] = (struct vfio_area){ v->pci.msix.table_off,
+							      v->pci.msix.nvec * 16u };
+			holes[nholes++] = (struct vfio_area){ v->pci.msix.pba_off,
+							      (v->pci.msix.nvec + 63) / 64 * 8u };
+		}
+		if (!vfio_fast_path_ok(r->info.size, r->has_sparse ? r->sparse : NULL, r->nsparse,
+				       holes, nholes, (uint64_t)page)) {
+			trace(TRACE_VFIO, "bars: BAR%d: smaller than a page or holes in the mmap-able "
+					  "areas: trapped", i);
+			continue;
+		}
+		/* Reserve the whole BAR, then map the device's areas into it;
+		 * what is left (MSI-X pages without mmap) stays PROT_NONE and is
+		 * never put in a memory slot. */
+		res = mmap(NULL, r->info.size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (res == MAP_FAILED)
+			die_errno(EXIT_HOST, "vfio %s: reserving %s", v->bdf, region_names[i]);
+		r->map = res;
+		r->map_size = r->info.size;
+		if (r->has_sparse) {
+			for (unsigned a = 0; a < r->nsparse; a++) {
+				if (!r->sparse[a].size)
+					continue;
+				if (mmap((uint8_t *)res + r->sparse[a].off, r->sparse[a].size,
+					 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, v->fd,
+					 (off_t)(r->info.offset + r->sparse[a].off)) == MAP_FAILED)
+					die_errno(EXIT_VFIO, "vfio %s: mmap of %s area %u", v->bdf,
+						  region_names[i], a);
+			}
+		} else if (mmap(res, r->info.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+				v->fd, (off_t)r->info.offset) == MAP_FAILED) {
+			die_errno(EXIT_VFIO, "vfio %s: mmap of %s", v->bdf, region_names[i]);
+		}
+		bar->hva = res;
+		trace(TRACE_VFIO, "bars: BAR%d: mmapped at %p, %s", i, res,
+		      v->trap_bars ? "but --vfio-trap-bars: trapped (pread/pwrite)"
+				   : "fast path (KVM memory slot at the guest's address)");
+	}
+}
+
+/* ---- stage 5: DMA -------------------------------------------------------- */
+
+static void vfio_dma(struct vfio_dev *v)
+{
+	struct vm *vm = v->vm;
+	int ret;
+
+	/* IOVA = GPA: the guest programs its own physical addresses into the
+	 * device, the IOMMU translates them to kvmini's RAM mapping. */
+	ret = v->iommu.ops->dma_map(&v->iommu, 0, vm->mem_size, vm->mem);
+	if (ret)
+		die(EXIT_VFIO,
+		    "vfio %s: VFIO_IOMMU_MAP_DMA of %llu MiB guest RAM: %s%s", v->bdf,
+		    (unsigned long long)(vm->mem_size >> 20), strerror(-ret),
+		    ret == -ENOMEM ? "; raise the locked-memory limit (ulimit -l) or run as root"
+				   : "");
+	v->dma_mapped = true;
+	trace(TRACE_VFIO, "dma: guest RAM [0, 0x%llx) mapped at IOVA = GPA",
+	      (unsigned long long)vm->mem_size);
+}
+
+/* ---- stage 6: interrupts ------------------------------------------------ */
+
+static void intx_off(struct vfio_dev *v)
+{
+	set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
+	if (v->intx_irqfd) {
+		vm_irqfd(v->vm, v->intx_fd, v->pci.intx_gsi, v->intx_resample_fd, false);
+		v->intx_irqfd = false;
+	}
+}
+
+static int intx_on(struct vfio_dev *v)
+{
+	int ret;
+
+	/* Level-triggered through KVM: the device's eventfd raises the line,
+	 * the guest's EOI signals the resample fd, which VFIO takes as
+	 * "unmask" (the kernel masked INTx when it fired), all without a
+	 * trip through kvmini. */
+	ret = vm_irqfd(v->vm, v->intx_fd, v->pci.intx_gsi, v->intx_resample_fd, true);
+	if (ret)
+		return ret;
+	v->intx_irqfd = true;
+	ret = set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 1, &v->intx_fd);
+	if (!ret)
+		ret = set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 1,
+			       &v->intx_resample_fd);
+	if (ret)
+		intx_off(v);
+	return ret;
+}
+
+static void irq_disable(struct vfio_dev *v)
+{
+	switch (v->mode) {
+	case IRQ_INTX:
+		intx_off(v);
+		break;
+	case IRQ_MSI:
+		set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
+		break;
+	case IRQ_MSIX:
+		set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
+		break;
+	case IRQ_NONE:
+		break;
+	}
+	if (v->mode != IRQ_NONE)
+		trace(TRACE_VFIO, "irq: %s disabled at the device", mode_names[v->mode]);
+	v->mode = IRQ_NONE;
+}
+
+static void irq_mode_set(struct vfio_dev *v, enum vfio_irq_mode want)
+{
+	int ret = 0;
+
+	if (want == v->mode)
+		return;
+	/* The old mode goes first: the device must never have two
+	 * interrupt mechanisms live at once (PCI 3.0, 6.8.1.3). */
+	irq_disable(v);
+	switch (want) {
+	case IRQ_INTX:
+		ret = intx_on(v);
+		break;
+	case IRQ_MSI:
+		ret = set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 1, &v->msi_fd);
+		break;
+	case IRQ_MSIX:
+		ret = set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, v->msix_nvec,
+			       v->msix_fd);
+		break;
+	case IRQ_NONE:
+		break;
+	}
+	if (ret) {
+		warn("vfio %s: enabling %s at the device: %s", v->bdf, mode_names[want],
+		     strerror(-ret));
+		return;
+	}
+	v->mode = want;
+	if (want == IRQ_INTX)
+		trace(TRACE_VFIO, "irq: INTx on: eventfd -> irqfd GSI %u, resample -> VFIO unmask",
+		      v->pci.intx_gsi);
+	else if (want != IRQ_NONE)
+		trace(TRACE_VFIO, "irq: %s on: %u eventfd(s) -> KVM irqfd (routes from the guest)",
+		      mode_names[want], want == IRQ_MSIX ? v->msix_nvec : 1u);
+}
+
+static enum vfio_irq_mode irq_wanted(struct vfio_dev *v)
+{
+	if (v->pci.msix.present && pci_msix_enabled(&v->pci))
+		return IRQ_MSIX;
+	if (v->pci.msi.present && pci_msi_enabled(&v->pci))
+		return IRQ_MSI;
+	if (v->pci.intx_pin)
+		return IRQ_INTX;
+	return IRQ_NONE;
+}
+
+/* The guest changed MSI/MSI-X enable, masks or a message.  The core has
+ * already pointed the routes and irqfds of our eventfds at the guest's
+ * messages and follows the masks; here only the mode at the device can
+ * change. */
+static void vfio_irq_changed(struct pci_dev *d)
+{
+	irq_mode_set(d->priv, irq_wanted(d->priv));
+}
+
+static int new_eventfd(struct vfio_dev *v)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	if (fd < 0)
+		die_errno(EXIT_HOST, "vfio %s: eventfd", v->bdf);
+	return fd;
+}
+
+static void vfio_irqs(struct vfio_dev *v)
+{
+	struct pci_dev *d = &v->pci;
+
+	if (d->intx_pin) {
+		v->intx_fd = new_eventfd(v);
+		v->intx_resample_fd = new_eventfd(v);
+	}
+	if (d->msi.present) {
+		v->msi_fd = new_eventfd(v);
+		if (pci_irq_eventfd(d, PCI_MSI_VECTOR, v->msi_fd))
+			die(EXIT_VFIO, "vfio %s: the PCI core refused the MSI eventfd", v->bdf);
+	}
+	for (unsigned i = 0; d->msix.present && i < v->msix_nvec; i++) {
+		v->msix_fd[i] = new_eventfd(v);
+		if (pci_irq_eventfd(d, i, v->msix_fd[i]))
+			die(EXIT_VFIO, "vfio %s: the PCI core refused MSI-X eventfd %u", v->bdf, i);
+	}
+	/* Like a device out of reset: INTx until the guest enables MSI. */
+	irq_mode_set(v, irq_wanted(v));
+	if (v->irq[VFIO_PCI_ERR_IRQ_INDEX].count || v->irq[VFIO_PCI_REQ_IRQ_INDEX].count)
+		trace(TRACE_VFIO, "irq: ERR/REQ indexes not used (no AER or unplug in kvmini)");
+}
+
+/* ---- the realize flow ---------------------------------------------------- */
+
+void vfio_init(struct vm *vm, const char *bdf, bool trap_bars)
+{
+	struct vfio_dev *v = &the_vfio;
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	v->vm = vm;
+	v->fd = v->intx_fd = v->intx_resample_fd = v->msi_fd = -1;
+	memset(v->msix_fd, 0xff, sizeof(v->msix_fd));
+	v->trap_bars = trap_bars;
+	/* Registered first, so that a die() in any stage below releases
+	 * whatever the earlier stages took. */
+	vm_at_exit(vm, vfio_teardown, v);
+
+	vfio_attach(v, bdf);
+	vfio_populate(v);
+	reset_device(v, "attaching");
+	vfio_vconfig(v);
+	vfio_bars(v);
+	ret = pci_register(vm, &v->pci);
+	if (ret)
+		die(EXIT_VFIO, "vfio %s: cannot plug it into slot %d: %s", v->bdf, PCI_SLOT_VFIO,
+		    strerror(-ret));
+	v->registered = true;
+	vfio_dma(v);
+	vfio_irqs(v);
+	trace(TRACE_VFIO, "realized %s at 00:%02x.0", v->bdf, PCI_SLOT_VFIO);
+}

@@ -1,0 +1,211 @@
+// needs: devices/vfio_cfg.c
+/*
+ * test_vfio.c - the pure decisions of vfio-pci: address parsing, the
+ * capability plan, BAR types, Status and Command merging, and the choice
+ * of the fast path for a BAR.
+ */
+#include <errno.h>
+#include <linux/pci_regs.h>
+#include <string.h>
+
+#include "../../devices/vfio.h"
+#include "tap.h"
+
+static void test_bdf(void)
+{
+	static const char *const bad[] = {
+		"",           "00:03.0",       "0000:00:03",   "0000:00:03.",  "0000:00:03.8",
+		"0000:00:20.0", "0000:0g:03.0", "0000-00:03.0", "0000:00:03.0 ", " 0000:00:03.0",
+		"00000:00:03.0", "0000:000:03.0", "0000:00:3.0", "0000:00:03.00", "+000:00:03.0",
+		"0000:00:03:0", "edu",
+	};
+	struct vfio_bdf b;
+	char canon[13];
+
+	tap_eq(vfio_parse_bdf("0000:00:03.0", &b, canon), 0, "0000:00:03.0 parses");
+	tap_ok(b.domain == 0 && b.bus == 0 && b.dev == 3 && b.fn == 0, "fields 0/0/3/0");
+	tap_ok(!strcmp(canon, "0000:00:03.0"), "canonical form kept");
+	tap_eq(vfio_parse_bdf("ABCD:Ef:1F.7", &b, canon), 0, "upper and mixed case parse");
+	tap_ok(b.domain == 0xabcd && b.bus == 0xef && b.dev == 0x1f && b.fn == 7,
+	       "fields abcd/ef/1f/7");
+	tap_ok(!strcmp(canon, "abcd:ef:1f.7"), "canonical form is lower case (as sysfs)");
+	tap_eq(vfio_parse_bdf(NULL, &b, canon), -EINVAL, "NULL rejected");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		tap_eq(vfio_parse_bdf(bad[i], &b, canon), -EINVAL, "'%s' rejected", bad[i]);
+}
+
+/* A config space with a capability chain built from (id, off, extra) triples. */
+static void put16(uint8_t *c, unsigned off, uint16_t v)
+{
+	c[off] = (uint8_t)v;
+	c[off + 1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *c, unsigned off, uint32_t v)
+{
+	put16(c, off, (uint16_t)v);
+	put16(c, off + 2, (uint16_t)(v >> 16));
+}
+
+static void test_caps(void)
+{
+	uint8_t c[256];
+	struct vfio_cap caps[VFIO_MAX_CAPS];
+	int n;
+
+	memset(c, 0, sizeof(c));
+	tap_eq(vfio_caps_scan(c, caps, VFIO_MAX_CAPS), 0, "no Capabilities List bit: no caps");
+
+	/* edu under QEMU 7.2: one MSI capability, 64-bit, not maskable. */
+	put16(c, PCI_STATUS, PCI_STATUS_CAP_LIST);
+	c[PCI_CAPABILITY_LIST] = 0x40;
+	c[0x40] = PCI_CAP_ID_MSI;
+	c[0x41] = 0;
+	put16(c, 0x42, PCI_MSI_FLAGS_64BIT);
+	n = vfio_caps_scan(c, caps, VFIO_MAX_CAPS);
+	tap_eq(n, 1, "edu: one capability");
+	tap_ok(caps[0].id == PCI_CAP_ID_MSI && caps[0].off == 0x40 &&
+		       caps[0].action == VFIO_CAP_EMULATE,
+	       "edu: MSI at 0x40, emulated");
+	tap_eq(caps[0].len, 14, "MSI 64-bit, no mask: 14 bytes");
+	put16(c, 0x42, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT);
+	tap_eq(vfio_cap_len(c, 0x40), 24, "MSI 64-bit with masks: 24 bytes");
+	put16(c, 0x42, PCI_MSI_FLAGS_MASKBIT);
+	tap_eq(vfio_cap_len(c, 0x40), 20, "MSI 32-bit with masks: 20 bytes");
+	put16(c, 0x42, 0);
+	tap_eq(vfio_cap_len(c, 0x40), 10, "MSI 32-bit: 10 bytes");
+
+	/* A PCIe endpoint: PM -> MSI-X -> PCIe v2 -> VPD -> vendor. */
+	memset(c, 0, sizeof(c));
+	put16(c, PCI_STATUS, PCI_STATUS_CAP_LIST);
+	c[PCI_CAPABILITY_LIST] = 0x40;
+	c[0x40] = PCI_CAP_ID_PM, c[0x41] = 0x50;
+	c[0x50] = PCI_CAP_ID_MSIX, c[0x51] = 0x60;
+	c[0x60] = PCI_CAP_ID_EXP, c[0x61] = 0xa0, c[0x62] = 2;
+	c[0xa0] = PCI_CAP_ID_VPD, c[0xa1] = 0xb0;
+	c[0xb0] = PCI_CAP_ID_VNDR, c[0xb1] = 0, c[0xb2] = 0x10;
+	n = vfio_caps_scan(c, caps, VFIO_MAX_CAPS);
+	tap_eq(n, 5, "endpoint: five capabilities");
+	tap_ok(caps[0].action == VFIO_CAP_READONLY && caps[0].len == 8, "PM read-only, 8 bytes");
+	tap_ok(caps[1].action == VFIO_CAP_EMULATE && caps[1].len == 12, "MSI-X emulated, 12 bytes");
+	tap_ok(caps[2].action == VFIO_CAP_READONLY && caps[2].len == 0x32,
+	       "PCIe v2 endpoint read-only, 0x32 bytes");
+	tap_ok(caps[3].action == VFIO_CAP_HIDE, "VPD hidden");
+	tap_ok(caps[4].action == VFIO_CAP_READONLY && caps[4].len == 0x10,
+	       "vendor-specific read-only, its own length");
+	c[0x62] = 1;
+	tap_eq(vfio_cap_len(c, 0x60), 20, "PCIe v1 endpoint: 20 bytes");
+	tap_eq(vfio_caps_scan(c, caps, 2), 2, "max respected");
+
+	/* Hostile or broken chains. */
+	c[0xb1] = 0x40;
+	tap_eq(vfio_caps_scan(c, caps, VFIO_MAX_CAPS), -ELOOP, "loop back to the first: -ELOOP");
+	c[0xb1] = 0xb0;
+	tap_eq(vfio_caps_scan(c, caps, VFIO_MAX_CAPS), -ELOOP, "self loop: -ELOOP");
+	c[0xb1] = 0x20;
+	tap_eq(vfio_caps_scan(c, caps, VFIO_MAX_CAPS), -EINVAL, "pointer into the header: -EINVAL");
+	c[0xb1] = 0x42;
+	tap_eq(vfio_caps_scan(c, caps, VFIO_MAX_CAPS), -EINVAL, "unaligned pointer: -EINVAL");
+	c[0xb1] = 0;
+	c[0xb0] = 0x42; /* unknown id */
+	n = vfio_caps_scan(c, caps, VFIO_MAX_CAPS);
+	tap_ok(n == 5 && caps[4].action == VFIO_CAP_HIDE && caps[4].len == 0, "unknown id hidden");
+	/* A capability running past 256 bytes is hidden. */
+	memset(c, 0, sizeof(c));
+	put16(c, PCI_STATUS, PCI_STATUS_CAP_LIST);
+	c[PCI_CAPABILITY_LIST] = 0xfc;
+	c[0xfc] = PCI_CAP_ID_MSIX;
+	n = vfio_caps_scan(c, caps, VFIO_MAX_CAPS);
+	tap_ok(n == 1 && caps[0].action == VFIO_CAP_HIDE, "MSI-X at 0xfc (past the end) hidden");
+	tap_ok(!strcmp(vfio_cap_name(PCI_CAP_ID_MSIX), "MSI-X"), "cap names");
+}
+
+static void test_bars(void)
+{
+	uint8_t c[256];
+	uint64_t sz[6] = { 0 };
+	struct vfio_bar_desc b[6];
+
+	/* edu: BAR0 32-bit memory, 1 MiB, the rest absent. */
+	memset(c, 0, sizeof(c));
+	sz[0] = 1 << 20;
+	tap_eq(vfio_bars_decode(c, sz, b), 0, "edu BARs decode");
+	tap_ok(b[0].type == PCI_BAR_MEM32 && b[0].size == (1 << 20) && !b[0].prefetch,
+	       "edu BAR0: 32-bit memory, 1 MiB");
+	tap_ok(b[1].type == PCI_BAR_UNUSED && b[5].type == PCI_BAR_UNUSED, "edu: others unused");
+
+	/* I/O, 64-bit prefetchable pair, 32-bit. */
+	memset(sz, 0, sizeof(sz));
+	put32(c, PCI_BASE_ADDRESS_0, 0xc001);
+	sz[0] = 32;
+	put32(c, PCI_BASE_ADDRESS_1, PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH);
+	sz[1] = 1ULL << 33;
+	put32(c, PCI_BASE_ADDRESS_3, 0xfe000000);
+	sz[3] = 4096;
+	tap_eq(vfio_bars_decode(c, sz, b), 0, "mixed BARs decode");
+	tap_ok(b[0].type == PCI_BAR_IO && b[0].size == 32, "BAR0 I/O, 32 bytes");
+	tap_ok(b[1].type == PCI_BAR_MEM64 && b[1].prefetch && b[1].size == 1ULL << 33,
+	       "BAR1 64-bit prefetchable, 8 GiB");
+	tap_ok(b[2].type == PCI_BAR_UNUSED && b[2].size == 0, "BAR2 is BAR1's upper half");
+	tap_ok(b[3].type == PCI_BAR_MEM32 && b[3].size == 4096, "BAR3 32-bit, 4 KiB");
+
+	sz[3] = 4095;
+	tap_eq(vfio_bars_decode(c, sz, b), -EINVAL, "size not a power of two: -EINVAL");
+	sz[3] = 4096;
+	put32(c, PCI_BASE_ADDRESS_5, PCI_BASE_ADDRESS_MEM_TYPE_64);
+	sz[5] = 4096;
+	tap_eq(vfio_bars_decode(c, sz, b), -EINVAL, "64-bit BAR in slot 5: -EINVAL");
+	sz[5] = 0;
+	sz[0] = 2;
+	tap_eq(vfio_bars_decode(c, sz, b), -EINVAL, "I/O BAR of 2 bytes: -EINVAL");
+}
+
+static void test_status_command(void)
+{
+	/* Interrupt status and errors from the device, cap list from kvmini. */
+	tap_eq(vfio_status_merge(PCI_STATUS_CAP_LIST, PCI_STATUS_INTERRUPT), 0x0018,
+	       "INTx status live, cap list emulated");
+	tap_eq(vfio_status_merge(0, PCI_STATUS_CAP_LIST), 0, "device's cap list bit not shown");
+	tap_eq(vfio_status_merge(PCI_STATUS_REC_MASTER_ABORT, 0), 0,
+	       "emulated error bits ignored");
+	tap_eq(vfio_status_merge(0, 0xf900 | PCI_STATUS_DEVSEL_MEDIUM), 0xfb00,
+	       "device error bits and DEVSEL shown");
+	tap_eq(vfio_status_merge(0xffff, 0x0007), 0x0010, "reserved bits 0-2 read 0");
+
+	tap_eq(vfio_command_merge(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, PCI_COMMAND_SERR), 0x0106,
+	       "memory and bus master from the guest, SERR kept");
+	tap_eq(vfio_command_merge(0, 0x0407), 0, "guest turning everything off");
+	tap_eq(vfio_command_merge(PCI_COMMAND_INTX_DISABLE | PCI_COMMAND_SPECIAL, 0), 0x0400,
+	       "INTx disable passed, special cycles not");
+}
+
+static void test_fast_path(void)
+{
+	const uint64_t pg = 4096;
+	struct vfio_area all[1] = { { 0, 1 << 20 } };
+	struct vfio_area two[2] = { { 0, 0x2000 }, { 0x3000, 0xd000 } };
+	struct vfio_area hole[1] = { { 0x2000, 0x100 } };
+	struct vfio_area hole2[2] = { { 0x2000, 0x800 }, { 0x2800, 8 } };
+
+	tap_ok(vfio_fast_path_ok(1 << 20, NULL, 0, NULL, 0, pg), "whole region mmap-able: fast");
+	tap_ok(!vfio_fast_path_ok(256, NULL, 0, NULL, 0, pg), "256-byte BAR: trapped");
+	tap_ok(vfio_fast_path_ok(1 << 20, all, 1, NULL, 0, pg), "one sparse area covering all: fast");
+	tap_ok(!vfio_fast_path_ok(0x10000, two, 2, NULL, 0, pg),
+	       "sparse areas with an unexplained hole: trapped");
+	tap_ok(vfio_fast_path_ok(0x10000, two, 2, hole, 1, pg),
+	       "the hole is the MSI-X page the core traps: fast");
+	tap_ok(vfio_fast_path_ok(0x10000, two, 2, hole2, 2, pg), "table and PBA in one page: fast");
+	tap_ok(!vfio_fast_path_ok(0x20000, two, 2, hole, 1, pg), "areas end before the BAR: trapped");
+	tap_ok(!vfio_fast_path_ok(0x10000, two, 0, NULL, 0, pg),
+	       "sparse capability with no areas: trapped");
+}
+
+int main(void)
+{
+	test_bdf();
+	test_caps();
+	test_bars();
+	test_status_command();
+	test_fast_path();
+	return tap_done();
+}

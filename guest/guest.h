@@ -297,14 +297,21 @@ void pci_intx_disable(const struct pci_func *f, bool disable);
 /* MSI: one vector, to this CPU.  Returns 0, or -1 without the capability. */
 int pci_msi_enable(const struct pci_func *f, uint8_t vector);
 void pci_msi_disable(const struct pci_func *f);
-/* MSI-X: table entries programmed through the BAR mapping.  enable sets
- * MSI-X Enable with every entry masked; then set each entry (unmasking it)
- * and clear the function mask with pci_msix_enable's return. */
+/* MSI-X: table entries programmed through the BAR mapping.  enable turns
+ * MSI-X on (and INTx off) with every entry masked and the function mask
+ * clear; then pci_msix_set() programs an entry to deliver vector to this
+ * CPU and unmasks it unless masked is true. */
 int pci_msix_table_size(const struct pci_func *f); /* entries, -1 if none */
 int pci_msix_enable(const struct pci_func *f);     /* 0 ok, -1 no cap/BAR */
 int pci_msix_set(const struct pci_func *f, unsigned entry, uint8_t vector, bool masked);
 void pci_msix_disable(const struct pci_func *f);
 bool pci_msix_pending(const struct pci_func *f, unsigned entry);
+/* IOAPIC input of the function's INTx pin, or -1 when not known.  On
+ * kvmini, Interrupt Line holds it (PCI_INTX_GSI_BASE + swizzle, see
+ * devices/pci.h); elsewhere it would take ACPI's _PRT, which we do not
+ * read.  kvmini drives the line high while INTx is asserted, so route it
+ * with ioapic_route(pin, vector, IOAPIC_LEVEL): level, active high. */
+int pci_intx_ioapic_pin(const struct pci_func *f);
 
 /* ---- device tests (other files, optional) ------------------------------ */
 void vnet_test(struct pci_func *f) __attribute__((weak));

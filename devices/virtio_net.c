@@ -117,6 +117,8 @@ struct vnet {
 	int kick_fd[NQUEUES];
 	int irq_fd[NVEC];
 	bool irq_fd_ok[NVEC];    /* pci_irq_eventfd() accepted it */
+	int intx_fd, intx_rs_fd; /* INTx as a level irqfd and its resample fd */
+	bool intx_ok;
 	uint64_t notify_gpa;     /* where the ioeventfds sit, 0 = none */
 	uint32_t tap_events;     /* what epoll watches on the tap now */
 
@@ -223,25 +225,38 @@ static void *xlate(void *opaque, uint64_t gpa, uint64_t len)
 }
 
 /* ---- interrupts (lock held) ------------------------------------------------ */
+static bool signal_fd(int fd)
+{
+	uint64_t one = 1;
+	return write(fd, &one, sizeof(one)) == sizeof(one);
+}
+
+static bool intx_disabled(struct vnet *n)
+{
+	/* Command bit 10 (PCI 3.0 6.2.2); a byte read racing a config write
+	 * only delays the decision to the next interrupt. */
+	return __atomic_load_n(&n->pci.cfg.bytes[0x05], __ATOMIC_RELAXED) & 0x04;
+}
 static void raise_vector(struct vnet *n, uint16_t vector, uint8_t isr_bit)
 {
 	if (pci_msix_enabled(&n->pci)) {
 		/* 4.1.4.3: NO_VECTOR means this source does not interrupt. */
 		if (vector == NO_VECTOR || vector >= NVEC)
 			return;
-		stat_add(STAT_VIRTIO_IRQS, 1);
-		if (n->irq_fd_ok[vector]) {
-			uint64_t one = 1;
-			if (write(n->irq_fd[vector], &one, sizeof(one)) == sizeof(one))
-				return;
-		}
-		pci_notify(&n->pci, vector); /* no irqfd: the core injects it */
+		/* Always an eventfd, never pci_notify(): this runs on the I/O
+		 * thread and the PCI core is the vCPU thread's.  The core keeps
+		 * the irqfd attached only while the vector is unmasked; a
+		 * signal meanwhile stays in the eventfd and fires on unmask. */
+		if (n->irq_fd_ok[vector] && signal_fd(n->irq_fd[vector]))
+			stat_add(STAT_VIRTIO_IRQS, 1);
 		return;
 	}
-	/* INTx: the ISR says why; reading it deasserts the line (4.1.4.5). */
-	stat_add(STAT_VIRTIO_IRQS, 1);
+	/* INTx: the ISR says why (4.1.4.5).  The line is a level irqfd; KVM
+	 * lowers it at EOI and tells us through the resample fd, where we
+	 * raise it again while the ISR is still set. */
 	n->isr |= isr_bit;
-	pci_intx_set(&n->pci, true);
+	if (n->intx_ok && !intx_disabled(n) && signal_fd(n->intx_fd))
+		stat_add(STAT_VIRTIO_IRQS, 1);
 }
 
 static void config_changed(struct vnet *n)
@@ -448,10 +463,7 @@ static void device_reset(struct vnet *n)
 		queue_cfg_reset(&n->qc[q]);
 		virtq_reset(&n->vq[q]);
 	}
-	if (n->isr) {
-		n->isr = 0;
-		pci_intx_set(&n->pci, false);
-	}
+	n->isr = 0; /* an asserted INTx line drops at the next EOI */
 	n->rx_held = n->rx_stalled = n->tx_blocked = false;
 	tap_set_offload(n, 0);
 }
@@ -698,10 +710,7 @@ static void bar0_access(void *opaque, uint64_t off, void *data, uint32_t len, bo
 		if (!is_write) {
 			/* 4.1.4.5.1: reading the ISR clears it and de-asserts INTx. */
 			*(uint8_t *)data = n->isr;
-			if (n->isr) {
-				n->isr = 0;
-				pci_intx_set(&n->pci, false);
-			}
+			n->isr = 0; /* the line drops at EOI (resample irqfd) */
 		}
 	} else if (off >= OFF_DEVICE && off + len <= OFF_DEVICE + DEVICE_LEN) {
 		if (!is_write) {
@@ -1170,6 +1179,11 @@ static void *io_thread(void *arg)
 					stat_add(STAT_VIRTIO_KICKS, cnt);
 					kicked[id] = true;
 				}
+			} else if (id == 101) {
+				/* INTx EOI'd: still pending? assert again. */
+				if (read(n->intx_rs_fd, &cnt, sizeof(cnt)) == sizeof(cnt) && n->isr &&
+				    !intx_disabled(n))
+					signal_fd(n->intx_fd);
 			} else if (id == 99) {
 				if (read(n->ctl_fd, &cnt, sizeof(cnt)) < 0)
 					(void)0;
@@ -1219,17 +1233,24 @@ static void vnet_teardown(void *arg)
 			vm_ioeventfd(n->vm, n->notify_gpa + NOTIFY_MULT * q, 2, n->kick_fd[q], false,
 				     false);
 	n->notify_gpa = 0;
+	/* Drops the MSI-X irqfds and routes and unmaps the BARs. */
+	pci_unregister(&n->pci);
+	if (n->intx_ok)
+		vm_irqfd(n->vm, n->intx_fd, n->pci.intx_gsi, n->intx_rs_fd, false);
+	n->intx_ok = false;
 	if (n->tap_fd >= 0)
 		close(n->tap_fd);
 	n->tap_fd = -1;
 	for (unsigned q = 0; q < NQUEUES; q++)
 		if (n->kick_fd[q] >= 0)
 			close(n->kick_fd[q]), n->kick_fd[q] = -1;
-	/* The irqfds stay attached until the PCI core or VM close drops them;
-	 * closing our end first is safe (KVM holds its own reference). */
 	for (unsigned v = 0; v < NVEC; v++)
 		if (n->irq_fd[v] >= 0)
 			close(n->irq_fd[v]), n->irq_fd[v] = -1;
+	if (n->intx_fd >= 0)
+		close(n->intx_fd), n->intx_fd = -1;
+	if (n->intx_rs_fd >= 0)
+		close(n->intx_rs_fd), n->intx_rs_fd = -1;
 	if (n->epfd >= 0)
 		close(n->epfd), n->epfd = -1;
 	if (n->ctl_fd >= 0)
@@ -1302,7 +1323,7 @@ void vnet_init(struct vm *vm, const char *spec)
 
 	memset(n, 0, sizeof(*n));
 	n->vm = vm;
-	n->tap_fd = n->epfd = n->ctl_fd = -1;
+	n->tap_fd = n->epfd = n->ctl_fd = n->intx_fd = n->intx_rs_fd = -1;
 	for (unsigned q = 0; q < NQUEUES; q++)
 		n->kick_fd[q] = -1;
 	for (unsigned v = 0; v < NVEC; v++)
@@ -1357,6 +1378,14 @@ void vnet_init(struct vm *vm, const char *spec)
 			       strerror(-r));
 	}
 
+	n->intx_fd = efd();
+	n->intx_rs_fd = efd();
+	r = vm_irqfd(vm, n->intx_fd, d->intx_gsi, n->intx_rs_fd, true);
+	n->intx_ok = r == 0;
+	if (r)
+		warn("virtio-net: no INTx irqfd on GSI %u (%s): without MSI-X the device cannot interrupt",
+		     d->intx_gsi, strerror(-r));
+
 	n->ctl_fd = efd();
 	n->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (n->epfd < 0)
@@ -1368,6 +1397,8 @@ void vnet_init(struct vm *vm, const char *spec)
 	}
 	e.data.u32 = 99;
 	epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->ctl_fd, &e);
+	e.data.u32 = 101;
+	epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->intx_rs_fd, &e);
 	if (n->tap_fd >= 0) {
 		e.data.u32 = 100;
 		if (epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->tap_fd, &e) < 0)

@@ -262,7 +262,11 @@ static void vfio_attach(struct vfio_dev *v, const char *arg)
 		    "--vfio '%s': not a PCI address; write it as DDDD:BB:DD.F in hex, e.g. "
 		    "0000:00:03.0 (lspci -D lists them)",
 		    arg);
-	snprintf(v->name, sizeof(v->name), "vfio %s", v->bdf);
+	/* Short enough for BAR names in --stats ("vfio 00:03.0 BAR0"). */
+	if (!strncmp(v->bdf, "0000:", 5))
+		snprintf(v->name, sizeof(v->name), "vfio %s", v->bdf + 5);
+	else
+		snprintf(v->name, sizeof(v->name), "vfio %s", v->bdf);
 	trace(TRACE_VFIO, "attach: %s", v->bdf);
 
 	snprintf(v->sysdev, sizeof(v->sysdev), "/sys/bus/pci/devices/%s", v->bdf);

@@ -151,7 +151,7 @@ if [ "$accel" = kvm ]; then
 else
 	qaccel=(-accel tcg -cpu max)
 fi
-append="console=ttyS0 panic=-1 loglevel=4 mitigations=off rdinit=/init"
+append="console=ttyS0 panic=-1 loglevel=4 mitigations=off edd=off rdinit=/init"
 qdev=(-device edu)
 if [ "$iommu" = 1 ]; then
 	qdev=(-device intel-iommu "${qdev[@]}")

@@ -34,7 +34,6 @@ args="$args --stats"
 EOS
 	fi
 	cat <<'EOS'
-echo "== L1: kvmini$args"
 case_run demo rc=any timeout=${RUN_TIMEOUT:-120} -- kvmini $args
 EOS
 } >"$sc"
@@ -44,7 +43,7 @@ log=$build/nested/run.log
 rc=0
 # Show the L1 console, less the markers meant for the test parser.
 "$here/l1.sh" "$sc" "$log" --stream --timeout "${L1_TIMEOUT:-300}" |
-	sed -u 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g; /^@@@ \(EXPECT\|SCENARIO\|DMESG\)/d; s/^@@@ BEGIN demo: /== L1 \$ /; s/^@@@ END demo /== kvmini exited: /; s/^@@@ L1 /== L1: /' || rc=$?
+	sed -u 's/\r$//; s/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g; /^\(SeaBIOS\|Booting from ROM\)/d; /^$/d; /^@@@ \(EXPECT\|SCENARIO\|DMESG\)/d; s/^@@@ BEGIN demo: /== L1 \$ /; s/^@@@ END demo /== kvmini exited: /; s/^@@@ L1 /== L1: /' || rc=$?
 echo "== make run: console log in $log" >&2
 # The exit status of kvmini inside L1 is make run's exit status.
 st=$(sed -n 's/.*@@@ END demo rc=\([0-9]*\).*/\1/p' "$log" | tail -n1)

@@ -132,13 +132,15 @@ m == "L1" && f[3] == "UP" { l1_up = 1; comment("L1 " rest); next }
 
 m == "L1" && f[3] == "KVM" {
 	kvm_seen = 1
-	tap(f[4] == "yes", "L1 has /dev/kvm (" rest ")")
+	why = rest
+	sub(/^KVM [a-z]+ ?/, "", why)
+	tap(f[4] == "yes", "L1 has /dev/kvm " why)
 	next
 }
 
-m == "L1" && f[3] == "DONE" { l1_done = 1; comment(rest); next }
+m == "L1" && f[3] == "DONE" { l1_done = 1; comment("L1 " rest); next }
 
-m == "L1" { comment(rest); next }
+m == "L1" { comment("L1 " rest); next }
 
 m == "SCENARIO" && f[3] == "BEGIN" { sc_begin = 1; next }
 

@@ -85,6 +85,15 @@ void guest_main(uint64_t start_info_pa)
 	irq_init();
 	check_timer();
 
+	/* fault=pf / fault=ud: take a CPU exception on purpose, to see the
+	 * failure path end to end (the exception report, status 1). */
+	if (cmdline_get("fault", opt, sizeof(opt))) {
+		if (!strcmp(opt, "ud"))
+			__asm__ volatile("ud2");
+		else
+			(void)*(volatile uint64_t *)GUEST_MAPPED_TOP; /* not mapped */
+	}
+
 	pci_init();
 
 	/* Device tests: only for devices on the bus, and only when their
@@ -105,7 +114,9 @@ void guest_main(uint64_t start_info_pa)
 	}
 
 	guest_check("no unexpected interrupts at the end", irq_unexpected() == 0);
+	/* status=N: end with status N whatever happened, to test the host's
+	 * exit path. */
 	if (cmdline_get("status", opt, sizeof(opt)))
-		guest_done((int)strtou64(opt, NULL)); /* for testing kvmini's exit path */
+		guest_done((int)strtou64(opt, NULL));
 	guest_done(guest_failures() ? 1 : 0);
 }

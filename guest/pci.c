@@ -658,7 +658,8 @@ void pci_init(void)
 		guest_check("pci: ECAM finds the same functions and IDs as mechanism #1", same);
 		m = MECH_ECAM;
 	} else {
-		printf("# pci: no ECAM window here: mechanism #1 only, no cross-check\n");
+		printf("# pci: %s: mechanism #1 only, no cross-check\n",
+		       !strcmp(opt, "cf8") ? "ECAM not used (pci=cf8)" : "no ECAM window here");
 	}
 	drv_mech = m;
 

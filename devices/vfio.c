@@ -278,6 +278,16 @@ static void vfio_attach(struct vfio_dev *v, const char *arg)
 	sysfs_read_hex(v->sysdev, "vendor", &vendor);
 	sysfs_read_hex(v->sysdev, "device", &device);
 
+	/* No IOMMU group first: without one, vfio-pci cannot bind at all,
+	 * so "bind it to vfio-pci" would send the user the wrong way. */
+	snprintf(link, sizeof(link), "%s/iommu_group", v->sysdev);
+	if (access(link, F_OK))
+		die(EXIT_VFIO,
+		    "vfio %s: no IOMMU group: the host IOMMU is off; boot the host kernel with "
+		    "intel_iommu=on (AMD: amd_iommu=on) and an IOMMU enabled in firmware or "
+		    "QEMU (-device intel-iommu)",
+		    v->bdf);
+
 	snprintf(link, sizeof(link), "%s/driver", v->sysdev);
 	n = readlink(link, drv, sizeof(drv) - 1);
 	if (n < 0) {

@@ -266,6 +266,13 @@ void edu_test(struct pci_func *f)
 	edu_msi(f);
 	edu_intx(f);
 	printf("edu: %lu interrupts acknowledged\n", (uint64_t)acks);
+	/* edu_hold=S keeps the device busy S seconds more: the host's tests
+	 * start a second kvmini on it, or stop this one with SIGTERM. */
+	n = cmdline_u64("edu_hold", 0);
+	if (n) {
+		printf("edu: holding the device for %lu s\n", n);
+		mdelay(n * 1000);
+	}
 }
 
 /* Any other assigned device: what can be said without knowing it.  main.c

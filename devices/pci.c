@@ -630,7 +630,8 @@ static const char *bar_refusal(struct pci_dev *d, struct pci_bar *b, char *buf, 
 	return NULL;
 }
 
-static bool bar_map(struct pci_dev *d, struct pci_bar *b)
+/* from: where the BAR was mapped just before (a move), else 0. */
+static bool bar_map(struct pci_dev *d, struct pci_bar *b, uint64_t from)
 {
 	char buf[64], sz[24];
 	const char *why = bar_refusal(d, b, buf, sizeof(buf));
@@ -645,6 +646,8 @@ static bool bar_map(struct pci_dev *d, struct pci_bar *b)
 		}
 	}
 	if (why) {
+		if (from)
+			fx(d, "%s unmapped from 0x%llx", bar_label(b), (unsigned long long)from);
 		if (!b->refused || b->refused_addr != b->addr)
 			fx(d, "%s not mapped at 0x%llx: %s", bar_label(b),
 			   (unsigned long long)b->addr, why);
@@ -656,8 +659,10 @@ static bool bar_map(struct pci_dev *d, struct pci_bar *b)
 	b->mapped = true;
 	if (b->hva && !b->force_trap)
 		nslots = bar_add_slots(d, b);
-	fx(d, "%s mapped at 0x%llx (%s %s, %s)", bar_label(b), (unsigned long long)b->addr,
-	   size_str(b->size, sz, sizeof(sz)), bar_kind(b),
+	if (from)
+		snprintf(buf, sizeof(buf), "moved from 0x%llx to", (unsigned long long)from);
+	fx(d, "%s %s 0x%llx (%s %s, %s)", bar_label(b), from ? buf : "mapped at",
+	   (unsigned long long)b->addr, size_str(b->size, sz, sizeof(sz)), bar_kind(b),
 	   nslots ? (msix_in_bar(d, b) ? "KVM slot, MSI-X pages trap" : "KVM slot")
 		  : "every access traps");
 	return true;
@@ -673,7 +678,7 @@ static void bar_update(struct pci_dev *d, int n, bool touched)
 {
 	struct pci_bar *b = bar_get(d, n);
 	bool sizing, on, want;
-	uint64_t a;
+	uint64_t a, from = 0;
 	char sz[24];
 
 	if (b->type == PCI_BAR_UNUSED || !d->registered)
@@ -688,6 +693,8 @@ static void bar_update(struct pci_dev *d, int n, bool touched)
 		moved = true;
 		if (!want)
 			fx(d, "%s unmapped from 0x%llx", bar_label(b), (unsigned long long)old);
+		else
+			from = old;
 	}
 	if (a != b->addr)
 		b->refused = false;
@@ -698,7 +705,7 @@ static void bar_update(struct pci_dev *d, int n, bool touched)
 		return;
 	}
 	if (want && !b->mapped)
-		bar_map(d, b);
+		bar_map(d, b, from);
 	else if (touched && !want && !sizing)
 		fx(d, "%s = 0x%llx, not decoded (%s)", bar_label(b), (unsigned long long)a,
 		   a == 0 ? "address 0"

@@ -308,8 +308,8 @@ void pci_msix_disable(const struct pci_func *f);
 bool pci_msix_pending(const struct pci_func *f, unsigned entry);
 /* IOAPIC input of the function's INTx pin, or -1 when not known.  On
  * kvmini, Interrupt Line holds it (PCI_INTX_GSI_BASE + swizzle, see
- * devices/pci.h); elsewhere it would take ACPI's _PRT, which we do not
- * read.  kvmini drives the line high while INTx is asserted, so route it
+ * devices/pci.h); on QEMU's q35 the ICH9's reset routing gives it for
+ * slots 0-24; elsewhere it would take ACPI's _PRT, which we do not read.  kvmini drives the line high while INTx is asserted, so route it
  * with ioapic_route(pin, vector, IOAPIC_LEVEL): level, active high. */
 int pci_intx_ioapic_pin(const struct pci_func *f);
 

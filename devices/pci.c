@@ -985,6 +985,8 @@ static void msix_table_access(struct pci_dev *d, uint64_t off, uint8_t *data, ui
 			      bool is_write)
 {
 	unsigned first = (unsigned)(off / 16), last = (unsigned)((off + len - 1) / 16);
+	struct pci_msix_vector before[2] = {d->msix.vec[first], d->msix.vec[last]};
+	bool changed = false;
 
 	for (uint32_t i = 0; i < len; i++) {
 		struct pci_msix_vector *e = &d->msix.vec[(off + i) / 16];
@@ -997,13 +999,17 @@ static void msix_table_access(struct pci_dev *d, uint64_t off, uint8_t *data, ui
 	if (!is_write)
 		return;
 	for (unsigned v = first; v <= last; v++) {
-		const struct pci_msix_vector *e = &d->msix.vec[v];
+		const struct pci_msix_vector *e = &d->msix.vec[v], *o = &before[v - first];
 
+		if (e->addr == o->addr && e->data == o->data && e->masked == o->masked)
+			continue;
+		changed = true;
 		fx(d, "MSI-X vector %u: addr 0x%llx data 0x%x %s", v, (unsigned long long)e->addr,
 		   e->data, e->masked ? "masked" : "unmasked");
 		msix_vector_sync(d, v);
 	}
-	irq_changed(d);
+	if (changed)
+		irq_changed(d);
 }
 
 static void msix_pba_read(struct pci_dev *d, uint64_t off, uint8_t *data, uint32_t len)

@@ -849,6 +849,10 @@ static void test_msix(void)
 	       "unmask: irqfd re-attached and the pending signal fires");
 	mmio_wr(table(2, 8), 4, 0x77);
 	tap_ok(last(C_ROUTE_SET)->b == 0x77, "data changed while live: route updated");
+	irq_changed_calls = 0;
+	mmio_wr(table(2, 8), 4, 0x77);
+	mmio_wr(table(2, 12), 4, 0);
+	tap_eq(irq_changed_calls, 0, "rewriting the same values does not tell the device");
 	ecam_wr(SLOT_T, ctrl, 2, 0);
 	tap_ok(!tdev.msix.vec[2].irqfd_on, "MSI-X disabled: irqfd detached");
 	pci_irq_eventfd(&tdev, 2, -1);

@@ -9,12 +9,17 @@
 # because modules.dep is made by the package's postinst, not shipped in it.
 #
 # Usage: kernel.sh            prints the directory on stdout
-# Env:   KVMINI_CACHE         default /var/cache/kvmini
+# Env:   KVMINI_CACHE         default /var/cache/kvmini (~/.cache/kvmini when
+#                             that is not writable)
 #        KVMINI_KERNEL_PKG    force a package (e.g. linux-image-6.1.0-56-amd64)
 set -euo pipefail
 
 cache=${KVMINI_CACHE:-/var/cache/kvmini}/kernel
-mkdir -p "$cache"
+if ! mkdir -p "$cache" 2>/dev/null || [ ! -w "$cache" ]; then
+	# Not root: a per-user cache does as well.
+	cache=${XDG_CACHE_HOME:-$HOME/.cache}/kvmini/kernel
+	mkdir -p "$cache"
+fi
 
 log() { echo "# kernel: $*" >&2; }
 
@@ -48,16 +53,28 @@ if [ -e "$dir/.done" ]; then
 	exit 0
 fi
 
+# One fetch at a time (two clones testing at once share the cache).
+exec 9>"$cache/.lock"
+flock 9
+if [ -e "$dir/.done" ]; then
+	echo "$dir"
+	exit 0
+fi
+
 log "fetching $pkg with apt-get download (once; cached in $cache)"
 tmp=$(mktemp -d "$cache/.fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 # apt drops privileges to _apt for downloads; let it write here.
 chown _apt "$tmp" 2>/dev/null || true
-(cd "$tmp" && apt-get download -q "$pkg" >&2) || {
-	log "apt-get download failed; trying after apt-get update"
+if ! (cd "$tmp" && apt-get download -q "$pkg" >&2); then
+	# Stale lists name a package the mirror no longer has: refresh them
+	# and ask again which kernel linux-image-amd64 wants now.
+	log "apt-get download failed; trying again after apt-get update"
 	apt-get update -qq >&2
+	[ -n "${KVMINI_KERNEL_PKG:-}" ] || pkg=$(want_pkg)
+	dir=$cache/$pkg
 	(cd "$tmp" && apt-get download -q "$pkg" >&2)
-}
+fi
 deb=$(ls "$tmp"/*.deb)
 log "unpacking $(basename "$deb")"
 mkdir -p "$tmp/root"

@@ -1,0 +1,120 @@
+# vfio.sh - issue 5: QEMU's edu device handed to the guest with --vfio.
+# Runs inside the nested L1 (helpers: test/nested/lib.sh).  The edu device
+# was bound to vfio-pci by init ($EDU_BDF, group $EDU_GROUP).
+# l1: --timeout 420
+
+N=${VFIO_BENCH_N:-10000} # BAR0 reads for the fast/trapped figures
+
+if [ "$EDU_VFIO" != 1 ]; then
+	note "edu not usable through VFIO (bdf=${EDU_BDF:-none} group=${EDU_GROUP:-none})"
+	check edu-bound-to-vfio-pci false
+	return 0
+fi
+
+# Run kvmini with its output also kept in /tmp/NAME.out, for the figures
+# (a script, not a function: case_run runs it under timeout).
+cat >/tmp/kept <<'EOF'
+#!/bin/sh
+name=$1
+shift
+kvmini "$@" >"/tmp/$name.out" 2>&1
+rc=$?
+cat "/tmp/$name.out"
+exit $rc
+EOF
+chmod +x /tmp/kept
+
+# Field from kvmini's --stats and the guest's bench line.
+bar0_exits() { awk '$1 == "vfio" && $3 == "BAR0" { print $4 }' "/tmp/$1.out"; }
+total_exits() { awk '/VM exits:/ { print $4 }' "/tmp/$1.out"; }
+bench_us() { awk '/edu: bench:/ { print $7 }' "/tmp/$1.out"; }
+traps() { awk '/trapped BAR accesses/ { print $NF }' "/tmp/$1.out"; }
+
+# --- the device in the guest, fast path, with every realize stage traced --
+case_run edu checks timeout=120 \
+	'match=^\[vfio *\] attach: .* bound to vfio-pci' \
+	'match=^\[vfio *\] attach: group [0-9]+ opened, viable' \
+	'match=^\[vfio *\] populate: region BAR0 +size 0x100000' \
+	'match=^\[vfio *\] populate: irq MSI +count 1' \
+	'match=^\[vfio *\] vconfig: cap MSI at 0x40 \(device: 0x40\): emulated' \
+	'match=^\[vfio *\] bars: BAR0: mmapped at .*fast path' \
+	'match=^\[vfio *\] dma: guest RAM .* mapped at IOVA = GPA' \
+	'match=^\[vfio *\] irq: INTx on' \
+	'match=^\[vfio *\] irq: MSI on' \
+	'match=^\[vfio *\] teardown: done' \
+	'match=^ +vfio [0-9a-f:.]+ BAR0 +0$' \
+	-- /tmp/kept edu --vfio "$EDU_BDF" --net loopback --trace vfio --stats
+
+# --- the same with every BAR access trapped -----------------------------
+case_run edu-trap checks timeout=120 \
+	'match=^\[vfio *\] bars: BAR0: mmapped at .*--vfio-trap-bars: trapped' \
+	'match=trapped BAR accesses \(pread/pwrite\) +[1-9]' \
+	-- /tmp/kept edu-trap --vfio "$EDU_BDF" --net loopback --vfio-trap-bars --stats
+
+# --- figures: N reads of BAR0, fast path against trapped ----------------
+case_run bench-fast checks timeout=180 -- /tmp/kept bench-fast --vfio "$EDU_BDF" --stats \
+	--cmdline "edu_bench=$N"
+case_run bench-trap0 checks timeout=180 -- /tmp/kept bench-trap0 --vfio "$EDU_BDF" --stats \
+	--vfio-trap-bars
+case_run bench-trap checks timeout=300 -- /tmp/kept bench-trap --vfio "$EDU_BDF" --stats \
+	--vfio-trap-bars --cmdline "edu_bench=$N"
+fast_x=$(bar0_exits bench-fast)
+trap0_x=$(bar0_exits bench-trap0)
+trap_x=$(bar0_exits bench-trap)
+fast_us=$(bench_us bench-fast)
+trap_us=$(bench_us bench-trap)
+note "fast path: $N BAR0 reads: ${fast_x:-?} BAR0 exits, ${fast_us:-?} us; total VM exits $(total_exits bench-fast)"
+note "trapped:   $N BAR0 reads: $((${trap_x:-0} - ${trap0_x:-0})) BAR0 exits more than without the reads (${trap_x:-?} - ${trap0_x:-?}), ${trap_us:-?} us; total VM exits $(total_exits bench-trap)"
+bench vfio_fast_bar0_exits_per_${N}_reads "${fast_x:-nan}" exits
+bench vfio_trap_bar0_exits_per_${N}_reads "$((${trap_x:-0} - ${trap0_x:-0}))" exits
+bench vfio_fast_us_per_${N}_reads "${fast_us:-nan}" us
+bench vfio_trap_us_per_${N}_reads "${trap_us:-nan}" us
+if [ -n "$fast_us" ] && [ -n "$trap_us" ] && [ "$fast_us" -gt 0 ]; then
+	note "trapped/fast time ratio: $((trap_us / fast_us)) (x100: $((trap_us * 100 / fast_us)))"
+	bench vfio_trap_fast_time_ratio "$((trap_us / fast_us))" x
+fi
+check fast-path-no-exits-for-$N-reads [ "${fast_x:-x}" = 0 ]
+check trapped-one-exit-per-read [ "$((${trap_x:-0} - ${trap0_x:-0}))" -ge "$N" ]
+t1=$(traps bench-trap)
+t0=$(traps bench-trap0)
+check trapped-counter-counts-reads [ "$((${t1:-0} - ${t0:-0}))" -ge "$N" ]
+
+# --- errors: each one line, the right exit code ------------------------
+case_run bad-address rc=2 lines=1 'match=^kvmini: --vfio .00:02\.0.: not a PCI address' \
+	-- kvmini --vfio 00:02.0
+case_run bad-address-junk rc=2 lines=1 'match=^kvmini: --vfio .*not a PCI address' \
+	-- kvmini --vfio "${EDU_BDF}x"
+case_run no-such-device rc=6 lines=1 'match=^kvmini: vfio 0000:7f:1f\.7: no such PCI device' \
+	-- kvmini --vfio 0000:7f:1f.7
+# The host bridge: in an IOMMU group, but no driver of ours.
+case_run not-vfio-host-bridge rc=6 lines=1 \
+	'match=^kvmini: vfio 0000:00:00\.0: .*(has no driver|is bound to).*vfio-pci/new_id' \
+	-- kvmini --vfio 0000:00:00.0
+# edu itself, unbound from vfio-pci, then bound back.
+echo "$EDU_BDF" >/sys/bus/pci/drivers/vfio-pci/unbind
+case_run not-vfio-edu-unbound rc=6 lines=1 \
+	"match=^kvmini: vfio $EDU_BDF: device 1234:11e8 has no driver.*echo 1234 11e8 > /sys/bus/pci/drivers/vfio-pci/new_id" \
+	-- kvmini --vfio "$EDU_BDF"
+echo "$EDU_BDF" >/sys/bus/pci/drivers/vfio-pci/bind
+check edu-bound-again [ "$(basename "$(readlink "/sys/bus/pci/devices/$EDU_BDF/driver")")" = vfio-pci ]
+
+# A kvmini holding the device, a second one asking for it, then SIGTERM
+# to the first in the middle of its run, and a clean run after that.
+kvmini --vfio "$EDU_BDF" --trace vfio --cmdline edu_hold=120 >/tmp/holder.out 2>&1 &
+holder=$!
+i=0
+while ! grep -q "edu: holding" /tmp/holder.out && [ $i -lt 120 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+check holder-running grep -q "edu: holding" /tmp/holder.out
+case_run in-use rc=6 lines=1 \
+	'match=^kvmini: vfio .*: device in use by another process \(pid [0-9]+\) \(another kvmini\?\)' \
+	-- kvmini --vfio "$EDU_BDF"
+kill -TERM "$holder"
+wait "$holder"
+holder_rc=$?
+sed 's/^/@@@ NOTE holder | /' /tmp/holder.out | grep -v '^@@@ NOTE holder | kvmini: check' | tail -n 12
+check sigterm-exit-143 [ "$holder_rc" = 143 ]
+check sigterm-teardown-ran grep -q "teardown: done" /tmp/holder.out
+case_run after-sigterm checks timeout=120 -- kvmini --vfio "$EDU_BDF" --net loopback

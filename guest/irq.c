@@ -136,6 +136,7 @@ static void pic_silence(void)
 /* ---- local APIC ------------------------------------------------------------ */
 #define MSR_APIC_BASE 0x1b
 #define APIC_BASE_ENABLE (1u << 11)
+#define APIC_BASE_X2APIC (1u << 10)
 #define LAPIC_ID 0x020
 #define LAPIC_TPR 0x080
 #define LAPIC_EOI 0x0b0
@@ -156,6 +157,10 @@ static void lapic_init(void)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 
+	/* Leaving x2APIC mode straight for xAPIC mode is an invalid
+	 * transition (#GP, SDM vol. 3, 11.12.5): go through disabled. */
+	if (base & APIC_BASE_X2APIC)
+		wrmsr(MSR_APIC_BASE, base & ~(uint64_t)(APIC_BASE_X2APIC | APIC_BASE_ENABLE));
 	/* Globally enabled, in xAPIC mode, at the address memmap.h says. */
 	wrmsr(MSR_APIC_BASE, (LAPIC_BASE & ~0xfffUL) | (base & 0x100) | APIC_BASE_ENABLE);
 	lapic_write(LAPIC_TPR, 0);

@@ -376,7 +376,7 @@ struct want {
 	int aperture; /* 0 io, 1 mmio32, 2 mmio64 */
 };
 
-static const struct {
+static struct {
 	uint64_t base, size;
 	const char *name;
 } apertures[3] = {
@@ -421,6 +421,22 @@ static bool place_all(void)
 			j--;
 		}
 		w[j] = t;
+	}
+	/* kvmini keeps RAM below 3 GiB, but QEMU puts RAM beyond 3 GiB at
+	 * 4 GiB, right where PCI_MMIO64_BASE is: start the 64-bit aperture
+	 * above the highest RAM then, still inside what the guest maps. */
+	uint64_t top = 0;
+
+	for (unsigned i = 0; i < mem_region_count(); i++) {
+		const struct mem_region *r = mem_region_at(i);
+
+		if (r->type == MEM_RAM && r->addr + r->size > top)
+			top = r->addr + r->size;
+	}
+	if (top > apertures[2].base) {
+		apertures[2].base = ALIGN_UP(top, 1UL << 30);
+		apertures[2].size = apertures[2].base < GUEST_MAPPED_TOP ? GUEST_MAPPED_TOP - apertures[2].base : 0;
+		printf("pci: RAM reaches %#lx: 64-bit BARs go to %#lx instead\n", top, apertures[2].base);
 	}
 	for (unsigned a = 0; a < 3; a++)
 		next[a] = apertures[a].base;

@@ -5,13 +5,23 @@
  * Transmission is instant: every byte written to THR goes to stdout, so
  * the transmitter is always empty (LSR.THRE and LSR.TEMT set) and a THRE
  * interrupt, when enabled, is pending until the guest reads IIR or writes
- * THR again (16550 data sheet, "interrupt identification").  There is no
- * receive path yet: LSR.DR stays clear.  Divisor latch, scratch, modem
+ * THR again (16550 data sheet, "interrupt identification").
+ *
+ * Reception: a reader thread blocks on kvmini's stdin and queues what it
+ * reads; LSR.DR says a byte waits in RBR, and with IER.ERBFI the
+ * received-data interrupt (IIR 0x04, above THRE in priority) is raised
+ * until the queue is drained.  The queue is larger than a 16550's FIFO so
+ * a pasted line is not lost; when it is full the reader waits for the
+ * guest instead of dropping bytes.  With stdin at EOF (CI: /dev/null) the
+ * thread simply ends.  The lock covers the registers because the reader
+ * and the vCPU thread both change them.  Divisor latch, scratch, modem
  * control and line control keep what the guest writes, so a driver that
  * probes them (Linux's 8250 driver does) sees a real 16550A.
  */
 #include "serial.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,10 +34,13 @@
 
 enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 #define LCR_DLAB 0x80
+#define IER_RDI 0x01
 #define IER_THRI 0x02
 #define IIR_NONE 0x01
 #define IIR_THRI 0x02
+#define IIR_RDI 0x04
 #define IIR_FIFO 0xc0 /* FIFOs enabled: says "16550A" to probing drivers */
+#define LSR_DR 0x01
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 #define MCR_LOOP 0x10
@@ -39,7 +52,12 @@ static struct serial {
 	int irq_level;
 	char line[256];
 	size_t nline;
-} com1;
+	pthread_mutex_t lock;
+	pthread_cond_t rx_space;
+	uint8_t rx[1024]; /* received, not yet read by the guest */
+	size_t rx_head, rx_count;
+	bool tty; /* stdout is a terminal: show partial lines (prompts) at once */
+} com1 = {.lock = PTHREAD_MUTEX_INITIALIZER, .rx_space = PTHREAD_COND_INITIALIZER};
 
 void serial_flush(void)
 {
@@ -53,13 +71,13 @@ void serial_flush(void)
 static void serial_out(struct serial *s, uint8_t c)
 {
 	s->line[s->nline++] = c;
-	if (c == '\n' || s->nline == sizeof(s->line))
+	if (c == '\n' || s->nline == sizeof(s->line) || s->tty)
 		serial_flush();
 }
 
 static void serial_update_irq(struct serial *s)
 {
-	int level = (s->ier & IER_THRI) && s->thri_pending;
+	int level = ((s->ier & IER_THRI) && s->thri_pending) || ((s->ier & IER_RDI) && s->rx_count);
 
 	if (level != s->irq_level) {
 		s->irq_level = level;
@@ -77,6 +95,7 @@ static void serial_io(void *opaque, uint64_t off, void *data, uint32_t len, bool
 			memset(data, 0xff, len);
 		return;
 	}
+	pthread_mutex_lock(&s->lock);
 	if (is_write) {
 		switch (off) {
 		case RBR_THR:
@@ -106,10 +125,24 @@ static void serial_io(void *opaque, uint64_t off, void *data, uint32_t len, bool
 		}
 	} else {
 		switch (off) {
-		case RBR_THR: *v = (s->lcr & LCR_DLAB) ? s->dll : 0; break;
+		case RBR_THR:
+			if (s->lcr & LCR_DLAB) {
+				*v = s->dll;
+			} else if (s->rx_count) {
+				*v = s->rx[s->rx_head];
+				s->rx_head = (s->rx_head + 1) % sizeof(s->rx);
+				if (s->rx_count-- == sizeof(s->rx))
+					pthread_cond_signal(&s->rx_space);
+			} else {
+				*v = 0;
+			}
+			break;
 		case IER: *v = (s->lcr & LCR_DLAB) ? s->dlm : s->ier; break;
 		case IIR_FCR:
-			if ((s->ier & IER_THRI) && s->thri_pending) {
+			if ((s->ier & IER_RDI) && s->rx_count) {
+				/* Received data outranks THRE and leaves it pending. */
+				*v = IIR_RDI | ((s->fcr & 1) ? IIR_FIFO : 0);
+			} else if ((s->ier & IER_THRI) && s->thri_pending) {
 				*v = IIR_THRI | ((s->fcr & 1) ? IIR_FIFO : 0);
 				s->thri_pending = 0; /* reading IIR clears THRI */
 			} else {
@@ -118,7 +151,7 @@ static void serial_io(void *opaque, uint64_t off, void *data, uint32_t len, bool
 			break;
 		case LCR: *v = s->lcr; break;
 		case MCR: *v = s->mcr; break;
-		case LSR: *v = LSR_THRE | LSR_TEMT; break;
+		case LSR: *v = LSR_THRE | LSR_TEMT | (s->rx_count ? LSR_DR : 0); break;
 		case MSR:
 			/* In loopback, MCR's outputs appear on MSR's inputs;
 			 * otherwise report carrier, DSR and CTS present. */
@@ -129,12 +162,47 @@ static void serial_io(void *opaque, uint64_t off, void *data, uint32_t len, bool
 		}
 	}
 	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The reader thread: stdin -> receive queue, waiting when it is full. */
+static void *serial_reader(void *arg)
+{
+	struct serial *s = arg;
+	uint8_t buf[64];
+
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return NULL; /* EOF or no stdin: the guest just gets no input */
+		pthread_mutex_lock(&s->lock);
+		for (ssize_t i = 0; i < n; i++) {
+			while (s->rx_count == sizeof(s->rx))
+				pthread_cond_wait(&s->rx_space, &s->lock);
+			s->rx[(s->rx_head + s->rx_count) % sizeof(s->rx)] = buf[i];
+			s->rx_count++;
+			serial_update_irq(s);
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
 }
 
 void serial_init(struct vm *vm)
 {
-	memset(&com1, 0, sizeof(com1));
+	pthread_t t;
+	pthread_attr_t attr;
+
 	com1.vm = vm;
+	com1.tty = isatty(STDOUT_FILENO);
 	if (bus_register(&vm->pio, PORT_COM1, 8, serial_io, &com1, "serial") < 0)
 		die(EXIT_HOST, "internal: cannot place COM1 at 0x%x", PORT_COM1);
+	/* Detached: at exit it may still sit in read(), which is harmless. */
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, serial_reader, &com1))
+		warn("cannot start the serial input thread: the guest gets no input");
+	pthread_attr_destroy(&attr);
 }

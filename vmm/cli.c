@@ -16,9 +16,13 @@ static const char usage[] =
 	"Boot a tiny guest (or a PVH kernel) on KVM with a virtio-net device and,\n"
 	"optionally, a host PCI device assigned through VFIO.\n"
 	"\n"
-	"  --kernel FILE      boot FILE (a PVH ELF) instead of the embedded guest\n"
-	"  --cmdline STRING   guest command line (default: empty)\n"
-	"  --mem SIZE         guest RAM, e.g. 64M (default), 512M, 2G; 2M to 3G\n"
+	"  --kernel FILE      boot FILE instead of the embedded guest: a Linux\n"
+	"                     bzImage, or a PVH ELF (vmlinux, build/guest.elf)\n"
+	"  --initrd FILE      initramfs for a Linux --kernel\n"
+	"  --cmdline STRING   guest command line (default: empty; for Linux\n"
+	"                     \"console=ttyS0 earlyprintk=ttyS0 panic=-1\")\n"
+	"  --mem SIZE         guest RAM, e.g. 64M (default; 256M for Linux), 2G;\n"
+	"                     2M to 3G\n"
 	"  --net SPEC         virtio-net backend: loopback (default), none,\n"
 	"                     tap=NAME[,mac=02:xx:xx:xx:xx:xx]\n"
 	"  --vfio BDF         assign host PCI device DDDD:BB:DD.F (bound to vfio-pci)\n"
@@ -95,7 +99,7 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 		switch (c) {
 		case OPT_KERNEL: cfg->kernel = optarg; break;
 		case OPT_INITRD: cfg->initrd = optarg; break;
-		case OPT_CMDLINE: cfg->cmdline = optarg; break;
+		case OPT_CMDLINE: cfg->cmdline = optarg; cfg->cmdline_set = true; break;
 		case OPT_MEM:
 			cfg->mem_size = cli_parse_size(optarg);
 			if (!cfg->mem_size)
@@ -110,6 +114,7 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 				    optarg, GUEST_MEM_MAX >> 20);
 			if (cfg->mem_size & ((1UL << 20) - 1))
 				die(EXIT_USAGE, "--mem %s is not a whole number of MiB", optarg);
+			cfg->mem_set = true;
 			break;
 		case OPT_NET: cfg->net = optarg; break;
 		case OPT_VFIO: cfg->vfio = optarg; break;
@@ -137,6 +142,6 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 		    argv[optind]);
 	if (cfg->vfio_trap_bars && !cfg->vfio)
 		die(EXIT_USAGE, "--vfio-trap-bars needs --vfio BDF");
-	if (cfg->initrd)
-		die(EXIT_USAGE, "--initrd needs a Linux bzImage, which this kvmini cannot boot yet");
+	if (cfg->initrd && !cfg->kernel)
+		die(EXIT_USAGE, "--initrd needs a Linux kernel: give --kernel FILE too");
 }

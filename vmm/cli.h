@@ -18,6 +18,8 @@ struct config {
 	bool vfio_trap_bars;
 	bool stats;
 	const char *report;  /* --report FILE */
+	bool mem_set, cmdline_set; /* given on the command line (else the
+				      defaults depend on the kernel: main.c) */
 };
 
 void cli_parse(int argc, char **argv, struct config *cfg);

@@ -92,8 +92,8 @@ int pvh_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct pvh_ima
 
 	memset(img, 0, sizeof(*img));
 	if (size < 4 || memcmp(buf, ELFMAG, SELFMAG))
-		return fail(err, errlen, "not an ELF file (a bzImage is not supported yet; "
-					 "give a PVH ELF such as vmlinux or build/guest.elf)");
+		return fail(err, errlen, "not an ELF file, nor a bzImage: give a Linux bzImage, "
+					 "a PVH ELF such as vmlinux, or build/guest.elf");
 	if (size < sizeof(eh))
 		return fail(err, errlen, "truncated ELF header (%zu bytes)", size);
 	memcpy(&eh, buf, sizeof(eh));

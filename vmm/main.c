@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acpi.h"
+#include "bzimage.h"
 #include "cli.h"
 #include "loader.h"
 #include "memmap.h"
@@ -15,6 +17,7 @@
 #include "vcpu.h"
 #include "vm.h"
 #include "../devices/pci.h"
+#include "../devices/pm.h"
 #include "../devices/report.h"
 #include "../devices/serial.h"
 #include "../devices/vfio.h"
@@ -116,9 +119,11 @@ static void write_report(const char *path, struct vm *m, int status)
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	const uint8_t *image;
-	size_t image_size;
+	const uint8_t *image, *initrd = NULL;
+	size_t image_size, initrd_size = 0;
 	uint32_t entry;
+	uint64_t rsdp;
+	bool bzimage = false, linux_guest = false;
 	sigset_t sigs;
 	int status;
 
@@ -130,10 +135,24 @@ int main(int argc, char **argv)
 	 * should not wait for (or disturb) KVM and devices. */
 	if (cfg.kernel) {
 		image = load_file(cfg.kernel, &image_size, "kernel");
+		bzimage = bzimage_detect(image, image_size);
+		linux_guest = bzimage || elf_is_linux(image, image_size);
 	} else {
 		image = _binary_guest_elf_start;
 		image_size = _binary_guest_elf_end - _binary_guest_elf_start;
 	}
+	if (cfg.initrd) {
+		if (!linux_guest)
+			die(EXIT_USAGE, "--initrd needs a Linux kernel (a bzImage, or a vmlinux with "
+					"a PVH note) in --kernel");
+		initrd = load_file(cfg.initrd, &initrd_size, "initrd");
+	}
+	/* Linux wants more room and a console; the embedded guest keeps its
+	 * 64 MiB and empty command line. */
+	if (linux_guest && !cfg.mem_set)
+		cfg.mem_size = BZ_MEM_DEFAULT;
+	if (linux_guest && !cfg.cmdline_set)
+		cfg.cmdline = LINUX_CMDLINE_DEFAULT;
 
 	/* Init order: the VM (RAM, irqchip, vCPU) first, since every device
 	 * needs it; then the legacy ports; then the PCI host bridge, which
@@ -142,14 +161,22 @@ int main(int argc, char **argv)
 	vm_create(&vm, cfg.mem_size);
 	atexit(teardown);
 	serial_init(&vm);
+	pm_init(&vm);
 	report_init(&vm);
 	pci_host_init(&vm);
 	vnet_init(&vm, cfg.net);
 	if (cfg.vfio)
 		vfio_init(&vm, cfg.vfio, cfg.vfio_trap_bars);
 
-	entry = pvh_load(&vm, image, image_size, cfg.cmdline);
-	vcpu_setup_pvh(&vm, entry, PVH_START_INFO);
+	/* ACPI tables for every guest (the embedded one ignores them). */
+	rsdp = acpi_setup(&vm);
+	if (bzimage) {
+		bzimage_load(&vm, image, image_size, cfg.cmdline, initrd, initrd_size, rsdp);
+	} else {
+		entry = pvh_load(&vm, image, image_size, cfg.cmdline);
+		pvh_add_linux(&vm, image, image_size, initrd, initrd_size, rsdp);
+		vcpu_setup_pvh(&vm, entry, PVH_START_INFO);
+	}
 
 	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 	status = vcpu_run(&vm);

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pm.c - ACPI fixed hardware on I/O ports (see pm.h): the PM1a event and
+ * control registers, the PM timer and the reset register, plus the
+ * keyboard controller's reset command.
+ *
+ * Only the vCPU thread touches this device.  kvmini never raises the SCI:
+ * no fixed event (power button, RTC alarm, global lock) exists here, so
+ * PM1_STS stays 0 and the enable bits are only stored.
+ */
+#include "pm.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "memmap.h"
+#include "serial.h"
+#include "../vmm/trace.h"
+#include "../vmm/vm.h"
+
+static struct pm {
+	struct vm *vm;
+	uint16_t en;  /* PM1_EN */
+	uint16_t cnt; /* PM1_CNT, SLP_EN never stored */
+} pm;
+
+int pm1_cnt_action(uint16_t val)
+{
+	if (!(val & PM1_CNT_SLP_EN))
+		return PM_ACT_NONE;
+	if (((val >> PM1_CNT_SLP_TYP_SHIFT) & 7) == PM_SLP_TYP_S5)
+		return PM_ACT_POWEROFF;
+	return PM_ACT_SLEEP;
+}
+
+static void pm_end(struct pm *p, int status, const char *what)
+{
+	serial_flush();
+	fprintf(stderr, "kvmini: %s\n", what);
+	p->vm->exit_status = status;
+	p->vm->done = true; /* vcpu_run() returns after this exit */
+}
+
+/* The ACPI PM timer: a free-running 3.579545 MHz counter, 32 bits wide
+ * (FADT TMR_VAL_EXT).  Derived from the host's monotonic clock. */
+static uint32_t pm_timer(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)(((unsigned __int128)ts.tv_sec * 1000000000ULL + ts.tv_nsec) *
+			  PM_TIMER_HZ / 1000000000ULL);
+}
+
+static void pm_io(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write)
+{
+	struct pm *p = opaque;
+	uint32_t v = 0;
+	uint64_t port = PM_BASE + off;
+
+	if (is_write)
+		memcpy(&v, data, len > 4 ? 4 : len);
+	if (port == PM1A_EVT_BLK || port == PM1A_EVT_BLK + 2) {
+		/* PM1_STS (write 1 to clear: nothing is ever set) and PM1_EN,
+		 * as words; a dword access covers both. */
+		if (is_write) {
+			if (port == PM1A_EVT_BLK + 2)
+				p->en = (uint16_t)v;
+			else if (len == 4)
+				p->en = (uint16_t)(v >> 16);
+		} else {
+			v = port == PM1A_EVT_BLK ? (uint32_t)p->en << 16 : p->en;
+		}
+	} else if (port == PM1A_CNT_BLK) {
+		if (is_write) {
+			switch (pm1_cnt_action((uint16_t)v)) {
+			case PM_ACT_POWEROFF:
+				pm_end(p, EXIT_GUEST_OK, "guest powered off (ACPI S5)");
+				return;
+			case PM_ACT_SLEEP:
+				trace(TRACE_IO, "pm: sleep type %u requested, not offered: ignored",
+				      (v >> PM1_CNT_SLP_TYP_SHIFT) & 7);
+				break;
+			}
+			p->cnt = (uint16_t)(v & ~PM1_CNT_SLP_EN);
+		}
+		/* SCI_EN reads 1: the hardware is always in ACPI mode. */
+		v = p->cnt | PM1_CNT_SCI_EN;
+	} else if (port == PM_TMR_BLK) {
+		v = is_write ? 0 : pm_timer();
+	} else if (port == PM_RESET_REG) {
+		if (is_write && (v & 0xff) == PM_RESET_VALUE) {
+			pm_end(p, EXIT_REBOOT, "guest asked for a reboot (ACPI reset register)");
+			return;
+		}
+		v = 0;
+	} else {
+		v = 0xffffffff; /* gaps in the block */
+	}
+	if (!is_write)
+		memcpy(data, &v, len > 4 ? 4 : len);
+}
+
+/* Port 0x64: only the pulse-reset command means anything here.  Reads say
+ * "input buffer empty" so a driver waiting to send a command never spins. */
+static void kbd_io(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write)
+{
+	struct pm *p = opaque;
+
+	(void)off;
+	if (!is_write) {
+		memset(data, 0, len);
+		return;
+	}
+	if (((uint8_t *)data)[0] == KBD_CMD_RESET)
+		pm_end(p, EXIT_REBOOT, "guest asked for a reboot (keyboard controller reset)");
+}
+
+void pm_init(struct vm *vm)
+{
+	memset(&pm, 0, sizeof(pm));
+	pm.vm = vm;
+	if (bus_register(&vm->pio, PM_BASE, PM_LEN, pm_io, &pm, "acpi-pm") < 0)
+		die(EXIT_HOST, "internal: cannot place the ACPI PM block at 0x%x", PM_BASE);
+	if (bus_register(&vm->pio, PORT_KBD_CMD, 1, kbd_io, &pm, "kbd-reset") < 0)
+		die(EXIT_HOST, "internal: cannot place port 0x%x", PORT_KBD_CMD);
+}

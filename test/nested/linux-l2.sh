@@ -1,0 +1,181 @@
+#!/bin/bash
+# linux-l2.sh - prepare the L2 Linux guest for the nested "linux" scenarios:
+# the same Debian kernel the L1 runs (a bzImage) and a busybox initramfs
+# whose /init checks kvmini's machine from inside Linux.
+#
+#   test/nested/linux-l2.sh [OUTDIR]     (default: $BUILD/nested/linux-l2)
+#
+# Writes OUTDIR/vmlinuz and OUTDIR/initrd.cpio; the scenario's "# l1:" line
+# puts both into the L1 initramfs with --file.  Takes under a second once
+# the kernel is cached (test/nested/kernel.sh).
+#
+# The L2 /init speaks kvmini's report format ("kvmini: check N passed: X",
+# "kvmini: guest done, status S") so lib.sh's `checks` expectation turns
+# its findings into TAP lines, exactly as for the embedded guest.  What it
+# checks is chosen on the kernel command line:
+#   l2.ids=VVVV:DDDD:CCCCCC,...  the PCI functions expected, exactly
+#   l2.mac=02:..                 virtio-net: bind, MAC, link up, ping
+#   l2.ping=ADDR                 the address to ping (the L1 tap)
+#   l2.edu=1                     read edu's BAR0 ID register via devmem
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${BUILD:-build}
+case $build in /*) ;; *) build=$root/$build ;; esac
+out=${1:-$build/nested/linux-l2}
+
+kdir=$("$here/kernel.sh")
+kver=$(ls "$kdir/lib/modules")
+moddir=$kdir/lib/modules/$kver
+
+rd=$out/root
+rm -rf "$rd"
+mkdir -p "$rd"/{bin,dev,proc,sys,tmp,lib/modules}
+cp /bin/busybox "$rd/bin/busybox"
+cp "$kdir/boot/vmlinuz-$kver" "$out/vmlinuz"
+
+# virtio-pci and virtio-net with their dependencies, in load order.
+order=()
+declare -A placed=()
+place() {
+	local rel=$1 dep
+	[ -z "${placed[$rel]:-}" ] || return 0
+	placed[$rel]=1
+	for dep in $(grep -m1 "^$rel:" "$moddir/modules.dep" | cut -d: -f2); do
+		place "$dep"
+	done
+	case $rel in
+	*.xz) xz -dc "$moddir/$rel" ;;
+	*.zst) zstd -qdc "$moddir/$rel" ;;
+	*) cat "$moddir/$rel" ;;
+	esac >"$rd/lib/modules/$(basename "${rel%.xz}" .zst)"
+	order+=("$(basename "${rel%.xz}" .zst)")
+}
+for m in virtio_pci virtio_net; do
+	place "$(grep -m1 -E "/$m\.ko(\.(xz|zst))?:" "$moddir/modules.dep" | cut -d: -f1)"
+done
+printf '%s\n' "${order[@]}" >"$rd/lib/modules/order"
+
+cat >"$rd/init" <<'EOF'
+#!/bin/busybox sh
+# L2 /init (built by test/nested/linux-l2.sh): check kvmini's machine as
+# Linux sees it, report in kvmini's check format, power off through ACPI.
+/bin/busybox mkdir -p /proc /sys /dev /tmp
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec </dev/null >/dev/console 2>&1
+echo "kvmini-l2: init started, L2 uptime $(cut -d' ' -f1 /proc/uptime) s"
+
+# l2.reboot=1: reboot at once (kvmini must exit with EXIT_REBOOT, 10).
+if grep -q 'l2.reboot=1' /proc/cmdline; then
+	echo "kvmini-l2: rebooting"
+	reboot -f
+fi
+
+n=0 fails=0
+check() { # check DESCRIPTION CMD...
+	n=$((n + 1))
+	if "$@" >/tmp/out 2>&1; then
+		echo "kvmini: check $n passed: $desc"
+	else
+		echo "kvmini: check $n FAILED: $desc"
+		sed 's/^/kvmini-l2:   /' /tmp/out | head -n 20
+		fails=$((fails + 1))
+	fi
+}
+arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | head -n1; }
+
+# --- PCI: exactly the functions expected, with the right IDs and class.
+ids=$(arg l2.ids)
+pci_list() {
+	for d in /sys/bus/pci/devices/*; do
+		[ -e "$d/vendor" ] || continue
+		v=$(cat "$d/vendor") dv=$(cat "$d/device") c=$(cat "$d/class")
+		echo "${v#0x}:${dv#0x}:${c#0x}"
+	done | sort
+}
+pci_expect() {
+	want=$(echo "$ids" | tr ',' '\n' | sort)
+	got=$(pci_list)
+	echo "expected: $(echo $want)"
+	echo "found:    $(echo $got)"
+	[ "$want" = "$got" ]
+}
+for d in /sys/bus/pci/devices/*; do
+	[ -e "$d/vendor" ] && echo "kvmini-l2: pci ${d##*/} $(cat $d/vendor):$(cat $d/device) class $(cat $d/class)"
+done
+desc="PCI functions are exactly $ids" check pci_expect
+
+# --- dmesg: ECAM from MCFG, ACPI host bridge, no BAR or PCI trouble.
+dmesg >/tmp/dmesg
+desc="MMCONFIG window from MCFG at 0xe0000000 for bus 00" \
+	check grep -E "MMCONFIG for .*bus 00-00.* at \[mem 0xe0000000-0xe00fffff\]" /tmp/dmesg
+desc="the PCI root bridge came from ACPI (PNP0A08)" check grep -E "ACPI: PCI Root Bridge \[PCI0\]" /tmp/dmesg
+nopci() { ! grep -iE "BAR [0-9]+.*(conflict|failed|no space)|can't claim|address conflict|pci.*(error|fail)|MMCONFIG.*not reserved" /tmp/dmesg; }
+desc="no BAR conflicts or PCI errors in dmesg" check nopci
+
+# --- virtio-net: driver, MAC, link, ping.
+mac=$(arg l2.mac)
+if [ -n "$mac" ]; then
+	while read -r m; do insmod "/lib/modules/$m" || echo "kvmini-l2: insmod $m failed"; done </lib/modules/order
+	vnet_bound() {
+		for d in /sys/bus/pci/devices/*; do
+			[ "$(cat $d/vendor)" = 0x1af4 ] || continue
+			ls -l "$d/driver"
+			[ "$(basename "$(readlink "$d/driver")")" = virtio-pci ] && return 0
+		done
+		return 1
+	}
+	desc="virtio-pci driver bound to the virtio-net function" check vnet_bound
+	ifc=
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		for f in /sys/class/net/*; do
+			[ "$(cat $f/address 2>/dev/null)" = "$mac" ] && ifc=${f##*/}
+		done
+		[ -n "$ifc" ] && break
+		sleep 1
+	done
+	has_mac() { ls /sys/class/net; cat /sys/class/net/*/address; [ -n "$ifc" ]; }
+	desc="a network interface has kvmini's MAC $mac" check has_mac
+	up() {
+		ip link set "$ifc" up && ip addr add 169.254.100.2/24 dev "$ifc" || return 1
+		for i in 1 2 3 4 5; do
+			grep -q 1 "/sys/class/net/$ifc/carrier" 2>/dev/null && return 0
+			sleep 1
+		done
+		return 1
+	}
+	desc="interface $ifc up with carrier" check up
+	peer=$(arg l2.ping)
+	desc="ping $peer (the L1 tap) through virtio-net" check ping -c 3 -W 3 "$peer"
+fi
+
+# --- edu: BAR0's ID register through the resource.
+if [ "$(arg l2.edu)" = 1 ]; then
+	edu_id() {
+		for d in /sys/bus/pci/devices/*; do
+			[ "$(cat $d/vendor):$(cat $d/device)" = 0x1234:0x11e8 ] || continue
+			echo 1 >"$d/enable"
+			bar=$(head -n1 "$d/resource" | cut -d' ' -f1)
+			v=$(devmem "$bar" 32)
+			echo "edu ${d##*/} BAR0 at $bar reads $v"
+			[ "$(printf '0x%08x' "$v")" = 0x010000ed ]
+			return
+		done
+		echo "no edu function"
+		return 1
+	}
+	desc="edu BAR0 ID register reads 0x010000ed" check edu_id
+fi
+
+echo "kvmini: guest done, status $([ $fails = 0 ] && echo 0 || echo 1)"
+echo "kvmini-l2: powering off"
+poweroff -f
+EOF
+chmod +x "$rd/init"
+(cd "$rd" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$out/initrd.cpio"
+echo "# linux-l2: $kver, initramfs $(($(stat -c %s "$out/initrd.cpio") / 1024)) KiB in $out" >&2

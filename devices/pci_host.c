@@ -47,7 +47,7 @@ static void cfg_access(const char *mech, unsigned bus, unsigned dev, unsigned fn
 		stats[STAT_PCI_ABSENT]++;
 		if (!is_write)
 			*val = len == 4 ? ~0u : (1u << (8 * len)) - 1;
-		trace(TRACE_PCI, "%-4s %02x:%02x.%x %03x %-14s %s%u %s 0x%0*x  (no such function: %s)",
+		trace(TRACE_PCI, "%-4s %02x:%02x.%x %03x %-17s %s%u %s 0x%0*x  (no such function: %s)",
 		      mech, bus, dev, fn, reg, "-", width_ch(is_write), len, is_write ? "<-" : "->",
 		      digits, *val, is_write ? "dropped" : "all ones");
 		return;
@@ -65,7 +65,7 @@ static void cfg_access(const char *mech, unsigned bus, unsigned dev, unsigned fn
 	else
 		*val = pci_cfg_read(d, reg, len);
 	const char *fx = pci_trace_end();
-	trace_printf(TRACE_PCI, "%-4s %02x:%02x.%x %03x %-14s %s%u %s 0x%0*x%s%s", mech, bus, dev,
+	trace_printf(TRACE_PCI, "%-4s %02x:%02x.%x %03x %-17s %s%u %s 0x%0*x%s%s", mech, bus, dev,
 		     fn, reg, pci_reg_name(d, reg), width_ch(is_write), len,
 		     is_write ? "<-" : "->", digits, *val, *fx ? "  : " : "", fx);
 }

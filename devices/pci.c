@@ -187,10 +187,11 @@ static uint32_t wmask32(const struct pci_dev *d, unsigned off)
 /* ---- device setup -------------------------------------------------------- */
 static void bar_name(struct pci_dev *d, struct pci_bar *b, int n)
 {
+	/* 18 characters fit "vfio 0000:00:02.0" and " BAR0" in 24 bytes. */
 	if (n == PCI_ROM_INDEX)
-		snprintf(b->name, sizeof(b->name), "%.16s ROM", d->name);
+		snprintf(b->name, sizeof(b->name), "%.18s ROM", d->name);
 	else
-		snprintf(b->name, sizeof(b->name), "%.16s BAR%d", d->name, n);
+		snprintf(b->name, sizeof(b->name), "%.18s BAR%c", d->name, '0' + n);
 }
 
 void pci_dev_init(struct pci_dev *d, const char *name, uint8_t slot, uint16_t vendor,

@@ -906,6 +906,40 @@ static void test_msi(void)
 	close(efd);
 }
 
+/* A 32-bit MSI without masking, on a device of its own. */
+static void test_msi32(void)
+{
+	static struct pci_dev m;
+	unsigned c, sig;
+
+	pci_dev_init(&m, "msi32", 5, 0x1234, 0x0032, 0xff0000, 0);
+	pci_msi_init(&m, 1, false, false);
+	tap_eq(pci_register(&vm, &m), 0, "msi32 registered at slot 5");
+	c = m.msi.cap;
+	tap_ok(c == 0x40 && ecam_rd(5, PCI_CAPABILITY_LIST, 1) == 0x40 &&
+		       ecam_rd(5, c, 2) == PCI_CAP_ID_MSI,
+	       "MSI capability first in the list, next pointer 0");
+	tap_eq(ecam_rd(5, c + PCI_MSI_FLAGS, 2), 0, "MSI control: 1 vector, 32-bit, no masking");
+	tap_eq(ecam_rd(5, PCI_INTERRUPT_LINE, 1), 0xff, "no pin: Interrupt Line 0xff");
+	ecam_wr(5, c + PCI_MSI_ADDRESS_LO, 4, 0xfee01000);
+	ecam_wr(5, c + PCI_MSI_DATA_32, 2, 0x61);
+	ecam_wr(5, c + PCI_MSI_DATA_32 + 2, 2, 0xffff);
+	tap_eq(ecam_rd(5, c + PCI_MSI_DATA_32, 4), 0x61, "nothing writable after the 32-bit data");
+	ecam_wr(5, c + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
+	tap_eq(ecam_rd(5, c + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_ENABLE, 1, "MSI enabled");
+	sig = count(C_SIGNAL);
+	pci_notify(&m, 0);
+	pci_notify(&m, 5);
+	tap_ok(count(C_SIGNAL) == sig + 2 && last(C_SIGNAL)->a == 0xfee01000 &&
+		       last(C_SIGNAL)->b == 0x61,
+	       "1 vector: every notify sends the one message, whatever MME says");
+	unsigned lines = count(C_IRQ_LINE);
+	pci_intx_set(&m, true);
+	tap_eq(count(C_IRQ_LINE), lines, "no pin: INTx never reaches KVM");
+	pci_unregister(&m);
+	tap_eq(ecam_rd(5, 0, 4), 0xffffffffu, "msi32 unregistered");
+}
+
 static void test_intx(void)
 {
 	unsigned gsi = PCI_INTX_GSI_BASE + ((SLOT_T + 1 - 1) & 3);
@@ -1042,7 +1076,7 @@ static void test_trace(void)
 	fclose(f);
 	buf[n > 0 ? n : 0] = '\0';
 	tap_ok(strstr(buf, "BAR0 sized: 4 KiB 32-bit memory") != NULL, "trace: BAR0 sized");
-	tap_ok(strstr(buf, "ecam 00:04.0 010 BAR0") != NULL, "trace: mechanism, B:D.F, register");
+	tap_ok(strstr(buf, "ecam 00:04.0 010 BAR0 ") != NULL, "trace: mechanism, B:D.F, register");
 	tap_ok(strstr(buf, "memory decode on") && strstr(buf, "BAR0 mapped at 0xc0700000"),
 	       "trace: decode on and the BAR mapped");
 	tap_ok(strstr(buf, "BAR0 moved from 0xc0700000 to 0xc0701000") != NULL, "trace: BAR moved");
@@ -1085,6 +1119,7 @@ int main(void)
 	test_caps();
 	test_msix();
 	test_msi();
+	test_msi32();
 	test_intx();
 	test_bounds_absent();
 	test_cf8_hostile();

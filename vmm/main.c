@@ -21,8 +21,7 @@
 #include "../devices/report.h"
 #include "../devices/serial.h"
 #include "../devices/vfio.h"
-/* TEMP until devices/virtio_net.h lands */
-void vnet_init(struct vm *vm, const char *spec);
+#include "../devices/virtio_net.h"
 
 /* The embedded guest (build/guest.elf, turned into an object by objcopy). */
 extern const uint8_t _binary_guest_elf_start[], _binary_guest_elf_end[];

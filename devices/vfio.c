@@ -744,6 +744,17 @@ static void vfio_bar_trap(void *opaque, uint64_t offset, void *data, uint32_t le
 	}
 }
 
+/* Do the MSI-X pages cover the whole BAR (so no slot is left to add)?
+ * The same walk as the fast-path check, with no mmap-able area at all:
+ * it succeeds only when every page is a hole. */
+static bool holes_fill(uint64_t size, const struct vfio_area *holes, unsigned nholes,
+		       uint64_t page)
+{
+	static const struct vfio_area none = { 0, 0 };
+
+	return nholes && vfio_fast_path_ok(size, &none, 1, holes, nholes, page);
+}
+
 static void vfio_bars(struct vfio_dev *v)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -804,7 +815,10 @@ static void vfio_bars(struct vfio_dev *v)
 		bar->hva = res;
 		trace(TRACE_VFIO, "bars: BAR%d: mmapped at %p, %s", i, res,
 		      v->trap_bars ? "but --vfio-trap-bars: trapped (pread/pwrite)"
-				   : "fast path (KVM memory slot at the guest's address)");
+		      : holes_fill(r->info.size, holes, nholes, (uint64_t)page)
+			      ? "but the MSI-X table and PBA pages fill it: trapped by the PCI core"
+		      : nholes ? "fast path (KVM memory slots around the MSI-X pages, which trap)"
+			       : "fast path (KVM memory slot at the guest's address)");
 	}
 }
 

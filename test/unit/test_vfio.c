@@ -198,6 +198,14 @@ static void test_fast_path(void)
 	tap_ok(!vfio_fast_path_ok(0x20000, two, 2, hole, 1, pg), "areas end before the BAR: trapped");
 	tap_ok(!vfio_fast_path_ok(0x10000, two, 0, NULL, 0, pg),
 	       "sparse capability with no areas: trapped");
+	/* virtio-rng under QEMU: a 4 KiB BAR holding table and PBA only. */
+	struct vfio_area none[1] = { { 0, 0 } };
+	struct vfio_area rng[2] = { { 0, 32 }, { 0x800, 8 } };
+
+	tap_ok(vfio_fast_path_ok(0x1000, none, 1, rng, 2, pg),
+	       "BAR that is all MSI-X pages: nothing left to map");
+	tap_ok(!vfio_fast_path_ok(0x2000, none, 1, rng, 2, pg),
+	       "one page beyond the MSI-X page, no area: trapped");
 }
 
 int main(void)

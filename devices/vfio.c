@@ -337,6 +337,12 @@ static void region_caps(struct vfio_region *r, const uint8_t *buf, size_t len)
 				if (a + sizeof(s->areas[0]) > len)
 					break;
 				memcpy(&r->sparse[r->nsparse], buf + a, sizeof(r->sparse[0]));
+				/* Each area is mapped MAP_FIXED into a reservation
+				 * of the region's size: one past its end is dropped
+				 * (that part then traps) rather than trusted. */
+				if (r->sparse[r->nsparse].off > r->info.size ||
+				    r->sparse[r->nsparse].size > r->info.size - r->sparse[r->nsparse].off)
+					continue;
 				r->nsparse++;
 			}
 		} else if (h->id == VFIO_REGION_INFO_CAP_MSIX_MAPPABLE) {

@@ -36,7 +36,7 @@
 #include "vfio.h"
 
 #define NREGIONS VFIO_PCI_NUM_REGIONS /* BAR0-5, ROM, config, VGA */
-#define NIRQS VFIO_PCI_NUM_IRQS       /* INTx, MSI, MSI-X, ERR, REQ */
+#define NIRQS	 VFIO_PCI_NUM_IRQS    /* INTx, MSI, MSI-X, ERR, REQ */
 
 struct vfio_region {
 	struct vfio_region_info info;
@@ -44,7 +44,7 @@ struct vfio_region {
 	unsigned nsparse;
 	bool has_sparse;    /* the kernel gave a sparse-mmap capability */
 	bool msix_mappable; /* MSI-X table may be mmapped (we still trap it) */
-	void *map;          /* reservation holding the mmapped areas */
+	void *map;	    /* reservation holding the mmapped areas */
 	uint64_t map_size;
 };
 
@@ -96,10 +96,10 @@ struct vfio_dev {
 static struct vfio_dev the_vfio;
 
 static const char *const region_names[NREGIONS] = {
-	"BAR0", "BAR1", "BAR2", "BAR3", "BAR4", "BAR5", "ROM", "config", "VGA",
+    "BAR0", "BAR1", "BAR2", "BAR3", "BAR4", "BAR5", "ROM", "config", "VGA",
 };
-static const char *const irq_names[NIRQS] = { "INTx", "MSI", "MSI-X", "ERR", "REQ" };
-static const char *const mode_names[] = { "none", "INTx", "MSI", "MSI-X" };
+static const char *const irq_names[NIRQS] = {"INTx", "MSI", "MSI-X", "ERR", "REQ"};
+static const char *const mode_names[] = {"none", "INTx", "MSI", "MSI-X"};
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -341,7 +341,8 @@ static void region_caps(struct vfio_region *r, const uint8_t *buf, size_t len)
 				 * of the region's size: one past its end is dropped
 				 * (that part then traps) rather than trusted. */
 				if (r->sparse[r->nsparse].off > r->info.size ||
-				    r->sparse[r->nsparse].size > r->info.size - r->sparse[r->nsparse].off)
+				    r->sparse[r->nsparse].size >
+					r->info.size - r->sparse[r->nsparse].off)
 					continue;
 				r->nsparse++;
 			}
@@ -397,7 +398,8 @@ static void vfio_populate(struct vfio_dev *v)
 		    v->bdf, v->info.num_regions, v->info.num_irqs);
 	v->reset_works = v->info.flags & VFIO_DEVICE_FLAGS_RESET;
 	trace(TRACE_VFIO, "populate: PCI device, %u regions, %u irq indexes, reset %s",
-	      v->info.num_regions, v->info.num_irqs, v->reset_works ? "supported" : "not supported");
+	      v->info.num_regions, v->info.num_irqs,
+	      v->reset_works ? "supported" : "not supported");
 
 	for (unsigned i = 0; i < NREGIONS && i < v->info.num_regions; i++) {
 		struct vfio_region *r = &v->reg[i];
@@ -457,8 +459,9 @@ static void vfio_sync_command(struct vfio_dev *v)
 		warn("vfio %s: writing Command 0x%04x to the device failed", v->bdf, want);
 		return;
 	}
-	trace(TRACE_VFIO, "vconfig: device Command 0x%04x -> 0x%04x (io %s, memory %s, "
-			  "bus master %s, INTx %s)",
+	trace(TRACE_VFIO,
+	      "vconfig: device Command 0x%04x -> 0x%04x (io %s, memory %s, "
+	      "bus master %s, INTx %s)",
 	      v->real_cmd, want, want & PCI_COMMAND_IO ? "on" : "off",
 	      want & PCI_COMMAND_MEMORY ? "on" : "off", want & PCI_COMMAND_MASTER ? "on" : "off",
 	      want & PCI_COMMAND_INTX_DISABLE ? "disabled" : "enabled");
@@ -492,8 +495,9 @@ static void vfio_cfg_read(struct pci_dev *d, unsigned off, unsigned len, uint32_
 	if (off < PCI_STATUS + 2 && off + len > PCI_STATUS) {
 		if (cfg_pread(v, &real, 2, PCI_STATUS))
 			return;
-		*val = patch(*val, off, len, PCI_STATUS, 2,
-			     vfio_status_merge((uint16_t)vconfig_get(&d->cfg, PCI_STATUS, 2), real));
+		*val =
+		    patch(*val, off, len, PCI_STATUS, 2,
+			  vfio_status_merge((uint16_t)vconfig_get(&d->cfg, PCI_STATUS, 2), real));
 	}
 }
 
@@ -528,14 +532,13 @@ static void vfio_bus_master(struct pci_dev *d, bool on)
 static void vfio_irq_changed(struct pci_dev *d);
 
 static const struct pci_dev_ops vfio_pci_ops = {
-	.cfg_read = vfio_cfg_read,
-	.cfg_write = vfio_cfg_write,
-	.irq_changed = vfio_irq_changed,
-	.bus_master = vfio_bus_master,
+    .cfg_read = vfio_cfg_read,
+    .cfg_write = vfio_cfg_write,
+    .irq_changed = vfio_irq_changed,
+    .bus_master = vfio_bus_master,
 };
 
-static void vfio_bar_trap(void *opaque, uint64_t offset, void *data, uint32_t len,
-			  bool is_write);
+static void vfio_bar_trap(void *opaque, uint64_t offset, void *data, uint32_t len, bool is_write);
 
 /* Put the next capability at the device's own offset when the core lets
  * us, so a driver that hard-codes offsets still finds it. */
@@ -573,7 +576,8 @@ static void vfio_vconfig(struct vfio_dev *v)
 	pci_set_subsystem(d, rd16(c + PCI_SUBSYSTEM_VENDOR_ID), rd16(c + PCI_SUBSYSTEM_ID));
 	d->ops = &vfio_pci_ops;
 	d->priv = v;
-	trace(TRACE_VFIO, "vconfig: %04x:%04x class %06x rev %02x subsystem %04x:%04x (from the device)",
+	trace(TRACE_VFIO,
+	      "vconfig: %04x:%04x class %06x rev %02x subsystem %04x:%04x (from the device)",
 	      rd16(c + PCI_VENDOR_ID), rd16(c + PCI_DEVICE_ID), class_code, c[PCI_REVISION_ID],
 	      rd16(c + PCI_SUBSYSTEM_VENDOR_ID), rd16(c + PCI_SUBSYSTEM_ID));
 	/* Min_Gnt/Max_Lat: read-only facts about the device. */
@@ -586,8 +590,10 @@ static void vfio_vconfig(struct vfio_dev *v)
 	for (int i = 0; i < 6; i++)
 		sizes[i] = v->reg[i].info.size;
 	if (vfio_bars_decode(c, sizes, v->bars))
-		die(EXIT_VFIO, "vfio %s: the BARs do not make sense (size not a power of two, or a "
-			       "64-bit BAR in slot 5)", v->bdf);
+		die(EXIT_VFIO,
+		    "vfio %s: the BARs do not make sense (size not a power of two, or a "
+		    "64-bit BAR in slot 5)",
+		    v->bdf);
 	for (int i = 0; i < 6; i++) {
 		const struct vfio_bar_desc *b = &v->bars[i];
 
@@ -597,8 +603,10 @@ static void vfio_vconfig(struct vfio_dev *v)
 		 * 32-bit memory up to 2 GiB.  Anything else stays hidden. */
 		if ((b->type == PCI_BAR_IO && b->size > 0x10000) ||
 		    (b->type == PCI_BAR_MEM32 && b->size > (1ULL << 31))) {
-			trace(TRACE_VFIO, "vconfig: BAR%d of 0x%llx bytes does not fit kvmini's "
-					  "apertures: hidden", i, (unsigned long long)b->size);
+			trace(TRACE_VFIO,
+			      "vconfig: BAR%d of 0x%llx bytes does not fit kvmini's "
+			      "apertures: hidden",
+			      i, (unsigned long long)b->size);
 			v->bars[i].type = PCI_BAR_UNUSED;
 			continue;
 		}
@@ -607,8 +615,9 @@ static void vfio_vconfig(struct vfio_dev *v)
 		/* hva is filled in by vfio_bars() once mapped. */
 		pci_bar_init(d, i, b->type, b->prefetch, b->size, vfio_bar_trap, &v->ctx[i], NULL);
 		trace(TRACE_VFIO, "vconfig: BAR%d %s%s, 0x%llx bytes", i,
-		      b->type == PCI_BAR_IO ? "I/O" : b->type == PCI_BAR_MEM64 ? "64-bit memory"
-										: "32-bit memory",
+		      b->type == PCI_BAR_IO	 ? "I/O"
+		      : b->type == PCI_BAR_MEM64 ? "64-bit memory"
+						 : "32-bit memory",
 		      b->prefetch ? " prefetchable" : "", (unsigned long long)b->size);
 	}
 	if (v->reg[VFIO_PCI_ROM_REGION_INDEX].info.size) {
@@ -616,8 +625,9 @@ static void vfio_vconfig(struct vfio_dev *v)
 
 		if ((sz & (sz - 1)) || sz < 2048 || sz > (1ULL << 31)) {
 			/* PCI 3.0 6.2.5.2: a ROM BAR decodes at least 2 KiB. */
-			trace(TRACE_VFIO, "vconfig: ROM of 0x%llx bytes is not a power of two "
-					  "in [2 KiB, 2 GiB]: hidden",
+			trace(TRACE_VFIO,
+			      "vconfig: ROM of 0x%llx bytes is not a power of two "
+			      "in [2 KiB, 2 GiB]: hidden",
 			      (unsigned long long)sz);
 		} else {
 			v->ctx[VFIO_PCI_ROM_REGION_INDEX].v = v;
@@ -636,7 +646,8 @@ static void vfio_vconfig(struct vfio_dev *v)
 		pin = 0;
 	if (pin)
 		pci_intx_init(d, pin);
-	trace(TRACE_VFIO, "vconfig: interrupt pin %s", pin ? "INTA#..INTD# from the device" : "none");
+	trace(TRACE_VFIO, "vconfig: interrupt pin %s",
+	      pin ? "INTA#..INTD# from the device" : "none");
 
 	/* Capabilities: MSI and MSI-X emulated by the core, a few passed
 	 * read-only, the rest hidden (docs/vfio.md has the table). */
@@ -668,8 +679,9 @@ static void vfio_vconfig(struct vfio_dev *v)
 			 * front and the guests we run use one. */
 			pci_msi_init(d, 1, fl & PCI_MSI_FLAGS_64BIT, fl & PCI_MSI_FLAGS_MASKBIT);
 			got = d->msi.cap;
-			trace(TRACE_VFIO, "vconfig: cap MSI at 0x%02x (device: 0x%02x): emulated, "
-					  "%s, %smaskable, 1 vector",
+			trace(TRACE_VFIO,
+			      "vconfig: cap MSI at 0x%02x (device: 0x%02x): emulated, "
+			      "%s, %smaskable, 1 vector",
 			      got, cap->off, fl & PCI_MSI_FLAGS_64BIT ? "64-bit" : "32-bit",
 			      fl & PCI_MSI_FLAGS_MASKBIT ? "" : "not ");
 		} else if (cap->id == PCI_CAP_ID_MSIX) {
@@ -681,29 +693,34 @@ static void vfio_vconfig(struct vfio_dev *v)
 
 			if (!v->irq[VFIO_PCI_MSIX_IRQ_INDEX].count || bir > 5 ||
 			    (int)(pba & PCI_MSIX_PBA_BIR) != bir ||
-			    v->bars[bir].type == PCI_BAR_UNUSED || v->bars[bir].type == PCI_BAR_IO) {
-				trace(TRACE_VFIO, "vconfig: MSI-X cap unusable (no VFIO MSI-X, or table "
-						  "and PBA in different or missing BARs): hidden");
+			    v->bars[bir].type == PCI_BAR_UNUSED ||
+			    v->bars[bir].type == PCI_BAR_IO) {
+				trace(TRACE_VFIO,
+				      "vconfig: MSI-X cap unusable (no VFIO MSI-X, or table "
+				      "and PBA in different or missing BARs): hidden");
 				continue;
 			}
 			if (nvec > PCI_MSIX_MAX_VECTORS) {
-				trace(TRACE_VFIO, "vconfig: MSI-X: %u vectors, kvmini offers %u", nvec,
-				      PCI_MSIX_MAX_VECTORS);
+				trace(TRACE_VFIO, "vconfig: MSI-X: %u vectors, kvmini offers %u",
+				      nvec, PCI_MSIX_MAX_VECTORS);
 				nvec = PCI_MSIX_MAX_VECTORS;
 			}
 			v->msix_nvec = nvec;
-			pci_msix_init(d, nvec, bir, tbl & ~PCI_MSIX_TABLE_BIR, pba & ~PCI_MSIX_PBA_BIR);
+			pci_msix_init(d, nvec, bir, tbl & ~PCI_MSIX_TABLE_BIR,
+				      pba & ~PCI_MSIX_PBA_BIR);
 			got = d->msix.cap;
-			trace(TRACE_VFIO, "vconfig: cap MSI-X at 0x%02x (device: 0x%02x): emulated, "
-					  "%u vectors, table BAR%d+0x%x, PBA BAR%d+0x%x",
+			trace(TRACE_VFIO,
+			      "vconfig: cap MSI-X at 0x%02x (device: 0x%02x): emulated, "
+			      "%u vectors, table BAR%d+0x%x, PBA BAR%d+0x%x",
 			      got, cap->off, nvec, bir, tbl & ~PCI_MSIX_TABLE_BIR, bir,
 			      pba & ~PCI_MSIX_PBA_BIR);
 		} else {
 			static const uint8_t zero[256];
 
 			got = pci_cap_add(d, cap->id, c + cap->off + 2, cap->len - 2u, zero);
-			trace(TRACE_VFIO, "vconfig: cap 0x%02x %s at 0x%02x (device: 0x%02x): "
-					  "read-only copy, %u bytes",
+			trace(TRACE_VFIO,
+			      "vconfig: cap 0x%02x %s at 0x%02x (device: 0x%02x): "
+			      "read-only copy, %u bytes",
 			      cap->id, vfio_cap_name(cap->id), got, cap->off, cap->len);
 		}
 		if (!got)
@@ -716,8 +733,7 @@ static void vfio_vconfig(struct vfio_dev *v)
 
 /* ---- stage 4: BARs ------------------------------------------------------- */
 
-static void vfio_bar_trap(void *opaque, uint64_t offset, void *data, uint32_t len,
-			  bool is_write)
+static void vfio_bar_trap(void *opaque, uint64_t offset, void *data, uint32_t len, bool is_write)
 {
 	struct vfio_bar_ctx *x = opaque;
 	struct vfio_dev *v = x->v;
@@ -753,10 +769,9 @@ static void vfio_bar_trap(void *opaque, uint64_t offset, void *data, uint32_t le
 /* Do the MSI-X pages cover the whole BAR (so no slot is left to add)?
  * The same walk as the fast-path check, with no mmap-able area at all:
  * it succeeds only when every page is a hole. */
-static bool holes_fill(uint64_t size, const struct vfio_area *holes, unsigned nholes,
-		       uint64_t page)
+static bool holes_fill(uint64_t size, const struct vfio_area *holes, unsigned nholes, uint64_t page)
 {
-	static const struct vfio_area none = { 0, 0 };
+	static const struct vfio_area none = {0, 0};
 
 	return nholes && vfio_fast_path_ok(size, &none, 1, holes, nholes, page);
 }
@@ -785,15 +800,17 @@ static void vfio_bars(struct vfio_dev *v)
 		}
 		/* The MSI-X table and PBA pages are the core's to trap. */
 		if (v->pci.msix.present && v->pci.msix.bar == i) {
-			holes[nholes++] = (struct vfio_area){ v->pci.msix.table_off,
-							      v->pci.msix.nvec * 16u };
-			holes[nholes++] = (struct vfio_area){ v->pci.msix.pba_off,
-							      (v->pci.msix.nvec + 63) / 64 * 8u };
+			holes[nholes++] =
+			    (struct vfio_area){v->pci.msix.table_off, v->pci.msix.nvec * 16u};
+			holes[nholes++] = (struct vfio_area){v->pci.msix.pba_off,
+							     (v->pci.msix.nvec + 63) / 64 * 8u};
 		}
 		if (!vfio_fast_path_ok(r->info.size, r->has_sparse ? r->sparse : NULL, r->nsparse,
 				       holes, nholes, (uint64_t)page)) {
-			trace(TRACE_VFIO, "bars: BAR%d: smaller than a page or holes in the mmap-able "
-					  "areas: trapped", i);
+			trace(TRACE_VFIO,
+			      "bars: BAR%d: smaller than a page or holes in the mmap-able "
+			      "areas: trapped",
+			      i);
 			continue;
 		}
 		/* Reserve the whole BAR, then map the device's areas into it;
@@ -822,7 +839,7 @@ static void vfio_bars(struct vfio_dev *v)
 		trace(TRACE_VFIO, "bars: BAR%d: mmapped at %p, %s", i, res,
 		      v->trap_bars ? "but --vfio-trap-bars: trapped (pread/pwrite)"
 		      : holes_fill(r->info.size, holes, nholes, (uint64_t)page)
-			      ? "but the MSI-X table and PBA pages fill it: trapped by the PCI core"
+			  ? "but the MSI-X table and PBA pages fill it: trapped by the PCI core"
 		      : nholes ? "fast path (KVM memory slots around the MSI-X pages, which trap)"
 			       : "fast path (KVM memory slot at the guest's address)");
 	}
@@ -839,8 +856,7 @@ static void vfio_dma(struct vfio_dev *v)
 	 * device, the IOMMU translates them to kvmini's RAM mapping. */
 	ret = v->iommu.ops->dma_map(&v->iommu, 0, vm->mem_size, vm->mem);
 	if (ret)
-		die(EXIT_VFIO,
-		    "vfio %s: VFIO_IOMMU_MAP_DMA of %llu MiB guest RAM: %s%s", v->bdf,
+		die(EXIT_VFIO, "vfio %s: VFIO_IOMMU_MAP_DMA of %llu MiB guest RAM: %s%s", v->bdf,
 		    (unsigned long long)(vm->mem_size >> 20), strerror(-ret),
 		    ret == -ENOMEM ? "; raise the locked-memory limit (ulimit -l) or run as root"
 				   : "");
@@ -884,17 +900,14 @@ static int intx_on(struct vfio_dev *v)
 static void irq_disable(struct vfio_dev *v)
 {
 	switch (v->mode) {
-	case IRQ_INTX:
-		intx_off(v);
-		break;
+	case IRQ_INTX: intx_off(v); break;
 	case IRQ_MSI:
 		set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
 		break;
 	case IRQ_MSIX:
 		set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
 		break;
-	case IRQ_NONE:
-		break;
+	case IRQ_NONE: break;
 	}
 	if (v->mode != IRQ_NONE)
 		trace(TRACE_VFIO, "irq: %s disabled at the device", mode_names[v->mode]);
@@ -911,18 +924,16 @@ static void irq_mode_set(struct vfio_dev *v, enum vfio_irq_mode want)
 	 * interrupt mechanisms live at once (PCI 3.0, 6.8.1.3). */
 	irq_disable(v);
 	switch (want) {
-	case IRQ_INTX:
-		ret = intx_on(v);
-		break;
+	case IRQ_INTX: ret = intx_on(v); break;
 	case IRQ_MSI:
-		ret = set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 1, &v->msi_fd);
+		ret =
+		    set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 1, &v->msi_fd);
 		break;
 	case IRQ_MSIX:
-		ret = set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, v->msix_nvec,
-			       v->msix_fd);
+		ret = set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER,
+			       v->msix_nvec, v->msix_fd);
 		break;
-	case IRQ_NONE:
-		break;
+	case IRQ_NONE: break;
 	}
 	if (ret) {
 		warn("vfio %s: enabling %s at the device: %s", v->bdf, mode_names[want],

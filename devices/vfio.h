@@ -49,8 +49,8 @@ struct vfio_iommu_ops {
 	const char *name;
 	/* Make the device at bdf (sysfs directory sysdev) usable: on success
 	 * *device_fd is the VFIO device fd. */
-	int (*attach)(struct vfio_iommu *io, const char *bdf, const char *sysdev,
-		      int *device_fd, char *err, size_t errlen);
+	int (*attach)(struct vfio_iommu *io, const char *bdf, const char *sysdev, int *device_fd,
+		      char *err, size_t errlen);
 	/* Undo attach (after every DMA mapping is gone).  Idempotent. */
 	void (*detach)(struct vfio_iommu *io);
 	/* Map host [hva, hva+size) at IOVA iova, readable and writable by the
@@ -62,9 +62,9 @@ struct vfio_iommu_ops {
 struct vfio_iommu {
 	const struct vfio_iommu_ops *ops;
 	/* container/group backend state */
-	int container_fd; /* /dev/vfio/vfio, -1 when closed */
-	int group_fd;     /* /dev/vfio/N, -1 when closed */
-	int group;        /* N, -1 when unknown */
+	int container_fd;   /* /dev/vfio/vfio, -1 when closed */
+	int group_fd;	    /* /dev/vfio/N, -1 when closed */
+	int group;	    /* N, -1 when unknown */
 	unsigned long type; /* VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU */
 	bool container_set;
 };
@@ -87,7 +87,7 @@ int vfio_parse_bdf(const char *s, struct vfio_bdf *out, char canon[13]);
 enum vfio_cap_action {
 	VFIO_CAP_EMULATE,  /* MSI, MSI-X: the PCI core emulates it */
 	VFIO_CAP_READONLY, /* copied as it is, guest writes dropped */
-	VFIO_CAP_HIDE,     /* left out of the guest's list */
+	VFIO_CAP_HIDE,	   /* left out of the guest's list */
 };
 
 struct vfio_cap {

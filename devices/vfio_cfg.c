@@ -47,8 +47,8 @@ int vfio_parse_bdf(const char *s, struct vfio_bdf *out, char canon[13])
 	 * missing domain would leave room for guessing which device is meant. */
 	if (!s || strlen(s) != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.')
 		return -EINVAL;
-	if (hexfield(s, 4, &b.domain) || hexfield(s + 5, 2, &b.bus) ||
-	    hexfield(s + 8, 2, &b.dev) || hexfield(s + 11, 1, &b.fn))
+	if (hexfield(s, 4, &b.domain) || hexfield(s + 5, 2, &b.bus) || hexfield(s + 8, 2, &b.dev) ||
+	    hexfield(s + 11, 1, &b.fn))
 		return -EINVAL;
 	if (b.dev > 0x1f || b.fn > 7)
 		return -EINVAL;
@@ -62,24 +62,15 @@ int vfio_parse_bdf(const char *s, struct vfio_bdf *out, char canon[13])
 const char *vfio_cap_name(uint8_t id)
 {
 	switch (id) {
-	case PCI_CAP_ID_PM:
-		return "power management";
-	case PCI_CAP_ID_VPD:
-		return "VPD";
-	case PCI_CAP_ID_MSI:
-		return "MSI";
-	case PCI_CAP_ID_VNDR:
-		return "vendor-specific";
-	case PCI_CAP_ID_SSVID:
-		return "bridge subsystem ID";
-	case PCI_CAP_ID_EXP:
-		return "PCI Express";
-	case PCI_CAP_ID_MSIX:
-		return "MSI-X";
-	case PCI_CAP_ID_AF:
-		return "advanced features";
-	default:
-		return "unknown";
+	case PCI_CAP_ID_PM: return "power management";
+	case PCI_CAP_ID_VPD: return "VPD";
+	case PCI_CAP_ID_MSI: return "MSI";
+	case PCI_CAP_ID_VNDR: return "vendor-specific";
+	case PCI_CAP_ID_SSVID: return "bridge subsystem ID";
+	case PCI_CAP_ID_EXP: return "PCI Express";
+	case PCI_CAP_ID_MSIX: return "MSI-X";
+	case PCI_CAP_ID_AF: return "advanced features";
+	default: return "unknown";
 	}
 }
 
@@ -90,9 +81,7 @@ unsigned vfio_cap_len(const uint8_t *cfg, uint8_t off)
 	if (off < PCI_STD_HEADER_SIZEOF || off > 0xfc)
 		return 0;
 	switch (cfg[off]) {
-	case PCI_CAP_ID_PM:
-		len = PCI_PM_SIZEOF;
-		break;
+	case PCI_CAP_ID_PM: len = PCI_PM_SIZEOF; break;
 	case PCI_CAP_ID_MSI: {
 		uint16_t flags = cfg[off + 2] | cfg[off + 3] << 8;
 
@@ -107,24 +96,15 @@ unsigned vfio_cap_len(const uint8_t *cfg, uint8_t off)
 		/* The byte after id/next holds the length (PCI 3.0, 6.8.x). */
 		len = cfg[off + 2] < 3 ? 3 : cfg[off + 2];
 		break;
-	case PCI_CAP_ID_SSVID:
-		len = 8;
-		break;
+	case PCI_CAP_ID_SSVID: len = 8; break;
 	case PCI_CAP_ID_EXP:
 		len = (cfg[off + 2] & PCI_EXP_FLAGS_VERS) >= 2 ? PCI_CAP_EXP_ENDPOINT_SIZEOF_V2
-							      : PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
+							       : PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
 		break;
-	case PCI_CAP_ID_MSIX:
-		len = PCI_CAP_MSIX_SIZEOF;
-		break;
-	case PCI_CAP_ID_AF:
-		len = PCI_CAP_AF_SIZEOF;
-		break;
-	case PCI_CAP_ID_VPD:
-		len = PCI_CAP_VPD_SIZEOF;
-		break;
-	default:
-		return 0; /* unknown layout */
+	case PCI_CAP_ID_MSIX: len = PCI_CAP_MSIX_SIZEOF; break;
+	case PCI_CAP_ID_AF: len = PCI_CAP_AF_SIZEOF; break;
+	case PCI_CAP_ID_VPD: len = PCI_CAP_VPD_SIZEOF; break;
+	default: return 0; /* unknown layout */
 	}
 	if (off + len > 256)
 		return 0;
@@ -137,14 +117,12 @@ static enum vfio_cap_action cap_action(uint8_t id, unsigned len)
 		return VFIO_CAP_HIDE;
 	switch (id) {
 	case PCI_CAP_ID_MSI:
-	case PCI_CAP_ID_MSIX:
-		return VFIO_CAP_EMULATE;
-	case PCI_CAP_ID_PM:    /* the guest sees D0 and cannot leave it */
-	case PCI_CAP_ID_EXP:   /* link and device facts; control writes dropped */
-	case PCI_CAP_ID_VNDR:  /* drivers read their own layout here */
+	case PCI_CAP_ID_MSIX: return VFIO_CAP_EMULATE;
+	case PCI_CAP_ID_PM:   /* the guest sees D0 and cannot leave it */
+	case PCI_CAP_ID_EXP:  /* link and device facts; control writes dropped */
+	case PCI_CAP_ID_VNDR: /* drivers read their own layout here */
 	case PCI_CAP_ID_SSVID:
-	case PCI_CAP_ID_AF:
-		return VFIO_CAP_READONLY;
+	case PCI_CAP_ID_AF: return VFIO_CAP_READONLY;
 	default:
 		/* VPD needs an address/data handshake with the device, the
 		 * rest are rare or bridge-only: show nothing rather than a
@@ -155,7 +133,7 @@ static enum vfio_cap_action cap_action(uint8_t id, unsigned len)
 
 int vfio_caps_scan(const uint8_t *cfg, struct vfio_cap *caps, int max)
 {
-	uint8_t seen[256 / 8] = { 0 };
+	uint8_t seen[256 / 8] = {0};
 	uint16_t status = cfg[PCI_STATUS] | cfg[PCI_STATUS + 1] << 8;
 	unsigned off;
 	int n = 0;
@@ -196,7 +174,8 @@ int vfio_bars_decode(const uint8_t *cfg, const uint64_t region_size[6],
 	memset(bars, 0, 6 * sizeof(*bars));
 	for (int i = 0; i < 6; i++) {
 		unsigned o = PCI_BASE_ADDRESS_0 + 4 * i;
-		uint32_t v = cfg[o] | cfg[o + 1] << 8 | cfg[o + 2] << 16 | (uint32_t)cfg[o + 3] << 24;
+		uint32_t v =
+		    cfg[o] | cfg[o + 1] << 8 | cfg[o + 2] << 16 | (uint32_t)cfg[o + 3] << 24;
 		uint64_t size = region_size[i];
 
 		if (!size)
@@ -241,14 +220,13 @@ uint16_t vfio_status_merge(uint16_t emulated, uint16_t real)
 
 uint16_t vfio_command_merge(uint16_t guest, uint16_t real)
 {
-	const uint16_t mask = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
-			      PCI_COMMAND_INTX_DISABLE;
+	const uint16_t mask =
+	    PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE;
 
 	return (uint16_t)((real & ~mask) | (guest & mask));
 }
 
-static bool in_any(uint64_t p, uint64_t page, const struct vfio_area *a, unsigned n,
-		   uint64_t *end)
+static bool in_any(uint64_t p, uint64_t page, const struct vfio_area *a, unsigned n, uint64_t *end)
 {
 	for (unsigned i = 0; i < n; i++) {
 		if (p >= a[i].off && p + page <= a[i].off + a[i].size) {

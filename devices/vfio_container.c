@@ -31,7 +31,7 @@ void vfio_iommu_init(struct vfio_iommu *io, const struct vfio_iommu_ops *ops)
 }
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
@@ -165,7 +165,7 @@ static void container_detach(struct vfio_iommu *io)
 static int container_attach(struct vfio_iommu *io, const char *bdf, const char *sysdev,
 			    int *device_fd, char *err, size_t errlen)
 {
-	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct vfio_group_status status = {.argsz = sizeof(status)};
 	char path[64];
 	int ret, v, fd;
 
@@ -181,8 +181,8 @@ static int container_attach(struct vfio_iommu *io, const char *bdf, const char *
 	io->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (io->container_fd < 0) {
 		ret = -errno;
-		fail(err, errlen, ret,
-		     "vfio %s: cannot open /dev/vfio/vfio: %s; %s", bdf, strerror(-ret),
+		fail(err, errlen, ret, "vfio %s: cannot open /dev/vfio/vfio: %s; %s", bdf,
+		     strerror(-ret),
 		     ret == -ENOENT ? "load the driver: modprobe vfio-pci"
 				    : "run kvmini as root (or give this user the VFIO devices)");
 		goto out;
@@ -265,7 +265,8 @@ static int container_attach(struct vfio_iommu *io, const char *bdf, const char *
 		     strerror(-ret));
 		goto out;
 	}
-	trace(TRACE_VFIO, "attach: container set, IOMMU %s", io->type == VFIO_TYPE1v2_IOMMU ? "type1v2" : "type1");
+	trace(TRACE_VFIO, "attach: container set, IOMMU %s",
+	      io->type == VFIO_TYPE1v2_IOMMU ? "type1v2" : "type1");
 
 	fd = ioctl(io->group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (fd < 0) {
@@ -287,11 +288,11 @@ out:
 static int container_dma_map(struct vfio_iommu *io, uint64_t iova, uint64_t size, void *hva)
 {
 	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uint64_t)(uintptr_t)hva,
-		.iova = iova,
-		.size = size,
+	    .argsz = sizeof(map),
+	    .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	    .vaddr = (uint64_t)(uintptr_t)hva,
+	    .iova = iova,
+	    .size = size,
 	};
 
 	if (ioctl(io->container_fd, VFIO_IOMMU_MAP_DMA, &map))
@@ -302,9 +303,9 @@ static int container_dma_map(struct vfio_iommu *io, uint64_t iova, uint64_t size
 static int container_dma_unmap(struct vfio_iommu *io, uint64_t iova, uint64_t size)
 {
 	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.iova = iova,
-		.size = size,
+	    .argsz = sizeof(unmap),
+	    .iova = iova,
+	    .size = size,
 	};
 
 	if (io->container_fd < 0)
@@ -315,9 +316,9 @@ static int container_dma_unmap(struct vfio_iommu *io, uint64_t iova, uint64_t si
 }
 
 const struct vfio_iommu_ops vfio_container_ops = {
-	.name = "container",
-	.attach = container_attach,
-	.detach = container_detach,
-	.dma_map = container_dma_map,
-	.dma_unmap = container_dma_unmap,
+    .name = "container",
+    .attach = container_attach,
+    .detach = container_detach,
+    .dma_map = container_dma_map,
+    .dma_unmap = container_dma_unmap,
 };

@@ -24,25 +24,25 @@
  */
 #include "guest.h"
 
-#define EDU_ID 0x00
-#define EDU_LIVE 0x04
-#define EDU_FACT 0x08
-#define EDU_STATUS 0x20
+#define EDU_ID	       0x00
+#define EDU_LIVE       0x04
+#define EDU_FACT       0x08
+#define EDU_STATUS     0x20
 #define EDU_IRQ_STATUS 0x24
-#define EDU_IRQ_RAISE 0x60
-#define EDU_IRQ_ACK 0x64
-#define EDU_DMA_SRC 0x80
-#define EDU_DMA_DST 0x88
-#define EDU_DMA_CNT 0x90
-#define EDU_DMA_CMD 0x98
+#define EDU_IRQ_RAISE  0x60
+#define EDU_IRQ_ACK    0x64
+#define EDU_DMA_SRC    0x80
+#define EDU_DMA_DST    0x88
+#define EDU_DMA_CNT    0x90
+#define EDU_DMA_CMD    0x98
 
-#define EDU_ID_QEMU72 0x010000edu
+#define EDU_ID_QEMU72	     0x010000edu
 #define EDU_STATUS_COMPUTING 0x01
-#define EDU_DMA_RUN 0x1
-#define EDU_DMA_TO_RAM 0x2
-#define EDU_DMA_IRQ 0x4
-#define EDU_IRQ_DMA 0x100
-#define EDU_DMA_BUF 0x40000
+#define EDU_DMA_RUN	     0x1
+#define EDU_DMA_TO_RAM	     0x2
+#define EDU_DMA_IRQ	     0x4
+#define EDU_IRQ_DMA	     0x100
+#define EDU_DMA_BUF	     0x40000
 /* QEMU 7.2 aborts on a transfer that ends exactly at the buffer's end
  * (off-by-one in its range check): stay well inside the 4 KiB. */
 #define EDU_DMA_LEN 2048
@@ -200,8 +200,8 @@ static void edu_intx(struct pci_func *f)
 	/* Under kvmini, Interrupt Line holds the IOAPIC input; under QEMU's
 	 * q35 the chipset's routing decides (pci_intx_ioapic_pin knows both). */
 	if (!guest_checkf(pin >= 16 && line < ioapic_pins(),
-			  "edu: INTx pin %u routed to IOAPIC line %d (Interrupt Line %u)", f->irq_pin,
-			  pin, f->irq_line))
+			  "edu: INTx pin %u routed to IOAPIC line %d (Interrupt Line %u)",
+			  f->irq_pin, pin, f->irq_line))
 		return;
 	irq_set_handler(GUEST_VEC_EDU_INTX, edu_irq, NULL);
 	/* MSI off, INTx on: the device falls back to its pin (PCI 3.0 6.8.1.3). */
@@ -287,8 +287,8 @@ void edu_test(struct pci_func *f)
  * calls this for the function in kvmini's vfio slot when it is not edu. */
 void vfio_other_test(struct pci_func *f)
 {
-	printf("vfio: %02x:%02x.%x %04x:%04x, no driver in the tiny guest\n", f->bus, f->dev,
-	       f->fn, f->vendor, f->device);
+	printf("vfio: %02x:%02x.%x %04x:%04x, no driver in the tiny guest\n", f->bus, f->dev, f->fn,
+	       f->vendor, f->device);
 	for (unsigned i = 0; i < 6; i++) {
 		const struct pci_bar_info *b = &f->bar[i];
 

@@ -14,10 +14,23 @@
 static void test_bdf(void)
 {
 	static const char *const bad[] = {
-		"",           "00:03.0",       "0000:00:03",   "0000:00:03.",  "0000:00:03.8",
-		"0000:00:20.0", "0000:0g:03.0", "0000-00:03.0", "0000:00:03.0 ", " 0000:00:03.0",
-		"00000:00:03.0", "0000:000:03.0", "0000:00:3.0", "0000:00:03.00", "+000:00:03.0",
-		"0000:00:03:0", "edu",
+	    "",
+	    "00:03.0",
+	    "0000:00:03",
+	    "0000:00:03.",
+	    "0000:00:03.8",
+	    "0000:00:20.0",
+	    "0000:0g:03.0",
+	    "0000-00:03.0",
+	    "0000:00:03.0 ",
+	    " 0000:00:03.0",
+	    "00000:00:03.0",
+	    "0000:000:03.0",
+	    "0000:00:3.0",
+	    "0000:00:03.00",
+	    "+000:00:03.0",
+	    "0000:00:03:0",
+	    "edu",
 	};
 	struct vfio_bdf b;
 	char canon[13];
@@ -65,7 +78,7 @@ static void test_caps(void)
 	n = vfio_caps_scan(c, caps, VFIO_MAX_CAPS);
 	tap_eq(n, 1, "edu: one capability");
 	tap_ok(caps[0].id == PCI_CAP_ID_MSI && caps[0].off == 0x40 &&
-		       caps[0].action == VFIO_CAP_EMULATE,
+		   caps[0].action == VFIO_CAP_EMULATE,
 	       "edu: MSI at 0x40, emulated");
 	tap_eq(caps[0].len, 14, "MSI 64-bit, no mask: 14 bytes");
 	put16(c, 0x42, PCI_MSI_FLAGS_64BIT | PCI_MSI_FLAGS_MASKBIT);
@@ -123,7 +136,7 @@ static void test_caps(void)
 static void test_bars(void)
 {
 	uint8_t c[256];
-	uint64_t sz[6] = { 0 };
+	uint64_t sz[6] = {0};
 	struct vfio_bar_desc b[6];
 
 	/* edu: BAR0 32-bit memory, 1 MiB, the rest absent. */
@@ -166,14 +179,13 @@ static void test_status_command(void)
 	tap_eq(vfio_status_merge(PCI_STATUS_CAP_LIST, PCI_STATUS_INTERRUPT), 0x0018,
 	       "INTx status live, cap list emulated");
 	tap_eq(vfio_status_merge(0, PCI_STATUS_CAP_LIST), 0, "device's cap list bit not shown");
-	tap_eq(vfio_status_merge(PCI_STATUS_REC_MASTER_ABORT, 0), 0,
-	       "emulated error bits ignored");
+	tap_eq(vfio_status_merge(PCI_STATUS_REC_MASTER_ABORT, 0), 0, "emulated error bits ignored");
 	tap_eq(vfio_status_merge(0, 0xf900 | PCI_STATUS_DEVSEL_MEDIUM), 0xfb00,
 	       "device error bits and DEVSEL shown");
 	tap_eq(vfio_status_merge(0xffff, 0x0007), 0x0010, "reserved bits 0-2 read 0");
 
-	tap_eq(vfio_command_merge(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, PCI_COMMAND_SERR), 0x0106,
-	       "memory and bus master from the guest, SERR kept");
+	tap_eq(vfio_command_merge(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, PCI_COMMAND_SERR),
+	       0x0106, "memory and bus master from the guest, SERR kept");
 	tap_eq(vfio_command_merge(0, 0x0407), 0, "guest turning everything off");
 	tap_eq(vfio_command_merge(PCI_COMMAND_INTX_DISABLE | PCI_COMMAND_SPECIAL, 0), 0x0400,
 	       "INTx disable passed, special cycles not");
@@ -182,25 +194,27 @@ static void test_status_command(void)
 static void test_fast_path(void)
 {
 	const uint64_t pg = 4096;
-	struct vfio_area all[1] = { { 0, 1 << 20 } };
-	struct vfio_area two[2] = { { 0, 0x2000 }, { 0x3000, 0xd000 } };
-	struct vfio_area hole[1] = { { 0x2000, 0x100 } };
-	struct vfio_area hole2[2] = { { 0x2000, 0x800 }, { 0x2800, 8 } };
+	struct vfio_area all[1] = {{0, 1 << 20}};
+	struct vfio_area two[2] = {{0, 0x2000}, {0x3000, 0xd000}};
+	struct vfio_area hole[1] = {{0x2000, 0x100}};
+	struct vfio_area hole2[2] = {{0x2000, 0x800}, {0x2800, 8}};
 
 	tap_ok(vfio_fast_path_ok(1 << 20, NULL, 0, NULL, 0, pg), "whole region mmap-able: fast");
 	tap_ok(!vfio_fast_path_ok(256, NULL, 0, NULL, 0, pg), "256-byte BAR: trapped");
-	tap_ok(vfio_fast_path_ok(1 << 20, all, 1, NULL, 0, pg), "one sparse area covering all: fast");
+	tap_ok(vfio_fast_path_ok(1 << 20, all, 1, NULL, 0, pg),
+	       "one sparse area covering all: fast");
 	tap_ok(!vfio_fast_path_ok(0x10000, two, 2, NULL, 0, pg),
 	       "sparse areas with an unexplained hole: trapped");
 	tap_ok(vfio_fast_path_ok(0x10000, two, 2, hole, 1, pg),
 	       "the hole is the MSI-X page the core traps: fast");
 	tap_ok(vfio_fast_path_ok(0x10000, two, 2, hole2, 2, pg), "table and PBA in one page: fast");
-	tap_ok(!vfio_fast_path_ok(0x20000, two, 2, hole, 1, pg), "areas end before the BAR: trapped");
+	tap_ok(!vfio_fast_path_ok(0x20000, two, 2, hole, 1, pg),
+	       "areas end before the BAR: trapped");
 	tap_ok(!vfio_fast_path_ok(0x10000, two, 0, NULL, 0, pg),
 	       "sparse capability with no areas: trapped");
 	/* virtio-rng under QEMU: a 4 KiB BAR holding table and PBA only. */
-	struct vfio_area none[1] = { { 0, 0 } };
-	struct vfio_area rng[2] = { { 0, 32 }, { 0x800, 8 } };
+	struct vfio_area none[1] = {{0, 0}};
+	struct vfio_area rng[2] = {{0, 32}, {0x800, 8}};
 
 	tap_ok(vfio_fast_path_ok(0x1000, none, 1, rng, 2, pg),
 	       "BAR that is all MSI-X pages: nothing left to map");

@@ -588,7 +588,15 @@ static unsigned rx_poll(void)
 static bool wait_for(bool (*cond)(void), uint64_t ms)
 {
 	uint64_t end = timer_ticks() + (ms * TIMER_HZ + 999) / 1000;
+	static bool debug, debug_known;
+	unsigned loops = 0;
+	if (!debug_known)
+		debug = cmdline_has("vnet_debug"), debug_known = true;
 	for (;;) {
+		if (debug && (loops++ % 50) == 0)
+			printf("wait_for: ticks %lu end %lu timer irqs %lu rx irqs %lu tsc %lu\n",
+			       timer_ticks(), end, irq_count(GUEST_VEC_TIMER),
+			       irq_count(GUEST_VEC_VNET_RX), rdtsc());
 		rx_poll();
 		if (cond())
 			return true;
@@ -774,7 +782,10 @@ static void hostile(const char *kind)
 		q->desc[slot].flags = 0;
 	} else if (!strcmp(kind, "bigidx")) {
 		q->avail_idx += q->size + 5; /* more than the ring holds */
-		publish(q, (uint16_t)(q->avail_idx - 1));
+		q->avail[1] = q->avail_idx;
+		mb();
+		/* Kick whatever EVENT_IDX says: a hostile driver does. */
+		mmio_write16(q->notify, (uint16_t)q->index);
 		goto wait;
 	}
 	if (!strcmp(kind, "qsize")) {
@@ -959,10 +970,9 @@ void vnet_test(struct pci_func *f)
 		printf("virtio-net: answering ARP and ping at %u.%u.%u.%u for %lu s\n", vn.ip >> 24,
 		       vn.ip >> 16 & 255, vn.ip >> 8 & 255, vn.ip & 255, serve);
 		wait_for(never, serve * 1000);
+		/* Not a check: whether anyone pinged is the peer's to say. */
 		printf("virtio-net: served %u ARP requests and %u echo requests\n", vn.arp_answered,
 		       vn.echo_answered);
-		guest_checkf(vn.echo_answered > 0, "virtio-net: answered echo requests while serving (%u)",
-			     vn.echo_answered);
 	}
 
 	if (cmdline_get("vnet_hostile", opt, sizeof(opt)))

@@ -105,18 +105,36 @@ static void edu_basic(void)
 	guest_checkf(done && fact == 3628800, "edu: factorial 10! = %u (want 3628800)", fact);
 }
 
-/* N reads of the ID register: the figure for fast path vs trapped BARs. */
+/* N reads of the ID register: the figure for fast path vs trapped BARs.
+ * Done in ten rounds: the whole time, and the fastest round times ten,
+ * which leaves out rounds slowed by the host (nested, the CPUs shared). */
+#define EDU_BENCH_ROUNDS 10
+
 static void edu_bench(uint64_t n)
 {
-	uint64_t t0, us, bad = 0;
+	uint64_t t0, us, best = ~0ull, bad = 0, done = 0;
 
 	t0 = rdtsc();
-	for (uint64_t i = 0; i < n; i++)
-		if (edu_rd(EDU_ID) != EDU_ID_QEMU72)
-			bad++;
+	for (unsigned r = 0; r < EDU_BENCH_ROUNDS; r++) {
+		uint64_t m = r == EDU_BENCH_ROUNDS - 1 ? n - done : n / EDU_BENCH_ROUNDS;
+		uint64_t t1 = rdtsc(), rus;
+
+		for (uint64_t i = 0; i < m; i++)
+			if (edu_rd(EDU_ID) != EDU_ID_QEMU72)
+				bad++;
+		rus = us_since(t1);
+		done += m;
+		if (m == n / EDU_BENCH_ROUNDS && rus < best)
+			best = rus;
+	}
 	us = us_since(t0);
 	printf("edu: bench: %lu BAR0 reads in %lu us (%lu ns per read)\n", n, us,
 	       n ? us * 1000 / n : 0);
+	if (n >= EDU_BENCH_ROUNDS)
+		printf("edu: bench-best: %lu reads in %lu us (fastest of %u rounds of %lu, times "
+		       "%u)\n",
+		       n, best * EDU_BENCH_ROUNDS, EDU_BENCH_ROUNDS, n / EDU_BENCH_ROUNDS,
+		       EDU_BENCH_ROUNDS);
 	guest_checkf(bad == 0, "edu: bench: %lu BAR0 reads all returned the ID", n);
 }
 
@@ -263,14 +281,18 @@ void edu_test(struct pci_func *f)
 	if (!guest_checkf(bar0 && f->bar[0].size >= 0x100000,
 			  "edu: BAR0 is memory of at least 1 MiB (at 0x%lx)", bar0))
 		return;
-	edu_basic();
 	n = cmdline_u64("edu_bench", 0);
+	/* edu_bench_only: the bench and nothing that polls the device (the
+	 * factorial, DMA and interrupt waits poll a varying number of times),
+	 * so the host's exit counts differ between runs by the N reads alone. */
+	if (cmdline_has("edu_bench_only")) {
+		if (n)
+			edu_bench(n);
+		return;
+	}
+	edu_basic();
 	if (n)
 		edu_bench(n);
-	/* edu_bench_only: leave out the tests that poll the device, so the
-	 * host's exit counts differ between runs by the bench reads alone. */
-	if (cmdline_has("edu_bench_only"))
-		return;
 	edu_msi(f);
 	edu_intx(f);
 	printf("edu: %lu interrupts acknowledged\n", (uint64_t)acks);

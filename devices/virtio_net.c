@@ -55,31 +55,31 @@
 #include "../vmm/trace.h"
 #include "../vmm/vm.h"
 
-#define VIRTIO_PCI_VENDOR 0x1af4
-#define PCI_CAP_ID_VNDR 0x09 /* vendor-specific capability */
-#define VIRTIO_PCI_ISR_QUEUE 0x1
+#define VIRTIO_PCI_VENDOR	   0x1af4
+#define PCI_CAP_ID_VNDR		   0x09 /* vendor-specific capability */
+#define VIRTIO_PCI_ISR_QUEUE	   0x1
 #define VIRTIO_F_NOTIFICATION_DATA 38
-#define VNET_BAR 0
-#define VNET_BAR_SIZE 0x4000u
-#define VNET_MSIX_BAR 2
-#define VNET_MSIX_BAR_SIZE 0x1000u
-#define OFF_COMMON 0x0000u
-#define OFF_ISR 0x1000u
-#define OFF_DEVICE 0x2000u
-#define OFF_NOTIFY 0x3000u
-#define NOTIFY_MULT 4u
-#define COMMON_LEN 0x38u
-#define DEVICE_LEN 12u /* mac[6], status, max_virtqueue_pairs, mtu */
+#define VNET_BAR		   0
+#define VNET_BAR_SIZE		   0x4000u
+#define VNET_MSIX_BAR		   2
+#define VNET_MSIX_BAR_SIZE	   0x1000u
+#define OFF_COMMON		   0x0000u
+#define OFF_ISR			   0x1000u
+#define OFF_DEVICE		   0x2000u
+#define OFF_NOTIFY		   0x3000u
+#define NOTIFY_MULT		   4u
+#define COMMON_LEN		   0x38u
+#define DEVICE_LEN		   12u /* mac[6], status, max_virtqueue_pairs, mtu */
 
 enum { RXQ = 0, TXQ = 1, NQUEUES = 2 };
-#define NVEC 3
+#define NVEC	  3
 #define NO_VECTOR VIRTIO_MSI_NO_VECTOR
 
-#define HDR_LEN 12u /* struct virtio_net_hdr_v1: VERSION_1 always has num_buffers */
-#define FRAME_MAX 65536u
+#define HDR_LEN	   12u /* struct virtio_net_hdr_v1: VERSION_1 always has num_buffers */
+#define FRAME_MAX  65536u
 #define RXBUF_SIZE (HDR_LEN + FRAME_MAX)
-#define BATCH 256 /* chains per queue per wakeup, so the vCPU gets the lock back */
-#define VNET_MTU 1500
+#define BATCH	   256 /* chains per queue per wakeup, so the vCPU gets the lock back */
+#define VNET_MTU   1500
 
 #define F(b) (1ull << (b))
 #define BASE_FEATURES                                                                              \
@@ -116,11 +116,11 @@ struct vnet {
 	int epfd, ctl_fd;
 	int kick_fd[NQUEUES];
 	int irq_fd[NVEC];
-	bool irq_fd_ok[NVEC];    /* pci_irq_eventfd() accepted it */
+	bool irq_fd_ok[NVEC];	 /* pci_irq_eventfd() accepted it */
 	int intx_fd, intx_rs_fd; /* INTx as a level irqfd and its resample fd */
 	bool intx_ok;
-	uint64_t notify_gpa;     /* where the ioeventfds sit, 0 = none */
-	uint32_t tap_events;     /* what epoll watches on the tap now */
+	uint64_t notify_gpa; /* where the ioeventfds sit, 0 = none */
+	uint32_t tap_events; /* what epoll watches on the tap now */
 
 	/* Transport state: guarded by lock. */
 	uint64_t offered, drv_features, features; /* features: after FEATURES_OK */
@@ -135,11 +135,11 @@ struct vnet {
 	/* I/O thread state: guarded by lock too. */
 	uint8_t *rxbuf;
 	size_t rxlen;
-	bool rx_held;    /* rxbuf holds a frame waiting for rx buffers */
+	bool rx_held;	 /* rxbuf holds a frame waiting for rx buffers */
 	bool rx_stalled; /* waiting for the driver to post rx buffers */
 	unsigned rx_had; /* rx chains there were when a frame did not fit */
 	bool tx_blocked; /* the tap said EAGAIN: wait for EPOLLOUT */
-	uint8_t *txbuf;  /* loopback bounce buffer */
+	uint8_t *txbuf;	 /* loopback bounce buffer */
 	struct virtq_chain chain, first;
 	uint16_t mrg_head[VIRTQ_MAX_SIZE];
 	uint32_t mrg_len[VIRTQ_MAX_SIZE];
@@ -160,25 +160,25 @@ static const struct {
 	unsigned bit;
 	const char *name;
 } feature_names[] = {
-	{VIRTIO_NET_F_CSUM, "CSUM"},
-	{VIRTIO_NET_F_GUEST_CSUM, "GUEST_CSUM"},
-	{VIRTIO_NET_F_MTU, "MTU"},
-	{VIRTIO_NET_F_MAC, "MAC"},
-	{VIRTIO_NET_F_GUEST_TSO4, "GUEST_TSO4"},
-	{VIRTIO_NET_F_GUEST_TSO6, "GUEST_TSO6"},
-	{VIRTIO_NET_F_HOST_TSO4, "HOST_TSO4"},
-	{VIRTIO_NET_F_HOST_TSO6, "HOST_TSO6"},
-	{VIRTIO_NET_F_MRG_RXBUF, "MRG_RXBUF"},
-	{VIRTIO_NET_F_STATUS, "STATUS"},
-	{VIRTIO_NET_F_CTRL_VQ, "CTRL_VQ"},
-	{VIRTIO_NET_F_MQ, "MQ"},
-	{VIRTIO_RING_F_INDIRECT_DESC, "RING_INDIRECT_DESC"},
-	{VIRTIO_RING_F_EVENT_IDX, "RING_EVENT_IDX"},
-	{VIRTIO_F_VERSION_1, "VERSION_1"},
-	{VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM"},
-	{VIRTIO_F_RING_PACKED, "RING_PACKED"},
-	{VIRTIO_F_IN_ORDER, "IN_ORDER"},
-	{VIRTIO_F_NOTIFICATION_DATA, "NOTIFICATION_DATA"},
+    {VIRTIO_NET_F_CSUM, "CSUM"},
+    {VIRTIO_NET_F_GUEST_CSUM, "GUEST_CSUM"},
+    {VIRTIO_NET_F_MTU, "MTU"},
+    {VIRTIO_NET_F_MAC, "MAC"},
+    {VIRTIO_NET_F_GUEST_TSO4, "GUEST_TSO4"},
+    {VIRTIO_NET_F_GUEST_TSO6, "GUEST_TSO6"},
+    {VIRTIO_NET_F_HOST_TSO4, "HOST_TSO4"},
+    {VIRTIO_NET_F_HOST_TSO6, "HOST_TSO6"},
+    {VIRTIO_NET_F_MRG_RXBUF, "MRG_RXBUF"},
+    {VIRTIO_NET_F_STATUS, "STATUS"},
+    {VIRTIO_NET_F_CTRL_VQ, "CTRL_VQ"},
+    {VIRTIO_NET_F_MQ, "MQ"},
+    {VIRTIO_RING_F_INDIRECT_DESC, "RING_INDIRECT_DESC"},
+    {VIRTIO_RING_F_EVENT_IDX, "RING_EVENT_IDX"},
+    {VIRTIO_F_VERSION_1, "VERSION_1"},
+    {VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM"},
+    {VIRTIO_F_RING_PACKED, "RING_PACKED"},
+    {VIRTIO_F_IN_ORDER, "IN_ORDER"},
+    {VIRTIO_F_NOTIFICATION_DATA, "NOTIFICATION_DATA"},
 };
 
 static const char *features_str(uint64_t f, char *buf, size_t size)
@@ -343,9 +343,12 @@ static int tap_open(struct vnet *n)
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
-			die(EXIT_NET, "--net tap=%s: no /dev/net/tun: load the tun module (modprobe tun)",
+			die(EXIT_NET,
+			    "--net tap=%s: no /dev/net/tun: load the tun module (modprobe tun)",
 			    n->ifname);
-		die(EXIT_NET, "--net tap=%s: cannot open /dev/net/tun (%s): run as root or with CAP_NET_ADMIN",
+		die(EXIT_NET,
+		    "--net tap=%s: cannot open /dev/net/tun (%s): run as root or with "
+		    "CAP_NET_ADMIN",
 		    n->ifname, strerror(errno));
 	}
 	if (ioctl(fd, TUNGETFEATURES, &feat) == 0 && !(feat & IFF_VNET_HDR))
@@ -358,13 +361,19 @@ static int tap_open(struct vnet *n)
 		int e = errno;
 		close(fd);
 		if (e == EPERM)
-			die(EXIT_NET, "--net tap=%s: not permitted: run as root, or create it for your user first (ip tuntap add %s mode tap user $USER)",
+			die(EXIT_NET,
+			    "--net tap=%s: not permitted: run as root, or create it for your user "
+			    "first (ip tuntap add %s mode tap user $USER)",
 			    n->ifname, n->ifname);
 		if (e == EBUSY)
-			die(EXIT_NET, "--net tap=%s: busy: another process has it open, or it is a tun (not tap) device",
+			die(EXIT_NET,
+			    "--net tap=%s: busy: another process has it open, or it is a tun (not "
+			    "tap) device",
 			    n->ifname);
 		if (e == EINVAL)
-			die(EXIT_NET, "--net tap=%s: refused (EINVAL): is it an existing tap with different flags (e.g. created as tun or without vnet_hdr support)?",
+			die(EXIT_NET,
+			    "--net tap=%s: refused (EINVAL): is it an existing tap with different "
+			    "flags (e.g. created as tun or without vnet_hdr support)?",
 			    n->ifname);
 		errno = e;
 		die_errno(EXIT_NET, "--net tap=%s: TUNSETIFF", n->ifname);
@@ -432,7 +441,8 @@ static void parse_spec(struct vnet *n, const char *spec)
 		end = p + strcspn(p, ",");
 		if (!strncmp(p, "mac=", 4)) {
 			if (!parse_mac(p + 4, end - p - 4, n->mac))
-				die(EXIT_USAGE, "--net %s: mac= wants a unicast address like 02:00:00:00:00:01",
+				die(EXIT_USAGE,
+				    "--net %s: mac= wants a unicast address like 02:00:00:00:00:01",
 				    spec);
 		} else {
 			die(EXIT_USAGE, "--net %s: unknown option '%.*s' (only mac=)", spec,
@@ -524,7 +534,8 @@ static void status_write(struct vnet *n, uint8_t v)
 			       features_str(n->drv_features, b1, sizeof(b1)));
 		} else {
 			n->features = n->drv_features;
-			vtrace("features negotiated: %s", features_str(n->features, b2, sizeof(b2)));
+			vtrace("features negotiated: %s",
+			       features_str(n->features, b2, sizeof(b2)));
 			tap_set_offload(n, n->features);
 		}
 	}
@@ -532,9 +543,11 @@ static void status_write(struct vnet *n, uint8_t v)
 		if (!(n->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
 			needs_reset(n, "DRIVER_OK without FEATURES_OK");
 		} else {
-			vtrace("DRIVER_OK: rx %s (size %u, vector %u), tx %s (size %u, vector %u), msix %s",
-			       n->vq[RXQ].ready ? "ready" : "off", n->qc[RXQ].size, n->qc[RXQ].vector,
-			       n->vq[TXQ].ready ? "ready" : "off", n->qc[TXQ].size, n->qc[TXQ].vector,
+			vtrace("DRIVER_OK: rx %s (size %u, vector %u), tx %s (size %u, vector %u), "
+			       "msix %s",
+			       n->vq[RXQ].ready ? "ready" : "off", n->qc[RXQ].size,
+			       n->qc[RXQ].vector, n->vq[TXQ].ready ? "ready" : "off",
+			       n->qc[TXQ].size, n->qc[TXQ].vector,
 			       pci_msix_enabled(&n->pci) ? "on" : "off");
 			wake_thread(n);
 		}
@@ -801,8 +814,8 @@ static void vnet_cfg_read(struct pci_dev *d, unsigned off, unsigned len, uint32_
 }
 
 static const struct pci_dev_ops vnet_ops = {
-	.cfg_read = vnet_cfg_read,
-	.cfg_write = vnet_cfg_write,
+    .cfg_read = vnet_cfg_read,
+    .cfg_write = vnet_cfg_write,
 };
 
 /* Keep one ioeventfd per queue on the notify address of the BAR as it is
@@ -916,9 +929,11 @@ static int rx_deliver(struct vnet *n, uint8_t *buf, size_t len)
 	stat_add(STAT_VIRTIO_RX, 1);
 	if (trace_mask & TRACE_VIRTIO) {
 		const uint8_t *e = buf + HDR_LEN;
-		vtrace("rx %zu bytes in %u buffer%s: %02x:%02x:%02x:%02x:%02x:%02x <- %02x:%02x:%02x:%02x:%02x:%02x type %04x",
+		vtrace("rx %zu bytes in %u buffer%s: %02x:%02x:%02x:%02x:%02x:%02x <- "
+		       "%02x:%02x:%02x:%02x:%02x:%02x type %04x",
 		       len - HDR_LEN, nb, nb == 1 ? "" : "s", e[0], e[1], e[2], e[3], e[4], e[5],
-		       e[6], e[7], e[8], e[9], e[10], e[11], len >= HDR_LEN + 14 ? e[12] << 8 | e[13] : 0);
+		       e[6], e[7], e[8], e[9], e[10], e[11],
+		       len >= HDR_LEN + 14 ? e[12] << 8 | e[13] : 0);
 	}
 	return 0;
 }
@@ -1009,16 +1024,15 @@ static int tx_one(struct vnet *n, struct virtq_chain *c)
 	if (trace_mask & TRACE_VIRTIO) {
 		uint8_t e[14];
 		virtq_copy_from_out(c, HDR_LEN, e, 14);
-		vtrace("tx %zu bytes in %u buffer%s%s: %02x:%02x:%02x:%02x:%02x:%02x -> %02x:%02x:%02x:%02x:%02x:%02x type %04x",
+		vtrace("tx %zu bytes in %u buffer%s%s: %02x:%02x:%02x:%02x:%02x:%02x -> "
+		       "%02x:%02x:%02x:%02x:%02x:%02x type %04x",
 		       flen, c->nout, c->nout == 1 ? "" : "s", c->indirect ? " (indirect)" : "",
 		       e[6], e[7], e[8], e[9], e[10], e[11], e[0], e[1], e[2], e[3], e[4], e[5],
 		       e[12] << 8 | e[13]);
 	}
 
 	switch (n->be) {
-	case BE_NONE:
-		n->drops++;
-		return 0;
+	case BE_NONE: n->drops++; return 0;
 	case BE_LOOPBACK: {
 		memcpy(n->txbuf, &h, HDR_LEN);
 		virtq_copy_from_out(c, HDR_LEN, n->txbuf + HDR_LEN, flen);
@@ -1181,8 +1195,8 @@ static void *io_thread(void *arg)
 				}
 			} else if (id == 101) {
 				/* INTx EOI'd: still pending? assert again. */
-				if (read(n->intx_rs_fd, &cnt, sizeof(cnt)) == sizeof(cnt) && n->isr &&
-				    !intx_disabled(n))
+				if (read(n->intx_rs_fd, &cnt, sizeof(cnt)) == sizeof(cnt) &&
+				    n->isr && !intx_disabled(n))
 					signal_fd(n->intx_fd);
 			} else if (id == 99) {
 				if (read(n->ctl_fd, &cnt, sizeof(cnt)) < 0)
@@ -1230,8 +1244,8 @@ static void vnet_teardown(void *arg)
 	}
 	if (n->notify_gpa)
 		for (unsigned q = 0; q < NQUEUES; q++)
-			vm_ioeventfd(n->vm, n->notify_gpa + NOTIFY_MULT * q, 2, n->kick_fd[q], false,
-				     false);
+			vm_ioeventfd(n->vm, n->notify_gpa + NOTIFY_MULT * q, 2, n->kick_fd[q],
+				     false, false);
 	n->notify_gpa = 0;
 	/* Drops the MSI-X irqfds and routes and unmaps the BARs. */
 	pci_unregister(&n->pci);
@@ -1286,16 +1300,17 @@ static void add_caps(struct vnet *n)
 		uint8_t type;
 		uint32_t off, len;
 	} caps[] = {
-		{VIRTIO_PCI_CAP_COMMON_CFG, OFF_COMMON, COMMON_LEN},
-		{VIRTIO_PCI_CAP_NOTIFY_CFG, OFF_NOTIFY, NOTIFY_MULT * NQUEUES},
-		{VIRTIO_PCI_CAP_ISR_CFG, OFF_ISR, 1},
-		{VIRTIO_PCI_CAP_DEVICE_CFG, OFF_DEVICE, DEVICE_LEN},
+	    {VIRTIO_PCI_CAP_COMMON_CFG, OFF_COMMON, COMMON_LEN},
+	    {VIRTIO_PCI_CAP_NOTIFY_CFG, OFF_NOTIFY, NOTIFY_MULT * NQUEUES},
+	    {VIRTIO_PCI_CAP_ISR_CFG, OFF_ISR, 1},
+	    {VIRTIO_PCI_CAP_DEVICE_CFG, OFF_DEVICE, DEVICE_LEN},
 	};
 	memset(wmask, 0, sizeof(wmask));
 	for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
 		bool notify = caps[i].type == VIRTIO_PCI_CAP_NOTIFY_CFG;
 		memset(&body, 0, sizeof(body));
-		body.cap_len = notify ? sizeof(struct virtio_pci_notify_cap) : sizeof(struct virtio_pci_cap);
+		body.cap_len =
+		    notify ? sizeof(struct virtio_pci_notify_cap) : sizeof(struct virtio_pci_cap);
 		body.cfg_type = caps[i].type;
 		body.bar = VNET_BAR;
 		body.offset = caps[i].off;
@@ -1309,7 +1324,7 @@ static void add_caps(struct vnet *n)
 	body.cap_len = sizeof(struct virtio_pci_cfg_cap);
 	body.cfg_type = VIRTIO_PCI_CAP_PCI_CFG;
 	memset(wmask, 0, sizeof(wmask));
-	wmask[2] = 0xff;                    /* bar */
+	wmask[2] = 0xff;		    /* bar */
 	memset(wmask + 6, 0xff, 4 + 4 + 4); /* offset, length, data */
 	pcicfg_cap = pci_cap_add(d, PCI_CAP_ID_VNDR, &body, body.cap_len - 2, wmask);
 	if (!pcicfg_cap)
@@ -1383,7 +1398,8 @@ void vnet_init(struct vm *vm, const char *spec)
 	r = vm_irqfd(vm, n->intx_fd, d->intx_gsi, n->intx_rs_fd, true);
 	n->intx_ok = r == 0;
 	if (r)
-		warn("virtio-net: no INTx irqfd on GSI %u (%s): without MSI-X the device cannot interrupt",
+		warn("virtio-net: no INTx irqfd on GSI %u (%s): without MSI-X the device cannot "
+		     "interrupt",
 		     d->intx_gsi, strerror(-r));
 
 	n->ctl_fd = efd();
@@ -1410,8 +1426,7 @@ void vnet_init(struct vm *vm, const char *spec)
 		die(EXIT_HOST, "virtio-net: cannot start the I/O thread: %s", strerror(r));
 	n->thread_up = true;
 
-	vtrace("%s backend%s%s, mac %02x:%02x:%02x:%02x:%02x:%02x, offers %s",
-	       backend_name[n->be], n->be == BE_TAP ? " " : "", n->be == BE_TAP ? n->ifname : "",
-	       n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5],
-	       features_str(n->offered, b, sizeof(b)));
+	vtrace("%s backend%s%s, mac %02x:%02x:%02x:%02x:%02x:%02x, offers %s", backend_name[n->be],
+	       n->be == BE_TAP ? " " : "", n->be == BE_TAP ? n->ifname : "", n->mac[0], n->mac[1],
+	       n->mac[2], n->mac[3], n->mac[4], n->mac[5], features_str(n->offered, b, sizeof(b)));
 }

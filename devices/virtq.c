@@ -23,11 +23,11 @@
 #include "virtq.h"
 
 #define AVAIL_FLAGS 0
-#define AVAIL_IDX 2
-#define AVAIL_RING 4
-#define USED_FLAGS 0
-#define USED_IDX 2
-#define USED_RING 4
+#define AVAIL_IDX   2
+#define AVAIL_RING  4
+#define USED_FLAGS  0
+#define USED_IDX    2
+#define USED_RING   4
 
 __attribute__((format(printf, 2, 3))) static int fail(struct virtq *q, const char *fmt, ...)
 {
@@ -114,7 +114,8 @@ int virtq_avail_count(struct virtq *q)
 	if (!q->ready)
 		return 0;
 	/* Acquire: ring entries below idx are visible once idx is. */
-	uint16_t idx = __atomic_load_n((volatile uint16_t *)(q->avail + AVAIL_IDX), __ATOMIC_ACQUIRE);
+	uint16_t idx =
+	    __atomic_load_n((volatile uint16_t *)(q->avail + AVAIL_IDX), __ATOMIC_ACQUIRE);
 	uint16_t n = (uint16_t)(idx - q->last_avail);
 	if (n > q->size)
 		return fail(q, "avail idx jumped from %u to %u (queue size %u)", q->last_avail, idx,
@@ -163,7 +164,8 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 
 		if (d.flags & VRING_DESC_F_INDIRECT) {
 			if (!q->indirect)
-				return fail(q, "head %u: indirect descriptor, feature not negotiated",
+				return fail(q,
+					    "head %u: indirect descriptor, feature not negotiated",
 					    head);
 			if (c->indirect)
 				return fail(q, "head %u: indirect table inside an indirect table",
@@ -174,10 +176,12 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 				return fail(q, "head %u: descriptor with both INDIRECT and NEXT",
 					    head);
 			if (count != 1 || c->nout + c->nin)
-				return fail(q, "head %u: indirect descriptor not alone in its chain",
-					    head);
+				return fail(
+				    q, "head %u: indirect descriptor not alone in its chain", head);
 			if (d.len == 0 || d.len % 16 || d.len / 16 > VIRTQ_MAX_INDIRECT)
-				return fail(q, "head %u: indirect table length %u (must be 16..%u, multiple of 16)",
+				return fail(q,
+					    "head %u: indirect table length %u (must be 16..%u, "
+					    "multiple of 16)",
 					    head, d.len, 16 * VIRTQ_MAX_INDIRECT);
 			table = q->xlate(q->opaque, d.addr, d.len);
 			if (!table)
@@ -206,7 +210,8 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 		} else {
 			/* 2.7.4.2: device-readable before device-writable. */
 			if (c->nin)
-				return fail(q, "head %u: readable buffer after a writable one", head);
+				return fail(q, "head %u: readable buffer after a writable one",
+					    head);
 			c->nout++;
 			c->out_len += d.len;
 		}
@@ -299,8 +304,7 @@ uint64_t virtq_copy_from_out(const struct virtq_chain *c, uint64_t skip, void *d
 	return done;
 }
 
-uint64_t virtq_copy_to_in(const struct virtq_chain *c, uint64_t skip, const void *src,
-			  uint64_t len)
+uint64_t virtq_copy_to_in(const struct virtq_chain *c, uint64_t skip, const void *src, uint64_t len)
 {
 	const uint8_t *s = src;
 	uint64_t done = 0;

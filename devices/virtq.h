@@ -26,8 +26,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define VIRTQ_MAX_SIZE 256      /* largest queue we offer (queue_size) */
-#define VIRTQ_MAX_INDIRECT 256  /* entries in one indirect table */
+#define VIRTQ_MAX_SIZE	   256 /* largest queue we offer (queue_size) */
+#define VIRTQ_MAX_INDIRECT 256 /* entries in one indirect table */
 /* A chain never has more than this many buffers: a direct chain is bounded
  * by the queue size, an indirect one by VIRTQ_MAX_INDIRECT. */
 #define VIRTQ_MAX_IOV 256
@@ -44,8 +44,8 @@ struct virtq_iov {
 /* One available buffer chain, as popped: readable (out) buffers first,
  * then writable (in) ones, in chain order. */
 struct virtq_chain {
-	uint16_t head;      /* descriptor index to give back in the used ring */
-	unsigned nout, nin; /* iov[0..nout) readable, iov[nout..nout+nin) writable */
+	uint16_t head;		  /* descriptor index to give back in the used ring */
+	unsigned nout, nin;	  /* iov[0..nout) readable, iov[nout..nout+nin) writable */
 	uint64_t out_len, in_len; /* byte totals (64-bit: cannot overflow) */
 	bool indirect;
 	struct virtq_iov iov[VIRTQ_MAX_IOV];
@@ -63,11 +63,11 @@ struct virtq {
 	volatile uint8_t *desc, *avail, *used;
 
 	/* Device state. */
-	uint16_t last_avail;  /* next avail ring slot to consume */
-	uint16_t used_idx;    /* our copy of used->idx, including unpublished */
-	uint16_t pub_idx;     /* used->idx as last published */
-	bool ready;           /* set up and usable */
-	const char *err;      /* why the queue is broken, or NULL */
+	uint16_t last_avail; /* next avail ring slot to consume */
+	uint16_t used_idx;   /* our copy of used->idx, including unpublished */
+	uint16_t pub_idx;    /* used->idx as last published */
+	bool ready;	     /* set up and usable */
+	const char *err;     /* why the queue is broken, or NULL */
 	char errbuf[120];
 };
 
@@ -116,8 +116,7 @@ void virtq_kicks_off(struct virtq *q);
 bool virtq_kicks_on(struct virtq *q);
 
 /* Copy helpers over a chain's buffers.  They return the bytes copied. */
-uint64_t virtq_copy_from_out(const struct virtq_chain *c, uint64_t skip, void *dst,
-			     uint64_t len);
+uint64_t virtq_copy_from_out(const struct virtq_chain *c, uint64_t skip, void *dst, uint64_t len);
 uint64_t virtq_copy_to_in(const struct virtq_chain *c, uint64_t skip, const void *src,
 			  uint64_t len);
 

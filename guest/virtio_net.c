@@ -23,56 +23,56 @@
 
 /* ---- virtio constants (from the spec; the guest has no kernel headers) ---- */
 #define VIRTIO_VENDOR 0x1af4
-#define CAP_COMMON 1
-#define CAP_NOTIFY 2
-#define CAP_ISR 3
-#define CAP_DEVICE 4
-#define CAP_PCI_CFG 5
+#define CAP_COMMON    1
+#define CAP_NOTIFY    2
+#define CAP_ISR	      3
+#define CAP_DEVICE    4
+#define CAP_PCI_CFG   5
 
-#define S_ACK 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
+#define S_ACK	      1
+#define S_DRIVER      2
+#define S_DRIVER_OK   4
 #define S_FEATURES_OK 8
 #define S_NEEDS_RESET 0x40
-#define S_FAILED 0x80
+#define S_FAILED      0x80
 
-#define F_CSUM 0
-#define F_MAC 5
+#define F_CSUM	    0
+#define F_MAC	    5
 #define F_MRG_RXBUF 15
-#define F_STATUS 16
-#define F_INDIRECT 28
+#define F_STATUS    16
+#define F_INDIRECT  28
 #define F_EVENT_IDX 29
 #define F_VERSION_1 32
-#define BIT(b) (1ull << (b))
+#define BIT(b)	    (1ull << (b))
 
 /* struct virtio_pci_common_cfg offsets */
-#define C_DFSELECT 0x00
-#define C_DF 0x04
-#define C_GFSELECT 0x08
-#define C_GF 0x0c
-#define C_MSIX 0x10
-#define C_NUMQ 0x12
-#define C_STATUS 0x14
-#define C_GEN 0x15
-#define C_QSELECT 0x16
-#define C_QSIZE 0x18
-#define C_QMSIX 0x1a
-#define C_QENABLE 0x1c
+#define C_DFSELECT   0x00
+#define C_DF	     0x04
+#define C_GFSELECT   0x08
+#define C_GF	     0x0c
+#define C_MSIX	     0x10
+#define C_NUMQ	     0x12
+#define C_STATUS     0x14
+#define C_GEN	     0x15
+#define C_QSELECT    0x16
+#define C_QSIZE	     0x18
+#define C_QMSIX	     0x1a
+#define C_QENABLE    0x1c
 #define C_QNOTIFYOFF 0x1e
-#define C_QDESC 0x20
-#define C_QDRIVER 0x28
-#define C_QDEVICE 0x30
-#define NO_VECTOR 0xffff
+#define C_QDESC	     0x20
+#define C_QDRIVER    0x28
+#define C_QDEVICE    0x30
+#define NO_VECTOR    0xffff
 
-#define D_NEXT 1
-#define D_WRITE 2
-#define D_INDIRECT 4
+#define D_NEXT		   1
+#define D_WRITE		   2
+#define D_INDIRECT	   4
 #define AVAIL_NO_INTERRUPT 1
-#define USED_NO_NOTIFY 1
+#define USED_NO_NOTIFY	   1
 
-#define HDR_LEN 12
-#define RXBUF 2048
-#define QMAX 256
+#define HDR_LEN	      12
+#define RXBUF	      2048
+#define QMAX	      256
 #define NET_S_LINK_UP 1
 
 struct desc {
@@ -85,7 +85,7 @@ struct vq {
 	unsigned index, size;
 	volatile struct desc *desc;
 	volatile uint16_t *avail; /* flags, idx, ring[size], used_event */
-	volatile uint8_t *used;   /* flags, idx, {id, len}[size], avail_event */
+	volatile uint8_t *used;	  /* flags, idx, {id, len}[size], avail_event */
 	uint64_t notify;
 	uint16_t avail_idx, last_used;
 	/* tx: one slot per frame, with its own buffer and indirect table */
@@ -114,26 +114,50 @@ static struct {
 	uint8_t frame[16384]; /* reassembly of merged buffers */
 } vn;
 
-static inline void mb(void) { __asm__ volatile("mfence" ::: "memory"); }
+static inline void mb(void)
+{
+	__asm__ volatile("mfence" ::: "memory");
+}
 
 static inline bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
 {
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
 }
 
-static uint16_t be16(uint16_t v) { return (uint16_t)(v >> 8 | v << 8); }
+static uint16_t be16(uint16_t v)
+{
+	return (uint16_t)(v >> 8 | v << 8);
+}
 static uint32_t be32(uint32_t v)
 {
 	return v >> 24 | (v >> 8 & 0xff00) | (v << 8 & 0xff0000) | v << 24;
 }
 
 /* ---- common config ------------------------------------------------------- */
-static uint8_t c_rd8(unsigned o) { return mmio_read8(vn.common + o); }
-static uint16_t c_rd16(unsigned o) { return mmio_read16(vn.common + o); }
-static uint32_t c_rd32(unsigned o) { return mmio_read32(vn.common + o); }
-static void c_wr8(unsigned o, uint8_t v) { mmio_write8(vn.common + o, v); }
-static void c_wr16(unsigned o, uint16_t v) { mmio_write16(vn.common + o, v); }
-static void c_wr32(unsigned o, uint32_t v) { mmio_write32(vn.common + o, v); }
+static uint8_t c_rd8(unsigned o)
+{
+	return mmio_read8(vn.common + o);
+}
+static uint16_t c_rd16(unsigned o)
+{
+	return mmio_read16(vn.common + o);
+}
+static uint32_t c_rd32(unsigned o)
+{
+	return mmio_read32(vn.common + o);
+}
+static void c_wr8(unsigned o, uint8_t v)
+{
+	mmio_write8(vn.common + o, v);
+}
+static void c_wr16(unsigned o, uint16_t v)
+{
+	mmio_write16(vn.common + o, v);
+}
+static void c_wr32(unsigned o, uint32_t v)
+{
+	mmio_write32(vn.common + o, v);
+}
 static void c_wr64(unsigned o, uint64_t v)
 {
 	/* 4.1.3.1: 64-bit fields as two 32-bit writes, low half first. */
@@ -141,7 +165,10 @@ static void c_wr64(unsigned o, uint64_t v)
 	c_wr32(o + 4, (uint32_t)(v >> 32));
 }
 
-static void set_status(uint8_t bits) { c_wr8(C_STATUS, c_rd8(C_STATUS) | bits); }
+static void set_status(uint8_t bits)
+{
+	c_wr8(C_STATUS, c_rd8(C_STATUS) | bits);
+}
 
 /* Read a BAR register through the VIRTIO_PCI_CAP_PCI_CFG window (4.1.4.9). */
 static uint32_t pcicfg_read(unsigned bar, unsigned off, unsigned len)
@@ -173,14 +200,18 @@ static bool find_caps(void)
 			continue; /* 4.1.4: use the first of each type we understand */
 		uint8_t *base = bar < 6 ? pci_bar_ptr(vn.f, bar) : NULL;
 		if (!base || off + len > vn.f->bar[bar].size) {
-			printf("virtio-net: cap type %u: bar %u offset %#x length %#x unusable\n", type,
-			       bar, off, len);
+			printf("virtio-net: cap type %u: bar %u offset %#x length %#x unusable\n",
+			       type, bar, off, len);
 			continue;
 		}
 		uint64_t a = (uint64_t)(uintptr_t)base + off;
-		printf("virtio-net: cap %u at %#x: bar %u + %#x (%u bytes)\n", type, o, bar, off, len);
+		printf("virtio-net: cap %u at %#x: bar %u + %#x (%u bytes)\n", type, o, bar, off,
+		       len);
 		switch (type) {
-		case CAP_COMMON: vn.common = a; bar0 = bar; break;
+		case CAP_COMMON:
+			vn.common = a;
+			bar0 = bar;
+			break;
 		case CAP_NOTIFY:
 			vn.notify_base = a;
 			vn.notify_mult = pci_read32(vn.f, o + 16);
@@ -207,9 +238,9 @@ static bool queue_setup(struct vq *q, unsigned index, uint16_t vector)
 	while (q->size & (q->size - 1))
 		q->size &= q->size - 1;
 	if (!q->desc) {
-		q->desc = page_alloc(1);   /* 16 * 256 = one page */
-		q->avail = page_alloc(1);  /* 6 + 2 * 256 */
-		q->used = page_alloc(1);   /* 6 + 8 * 256 */
+		q->desc = page_alloc(1);  /* 16 * 256 = one page */
+		q->avail = page_alloc(1); /* 6 + 2 * 256 */
+		q->used = page_alloc(1);  /* 6 + 8 * 256 */
 		if (!q->desc || !q->avail || !q->used)
 			return false;
 	}
@@ -230,14 +261,20 @@ static bool queue_setup(struct vq *q, unsigned index, uint16_t vector)
 	return c_rd16(C_QENABLE) == 1;
 }
 
-static uint16_t used_idx(struct vq *q) { return *(volatile uint16_t *)(q->used + 2); }
+static uint16_t used_idx(struct vq *q)
+{
+	return *(volatile uint16_t *)(q->used + 2);
+}
 static void used_elem(struct vq *q, uint16_t i, uint32_t *id, uint32_t *len)
 {
 	volatile uint32_t *e = (volatile uint32_t *)(q->used + 4 + 8 * (i % q->size));
 	*id = e[0];
 	*len = e[1];
 }
-static volatile uint16_t *used_event(struct vq *q) { return &q->avail[2 + q->size]; }
+static volatile uint16_t *used_event(struct vq *q)
+{
+	return &q->avail[2 + q->size];
+}
 static uint16_t avail_event(struct vq *q)
 {
 	return *(volatile uint16_t *)(q->used + 4 + 8 * q->size);
@@ -388,9 +425,21 @@ static void put_eth(uint8_t *f, const uint8_t *dst, uint16_t type)
 	f[13] = (uint8_t)type;
 }
 
-static void put32(uint8_t *p, uint32_t v) { v = be32(v); memcpy(p, &v, 4); }
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return be32(v); }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static void put32(uint8_t *p, uint32_t v)
+{
+	v = be32(v);
+	memcpy(p, &v, 4);
+}
+static uint32_t get32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return be32(v);
+}
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
 
 static void send_arp(uint16_t op, const uint8_t *tha, uint32_t tpa, const uint8_t *dst)
 {
@@ -400,8 +449,8 @@ static void send_arp(uint16_t op, const uint8_t *tha, uint32_t tpa, const uint8_
 	memset(f, 0, sizeof(f));
 	put_eth(f, dst ? dst : bcast, 0x0806);
 	uint8_t *a = f + 14;
-	a[1] = 1;        /* htype Ethernet */
-	a[2] = 0x08;     /* ptype IPv4 */
+	a[1] = 1;    /* htype Ethernet */
+	a[2] = 0x08; /* ptype IPv4 */
 	a[4] = 6, a[5] = 4;
 	a[7] = (uint8_t)op;
 	memcpy(a + 8, vn.mac, 6);
@@ -607,11 +656,23 @@ static bool wait_for(bool (*cond)(void), uint64_t ms)
 }
 
 static uint16_t echo_want;
-static bool got_arp(void) { return vn.peer_known || vn.own_arp_seen; }
-static bool got_echo(void) { return vn.echo_replies && vn.echo_seq_seen == echo_want; }
+static bool got_arp(void)
+{
+	return vn.peer_known || vn.own_arp_seen;
+}
+static bool got_echo(void)
+{
+	return vn.echo_replies && vn.echo_seq_seen == echo_want;
+}
 static unsigned lb_want;
-static bool got_lb(void) { return vn.lb_frames >= lb_want; }
-static bool never(void) { return false; }
+static bool got_lb(void)
+{
+	return vn.lb_frames >= lb_want;
+}
+static bool never(void)
+{
+	return false;
+}
 
 /* ---- interrupts ----------------------------------------------------------- */
 static volatile unsigned cfg_irqs;
@@ -651,10 +712,10 @@ static bool device_setup(bool report)
 	bool fok = c_rd8(C_STATUS) & S_FEATURES_OK;
 	if (report) {
 		guest_check("virtio-net: reset reads back 0", reset_ok);
-		guest_checkf(offered & BIT(F_VERSION_1), "virtio-net: device offers VERSION_1 (features %#lx)",
-			     offered);
-		guest_checkf(fok, "virtio-net: FEATURES_OK accepted (using %#lx%s%s%s%s)", vn.features,
-			     vn.features & BIT(F_MRG_RXBUF) ? " MRG_RXBUF" : "",
+		guest_checkf(offered & BIT(F_VERSION_1),
+			     "virtio-net: device offers VERSION_1 (features %#lx)", offered);
+		guest_checkf(fok, "virtio-net: FEATURES_OK accepted (using %#lx%s%s%s%s)",
+			     vn.features, vn.features & BIT(F_MRG_RXBUF) ? " MRG_RXBUF" : "",
 			     vn.features & BIT(F_EVENT_IDX) ? " EVENT_IDX" : "",
 			     vn.features & BIT(F_INDIRECT) ? " INDIRECT" : "",
 			     vn.features & BIT(F_STATUS) ? " STATUS" : "");
@@ -667,7 +728,8 @@ static bool device_setup(bool report)
 	if (vn.msix) {
 		c_wr16(C_MSIX, 0);
 		if (report)
-			guest_check("virtio-net: config MSI-X vector 0 accepted", c_rd16(C_MSIX) == 0);
+			guest_check("virtio-net: config MSI-X vector 0 accepted",
+				    c_rd16(C_MSIX) == 0);
 	}
 	bool qok = queue_setup(&vn.rx, 0, vn.msix ? 1 : NO_VECTOR) &&
 		   queue_setup(&vn.tx, 1, vn.msix ? 2 : NO_VECTOR);
@@ -716,7 +778,8 @@ static void pci_cfg_window_check(void)
 			c_wr32(C_DFSELECT, 1);
 			uint32_t df = pcicfg_read(bar, off + C_DF, 4);
 			guest_checkf(nq == c_rd16(C_NUMQ) && df == c_rd32(C_DF),
-				     "virtio-net: PCI cfg window reads what the BAR does (num_queues %u, features hi %#x)",
+				     "virtio-net: PCI cfg window reads what the BAR does "
+				     "(num_queues %u, features hi %#x)",
 				     nq, df);
 			return;
 		}
@@ -753,8 +816,8 @@ static void do_bench(uint64_t n)
 		uint64_t us = (rdtsc() - t0) / (tsc_per_us() ? tsc_per_us() : 1);
 		if (!us)
 			us = 1;
-		printf("bench: %u-byte frames: %lu sent, %u received, in %lu us: %lu frames/s\n", len,
-		       n, vn.rx_frames - rx0, us, n * 1000000 / us);
+		printf("bench: %u-byte frames: %lu sent, %u received, in %lu us: %lu frames/s\n",
+		       len, n, vn.rx_frames - rx0, us, n * 1000000 / us);
 	}
 }
 
@@ -810,8 +873,8 @@ wait:;
 	while (!(c_rd8(C_STATUS) & S_NEEDS_RESET) && timer_ticks() < end)
 		irq_wait();
 	uint8_t st = c_rd8(C_STATUS);
-	guest_checkf(st & S_NEEDS_RESET, "virtio-net: hostile '%s' -> DEVICE_NEEDS_RESET (status %#x)",
-		     kind, st);
+	guest_checkf(st & S_NEEDS_RESET,
+		     "virtio-net: hostile '%s' -> DEVICE_NEEDS_RESET (status %#x)", kind, st);
 	if (strcmp(kind, "qsize"))
 		guest_checkf(!vn.msix || cfg_irqs > 0,
 			     "virtio-net: config interrupt for NEEDS_RESET (%u)", cfg_irqs);
@@ -848,19 +911,22 @@ void vnet_test(struct pci_func *f)
 	       f->revision, f->subsys_vendor, f->subsys_device);
 	/* 4.1.2.1: a modern (rev >= 1) device's subsystem IDs may name the
 	 * environment (QEMU puts 1af4:1100 there), so only kvmini's is pinned. */
-	guest_checkf(f->revision >= 1 && f->class_code == 2 &&
-			     (!report_is_kvmini() || (f->subsys_vendor == 0x1af4 && f->subsys_device == 1)),
-		     "virtio-net: modern ID 1af4:1041 rev %u, class %02x%02x, subsystem %04x:%04x",
-		     f->revision, f->class_code, f->subclass, f->subsys_vendor, f->subsys_device);
+	guest_checkf(
+	    f->revision >= 1 && f->class_code == 2 &&
+		(!report_is_kvmini() || (f->subsys_vendor == 0x1af4 && f->subsys_device == 1)),
+	    "virtio-net: modern ID 1af4:1041 rev %u, class %02x%02x, subsystem %04x:%04x",
+	    f->revision, f->class_code, f->subclass, f->subsys_vendor, f->subsys_device);
 	bool caps = find_caps();
-	guest_checkf(caps && vn.pcicfg, "virtio-net: vendor caps: common, notify (x%u), ISR, device, PCI cfg",
+	guest_checkf(caps && vn.pcicfg,
+		     "virtio-net: vendor caps: common, notify (x%u), ISR, device, PCI cfg",
 		     vn.notify_mult);
 	if (!caps)
 		return;
 	pci_set_bus_master(f, true); /* the device DMAs the rings */
 
 	/* MSI-X: vector 0 config, 1 rx, 2 tx (memmap.h). */
-	vn.msix = !cmdline_has("vnet_intx") && pci_msix_table_size(f) >= 3 && pci_msix_enable(f) == 0;
+	vn.msix =
+	    !cmdline_has("vnet_intx") && pci_msix_table_size(f) >= 3 && pci_msix_enable(f) == 0;
 	if (vn.msix) {
 		irq_set_handler(GUEST_VEC_VNET_CFG, on_irq, NULL);
 		irq_set_handler(GUEST_VEC_VNET_RX, on_irq, &vn.rx);
@@ -879,13 +945,15 @@ void vnet_test(struct pci_func *f)
 	for (int i = 0; i < 6; i++)
 		vn.mac[i] = mmio_read8(vn.device + i);
 	uint16_t link = (vn.features & BIT(F_STATUS)) ? mmio_read16(vn.device + 6) : NET_S_LINK_UP;
-	printf("virtio-net: mac %02x:%02x:%02x:%02x:%02x:%02x, link %s, ip %u.%u.%u.%u, peer %u.%u.%u.%u\n",
+	printf("virtio-net: mac %02x:%02x:%02x:%02x:%02x:%02x, link %s, ip %u.%u.%u.%u, peer "
+	       "%u.%u.%u.%u\n",
 	       vn.mac[0], vn.mac[1], vn.mac[2], vn.mac[3], vn.mac[4], vn.mac[5],
-	       link & NET_S_LINK_UP ? "up" : "down", vn.ip >> 24, vn.ip >> 16 & 255, vn.ip >> 8 & 255,
-	       vn.ip & 255, vn.peer_ip >> 24, vn.peer_ip >> 16 & 255, vn.peer_ip >> 8 & 255,
-	       vn.peer_ip & 255);
+	       link & NET_S_LINK_UP ? "up" : "down", vn.ip >> 24, vn.ip >> 16 & 255,
+	       vn.ip >> 8 & 255, vn.ip & 255, vn.peer_ip >> 24, vn.peer_ip >> 16 & 255,
+	       vn.peer_ip >> 8 & 255, vn.peer_ip & 255);
 	guest_check("virtio-net: MAC is unicast and not zero",
-		    !(vn.mac[0] & 1) && (vn.mac[0] | vn.mac[1] | vn.mac[2] | vn.mac[3] | vn.mac[4] | vn.mac[5]));
+		    !(vn.mac[0] & 1) &&
+			(vn.mac[0] | vn.mac[1] | vn.mac[2] | vn.mac[3] | vn.mac[4] | vn.mac[5]));
 	if (!(link & NET_S_LINK_UP)) {
 		printf("ok - virtio-net: link down (--net none?): no traffic checks # SKIP\n");
 		return;
@@ -899,9 +967,11 @@ void vnet_test(struct pci_func *f)
 		arp = wait_for(got_arp, 1000);
 	}
 	vn.loopback = vn.own_arp_seen && !vn.peer_known;
-	printf("virtio-net: wire is %s\n", vn.loopback ? "a loopback (our ARP came back)" : "a link to the peer");
-	guest_checkf(arp, "virtio-net: %s", vn.loopback ? "own ARP request came back (loopback)" :
-							   "ARP reply from the peer");
+	printf("virtio-net: wire is %s\n",
+	       vn.loopback ? "a loopback (our ARP came back)" : "a link to the peer");
+	guest_checkf(arp, "virtio-net: %s",
+		     vn.loopback ? "own ARP request came back (loopback)"
+				 : "ARP reply from the peer");
 	if (!arp)
 		return;
 
@@ -937,9 +1007,10 @@ void vnet_test(struct pci_func *f)
 				/* Keep the second descriptor's slot out of use: wait. */
 				bool ok = wait_for(got_lb, 1000);
 				tx_reclaim();
-				guest_checkf(ok && !vn.lb_bad && vn.lb_bufs_max >= 2,
-					     "virtio-net: %u-byte frame round trip, %u merged rx buffers",
-					     len, vn.lb_bufs_max);
+				guest_checkf(
+				    ok && !vn.lb_bad && vn.lb_bufs_max >= 2,
+				    "virtio-net: %u-byte frame round trip, %u merged rx buffers",
+				    len, vn.lb_bufs_max);
 				continue;
 			}
 			tx_frame(f2, len, false);
@@ -948,14 +1019,16 @@ void vnet_test(struct pci_func *f)
 		}
 	} else {
 		printf("virtio-net: peer mac %02x:%02x:%02x:%02x:%02x:%02x\n", vn.peer_mac[0],
-		       vn.peer_mac[1], vn.peer_mac[2], vn.peer_mac[3], vn.peer_mac[4], vn.peer_mac[5]);
+		       vn.peer_mac[1], vn.peer_mac[2], vn.peer_mac[3], vn.peer_mac[4],
+		       vn.peer_mac[5]);
 		unsigned got = 0;
 		for (uint16_t seq = 1; seq <= 3; seq++) {
 			echo_want = seq;
 			send_echo(seq);
 			got += wait_for(got_echo, 1000);
 		}
-		guest_checkf(got == 3, "virtio-net: ICMP echo replies from the peer (%u of 3)", got);
+		guest_checkf(got == 3, "virtio-net: ICMP echo replies from the peer (%u of 3)",
+			     got);
 	}
 	guest_checkf(irq_count(GUEST_VEC_VNET_RX) > irq0 || !vn.msix,
 		     "virtio-net: rx completions taken by interrupt (%lu)",
@@ -979,8 +1052,9 @@ void vnet_test(struct pci_func *f)
 		hostile(opt);
 
 	uint8_t st = c_rd8(C_STATUS);
-	guest_checkf(!(st & S_NEEDS_RESET), "virtio-net: no DEVICE_NEEDS_RESET at the end (status %#x)", st);
+	guest_checkf(!(st & S_NEEDS_RESET),
+		     "virtio-net: no DEVICE_NEEDS_RESET at the end (status %#x)", st);
 	printf("virtio-net: %u frames sent, %u received; irqs rx %lu tx %lu config %lu\n",
-	       vn.tx_frames, vn.rx_frames, irq_count(GUEST_VEC_VNET_RX), irq_count(GUEST_VEC_VNET_TX),
-	       irq_count(GUEST_VEC_VNET_CFG));
+	       vn.tx_frames, vn.rx_frames, irq_count(GUEST_VEC_VNET_RX),
+	       irq_count(GUEST_VEC_VNET_TX), irq_count(GUEST_VEC_VNET_CFG));
 }

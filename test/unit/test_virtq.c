@@ -15,10 +15,10 @@
 #include "../../devices/virtq.h"
 
 #define RAM_SIZE 0x10000u
-#define DESC 0x1000u
-#define AVAIL 0x2000u
-#define USED 0x3000u
-#define QSIZE 8u
+#define DESC	 0x1000u
+#define AVAIL	 0x2000u
+#define USED	 0x3000u
+#define QSIZE	 8u
 
 static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
 static unsigned ntest, nfail;
@@ -41,18 +41,42 @@ static void *xlate(void *opaque, uint64_t gpa, uint64_t len)
 }
 
 /* ---- a minimal driver side -------------------------------------------- */
-static struct vring_desc *desc(unsigned i) { return (struct vring_desc *)(ram + DESC) + i; }
-static uint16_t *avail_idx(void) { return (uint16_t *)(ram + AVAIL + 2); }
-static uint16_t *avail_flags(void) { return (uint16_t *)(ram + AVAIL); }
-static uint16_t *avail_ring(unsigned i) { return (uint16_t *)(ram + AVAIL + 4) + i; }
-static uint16_t *used_event(void) { return avail_ring(QSIZE); }
-static uint16_t *used_idx(void) { return (uint16_t *)(ram + USED + 2); }
-static uint16_t *used_flags(void) { return (uint16_t *)(ram + USED); }
+static struct vring_desc *desc(unsigned i)
+{
+	return (struct vring_desc *)(ram + DESC) + i;
+}
+static uint16_t *avail_idx(void)
+{
+	return (uint16_t *)(ram + AVAIL + 2);
+}
+static uint16_t *avail_flags(void)
+{
+	return (uint16_t *)(ram + AVAIL);
+}
+static uint16_t *avail_ring(unsigned i)
+{
+	return (uint16_t *)(ram + AVAIL + 4) + i;
+}
+static uint16_t *used_event(void)
+{
+	return avail_ring(QSIZE);
+}
+static uint16_t *used_idx(void)
+{
+	return (uint16_t *)(ram + USED + 2);
+}
+static uint16_t *used_flags(void)
+{
+	return (uint16_t *)(ram + USED);
+}
 static struct vring_used_elem *used_elem(unsigned i)
 {
 	return (struct vring_used_elem *)(ram + USED + 4) + i;
 }
-static uint16_t *avail_event(void) { return (uint16_t *)used_elem(QSIZE); }
+static uint16_t *avail_event(void)
+{
+	return (uint16_t *)used_elem(QSIZE);
+}
 
 static void set_desc(struct vring_desc *d, uint64_t addr, uint32_t len, uint16_t flags,
 		     uint16_t next)
@@ -106,15 +130,15 @@ int main(void)
 	ok(virtq_setup(&q, 0, DESC, AVAIL, USED, 0, 0, xlate, NULL) == -EINVAL,
 	   "setup: size 0 refused");
 	ok(virtq_setup(&q, 6, DESC, AVAIL, USED, 0, 0, xlate, NULL) == -EINVAL &&
-		   strstr(q.err, "power of two"),
+	       strstr(q.err, "power of two"),
 	   "setup: size 6 (not a power of two) refused");
 	ok(virtq_setup(&q, 512, DESC, AVAIL, USED, 0, 0, xlate, NULL) == -EINVAL,
 	   "setup: size 512 (above max) refused");
 	ok(virtq_setup(&q, 8, DESC + 8, AVAIL, USED, 0, 0, xlate, NULL) == -EINVAL &&
-		   strstr(q.err, "misaligned"),
+	       strstr(q.err, "misaligned"),
 	   "setup: misaligned descriptor table refused");
 	ok(virtq_setup(&q, 8, RAM_SIZE - 64, AVAIL, USED, 0, 0, xlate, NULL) == -EINVAL &&
-		   strstr(q.err, "outside RAM"),
+	       strstr(q.err, "outside RAM"),
 	   "setup: descriptor table straddling the end of RAM refused");
 	ok(virtq_setup(&q, 8, DESC, AVAIL, 0xfffffffffffffff0ull, 0, 0, xlate, NULL) == -EINVAL,
 	   "setup: device area whose end wraps refused");
@@ -127,12 +151,12 @@ int main(void)
 	ok(virtq_pop(&q, &ch) == 0, "empty ring pops nothing");
 	make_avail(0);
 	ok(virtq_pop(&q, &ch) == 1 && ch.head == 0 && ch.nout == 2 && ch.nin == 1 &&
-		   ch.out_len == 112 && ch.in_len == 64 && ch.iov[1].base == ram + 0x4100,
+	       ch.out_len == 112 && ch.in_len == 64 && ch.iov[1].base == ram + 0x4100,
 	   "normal chain: 2 readable + 1 writable, lengths and host pointers");
 	virtq_push(&q, ch.head, 64);
 	ok(*used_idx() == 0, "push alone does not publish");
 	ok(virtq_publish(&q) && *used_idx() == 1 && used_elem(0)->id == 0 &&
-		   used_elem(0)->len == 64,
+	       used_elem(0)->len == 64,
 	   "publish: entry and idx visible, interrupt wanted");
 	make_avail(0);
 	ok(virtq_pop(&q, &ch) == 1, "second pop");
@@ -191,7 +215,7 @@ int main(void)
 		virtq_publish(&q);
 	}
 	ok(!bad && *used_idx() == (uint16_t)70000 && q.last_avail == (uint16_t)70000 &&
-		   used_elem((70000 - 1) % QSIZE)->len == (69999 & 0xff),
+	       used_elem((70000 - 1) % QSIZE)->len == (69999 & 0xff),
 	   "indices wrap past 0xffff correctly");
 
 	/* Indirect tables. */
@@ -202,8 +226,8 @@ int main(void)
 	set_desc(&t[2], 0x5000, 1500, VRING_DESC_F_WRITE, 0);
 	set_desc(desc(5), 0x6000, 3 * 16, VRING_DESC_F_INDIRECT, 0);
 	make_avail(5);
-	ok(virtq_pop(&q, &ch) == 1 && ch.indirect && ch.head == 5 && ch.nout == 2 &&
-		   ch.nin == 1 && ch.in_len == 1500,
+	ok(virtq_pop(&q, &ch) == 1 && ch.indirect && ch.head == 5 && ch.nout == 2 && ch.nin == 1 &&
+	       ch.in_len == 1500,
 	   "indirect table of 3 descriptors");
 
 	/* Hostile rings: each leaves the queue broken with a reason. */

@@ -272,6 +272,23 @@ static void edu_intx(struct pci_func *f)
 	pci_intx_disable(f, true);
 }
 
+/* edu has no reset (no FLR, no PM): a run stopped in the middle (kvmini
+ * killed by a signal) leaves it as it was, a DMA perhaps still running and
+ * its interrupt status set.  Start from a known state, as a driver does at
+ * probe: let a transfer finish, acknowledge what is pending. */
+static void edu_quiesce(void)
+{
+	uint32_t st;
+
+	if (!wait_mmio32(bar0 + EDU_DMA_CMD, EDU_DMA_RUN, 0, 3000000))
+		printf("edu: a DMA transfer is still running\n");
+	st = edu_rd(EDU_IRQ_STATUS);
+	if (st) {
+		printf("edu: stale interrupt status 0x%x from an earlier run, acknowledged\n", st);
+		edu_wr(EDU_IRQ_ACK, st);
+	}
+}
+
 void edu_test(struct pci_func *f)
 {
 	uint64_t n;
@@ -281,6 +298,7 @@ void edu_test(struct pci_func *f)
 	if (!guest_checkf(bar0 && f->bar[0].size >= 0x100000,
 			  "edu: BAR0 is memory of at least 1 MiB (at 0x%lx)", bar0))
 		return;
+	edu_quiesce();
 	n = cmdline_u64("edu_bench", 0);
 	/* edu_bench_only: the bench and nothing that polls the device (the
 	 * factorial, DMA and interrupt waits poll a varying number of times),

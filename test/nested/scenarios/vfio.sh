@@ -132,3 +132,19 @@ sed 's/^/@@@ NOTE holder | /' /tmp/holder.out | grep -v '^@@@ NOTE holder | kvmi
 check sigterm-exit-143 [ "$holder_rc" = 143 ]
 check sigterm-teardown-ran grep -q "teardown: done" /tmp/holder.out
 case_run after-sigterm checks timeout=120 -- kvmini --vfio "$EDU_BDF" --net loopback
+
+# The same with SIGINT (Ctrl-C), this time while the guest is still
+# testing the device (edu_hold given, so it stays busy if it gets there).
+kvmini --vfio "$EDU_BDF" --trace vfio --cmdline edu_hold=120 >/tmp/holder2.out 2>&1 &
+holder=$!
+i=0
+while ! grep -q "edu: testing" /tmp/holder2.out && [ $i -lt 120 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+kill -INT "$holder"
+wait "$holder"
+holder_rc=$?
+check sigint-exit-130 [ "$holder_rc" = 130 ]
+check sigint-teardown-ran grep -q "teardown: done" /tmp/holder2.out
+case_run after-sigint checks timeout=120 -- kvmini --vfio "$EDU_BDF" --net loopback

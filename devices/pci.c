@@ -15,9 +15,6 @@
 
 #include <errno.h>
 #include <linux/pci_regs.h>
-/* pci_regs.h names a bridge register PCI_IO_BASE; memmap.h uses the name
- * for the I/O aperture, which is the one meant here. */
-#undef PCI_IO_BASE
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>

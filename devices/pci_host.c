@@ -10,9 +10,6 @@
  * anything else is split into bytes here (see docs/pci.md).
  */
 #include <linux/pci_regs.h>
-/* pci_regs.h names a bridge register PCI_IO_BASE; memmap.h uses the name
- * for the I/O aperture, which is the one meant here. */
-#undef PCI_IO_BASE
 #include <stdio.h>
 #include <string.h>
 

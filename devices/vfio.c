@@ -26,9 +26,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* pci_regs.h names a bridge register PCI_IO_BASE; memmap.h owns that name
- * for the guest's I/O aperture.  vfio.c needs only memmap.h's. */
-#undef PCI_IO_BASE
 #include "memmap.h"
 #include "../vmm/trace.h"
 #include "../vmm/vm.h"

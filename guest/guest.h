@@ -316,5 +316,7 @@ int pci_intx_ioapic_pin(const struct pci_func *f);
 /* ---- device tests (other files, optional) ------------------------------ */
 void vnet_test(struct pci_func *f) __attribute__((weak));
 void edu_test(struct pci_func *f) __attribute__((weak));
+/* Any device in kvmini's vfio slot that is not edu (guest/edu.c). */
+void vfio_other_test(struct pci_func *f) __attribute__((weak));
 
 #endif

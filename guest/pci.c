@@ -380,7 +380,7 @@ static struct {
 	uint64_t base, size;
 	const char *name;
 } apertures[3] = {
-	{ PCI_IO_BASE, PCI_IO_SIZE, "I/O" },
+	{ PCI_IOPORT_BASE, PCI_IOPORT_SIZE, "I/O" },
 	{ PCI_MMIO32_BASE, PCI_MMIO32_SIZE, "32-bit memory" },
 	{ PCI_MMIO64_BASE, PCI_MMIO64_SIZE, "64-bit memory" },
 };

@@ -45,7 +45,7 @@
  *   0x03f8-0x03ff                  COM1, 16550A (kvmini: devices/serial.c)
  *   0x0510-0x0513                  report port (kvmini: devices/report.c)
  *   0x0cf8-0x0cff                  PCI configuration mechanism #1
- *   0xc000-0xffff                  PCI I/O BAR aperture
+ *   0xc000-0xffff                  PCI I/O BAR aperture (PCI_IOPORT_*)
  */
 #ifndef KVMINI_MEMMAP_H
 #define KVMINI_MEMMAP_H
@@ -68,8 +68,8 @@
 #define PCI_ECAM_SIZE 0x100000UL /* bus 0 only: 32 dev * 8 fn * 4 KiB */
 #define PCI_MMIO64_BASE 0x100000000UL
 #define PCI_MMIO64_SIZE 0x100000000UL /* 4 GiB */
-#define PCI_IO_BASE 0xc000UL
-#define PCI_IO_SIZE 0x4000UL
+#define PCI_IOPORT_BASE 0xc000UL
+#define PCI_IOPORT_SIZE 0x4000UL
 
 #define GUEST_MAPPED_TOP 0x200000000UL /* the guest identity-maps [0, 8 GiB) */
 

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/pci_regs.h>
-#undef PCI_IO_BASE /* memmap.h's meaning, not the bridge register */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

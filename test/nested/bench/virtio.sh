@@ -8,6 +8,7 @@ N=${VNET_BENCH_N:-2000}
 
 exits() { sed -n 's/^ *VM exits: *\([0-9][0-9]*\).*/\1/p' "$1" | head -n1; }
 counter() { sed -n "s/^ *virtio: $2 *\([0-9][0-9]*\)\$/\1/p" "$1" | head -n1; }
+bar0() { sed -n 's/^ *virtio-net BAR0 *\([0-9][0-9]*\)$/\1/p' "$1" | head -n1; }
 
 run() { # backend label
 	kvmini --net "$1" --stats >/tmp/vb.base 2>&1
@@ -22,9 +23,14 @@ run() { # backend label
 	k=$(counter /tmp/vb.run 'kicks (ioeventfd)')
 	i=$(counter /tmp/vb.run 'interrupts sent')
 	tx=$(counter /tmp/vb.run 'frames transmitted')
-	note "$2: exits base $e0, with bench $e1; kicks $k irqs $i tx $tx for 2x$N frames"
-	if [ -n "$e0" ] && [ -n "$e1" ]; then
+	b0=$(bar0 /tmp/vb.base)
+	b1=$(bar0 /tmp/vb.run)
+	note "$2: exits base $e0, with bench $e1 (virtio-net BAR0: $b0, $b1); kicks $k irqs $i tx $tx for 2x$N frames"
+	if [ -n "$e0" ] && [ -n "$e1" ] && [ -n "$b0" ] && [ -n "$b1" ]; then
+		# All exits (the bench's own console lines included) and those
+		# of the device's BAR: what a kick or a completion would cost.
 		bench "vnet_${2}_exits_per_1000_frames" $(((e1 - e0) * 1000 / (2 * N))) exits
+		bench "vnet_${2}_bar_exits_per_1000_frames" $(((b1 - b0) * 1000 / (2 * N))) exits
 		bench "vnet_${2}_kicks_per_1000_frames" $((k * 1000 / (2 * N))) kicks
 		bench "vnet_${2}_irqs_per_1000_frames" $((i * 1000 / (2 * N))) irqs
 	fi

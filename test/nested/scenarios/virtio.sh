@@ -14,6 +14,10 @@ case_run vnet-loopback checks 'match=virtio-net: features negotiated: .*VERSION_
 # Without EVENT_IDX and MRG_RXBUF (the flag-based suppression paths).
 case_run vnet-loopback-noevent checks -- kvmini --net loopback --cmdline "vnet_noevent vnet_nomrg"
 
+# MSI-X off: INTA# through a level irqfd with resample, and the ISR.
+case_run vnet-loopback-intx checks 'match=INTx taken with the ISR queue bit' \
+	-- kvmini --net loopback --cmdline vnet_intx
+
 # Hostile rings: each breaks the device on purpose; the device must set
 # DEVICE_NEEDS_RESET with the reason in the trace, and work after a reset.
 case_run vnet-hostile-loop checks 'match=DEVICE_NEEDS_RESET: tx queue: .*loops' \
@@ -77,4 +81,7 @@ exit $rc
 EOF
 	case_run vnet-tap-gone checks 'match=tap tap0 failed.*link down' timeout=120 \
 		-- sh /tmp/vnet-gone.sh
+	# Put tap0 back for whatever runs next.
+	tunctl -t "$TAP" >/dev/null && ip addr add "$TAP_ADDR/$TAP_PREFIX" dev "$TAP" &&
+		ip link set "$TAP" up
 fi

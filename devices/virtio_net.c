@@ -76,7 +76,7 @@ enum { RXQ = 0, TXQ = 1, NQUEUES = 2 };
 #define NO_VECTOR VIRTIO_MSI_NO_VECTOR
 
 #define HDR_LEN	   12u /* struct virtio_net_hdr_v1: VERSION_1 always has num_buffers */
-#define FRAME_MAX  65536u
+#define FRAME_MAX  (65536u + 1024u) /* a 64 KiB GSO frame and its headers */
 #define RXBUF_SIZE (HDR_LEN + FRAME_MAX)
 #define BATCH	   256 /* chains per queue per wakeup, so the vCPU gets the lock back */
 #define VNET_MTU   1500

@@ -75,7 +75,7 @@ enum { RXQ = 0, TXQ = 1, NQUEUES = 2 };
 #define NVEC	  3
 #define NO_VECTOR VIRTIO_MSI_NO_VECTOR
 
-#define HDR_LEN	   12u /* struct virtio_net_hdr_v1: VERSION_1 always has num_buffers */
+#define HDR_LEN	   12u		    /* struct virtio_net_hdr_v1: VERSION_1 always has num_buffers */
 #define FRAME_MAX  (65536u + 1024u) /* a 64 KiB GSO frame and its headers */
 #define RXBUF_SIZE (HDR_LEN + FRAME_MAX)
 #define BATCH	   256 /* chains per queue per wakeup, so the vCPU gets the lock back */
@@ -203,7 +203,7 @@ static const char *features_str(uint64_t f, char *buf, size_t size)
 
 static const char *status_str(uint8_t s, char *buf, size_t size)
 {
-	snprintf(buf, size, "%#04x%s%s%s%s%s%s", s, s & VIRTIO_CONFIG_S_ACKNOWLEDGE ? " ACK" : "",
+	snprintf(buf, size, "0x%02x%s%s%s%s%s%s", s, s & VIRTIO_CONFIG_S_ACKNOWLEDGE ? " ACK" : "",
 		 s & VIRTIO_CONFIG_S_DRIVER ? " DRIVER" : "",
 		 s & VIRTIO_CONFIG_S_FEATURES_OK ? " FEATURES_OK" : "",
 		 s & VIRTIO_CONFIG_S_DRIVER_OK ? " DRIVER_OK" : "",
@@ -771,8 +771,10 @@ static bool pcicfg_target(struct vnet *n, unsigned *off, unsigned *len)
 	*len = vconfig_get(c, pcicfg_cap + 12, 4);
 	if (bar != VNET_BAR || (*len != 1 && *len != 2 && *len != 4) || *off % *len ||
 	    *off >= VNET_BAR_SIZE) {
-		vtrace("PCI_CFG window: bar %u offset %#x length %u: not a valid access", bar, *off,
-		       *len);
+		/* length 0 is the window at rest (a config dump reads it). */
+		if (*len)
+			vtrace("PCI_CFG window: bar %u offset %#x length %u: not a valid access",
+			       bar, *off, *len);
 		return false;
 	}
 	return true;

@@ -55,9 +55,12 @@ static void vm_check_caps(struct vm *vm)
 		die(EXIT_KVM_CAP, "KVM offers %d memory slots, kvmini needs %d", v, VM_MAX_SLOTS);
 }
 
-/* KVM's default routing after KVM_CREATE_IRQCHIP, rebuilt so we can add
- * MSI entries: GSI 0-15 go to the PICs and the IOAPIC (GSI 0, the PIT,
- * lands on IOAPIC pin 2, as on a PC), GSI 16-23 to the IOAPIC only. */
+/* The legacy routing, rebuilt so we can add MSI entries: GSI 0-15 go to
+ * the PICs and the IOAPIC, GSI 16-23 to the IOAPIC only.  As on a PC (and
+ * as the MADT's interrupt source override says), GSI 0, the PIT, lands on
+ * IOAPIC pin 2, so GSI 2 must have no IOAPIC entry of its own: with two
+ * GSIs on pin 2, KVM attributes the guest's EOI on that pin to GSI 2, the
+ * PIT never sees its tick acknowledged and stops ticking. */
 static void vm_default_routes(struct vm *vm)
 {
 	struct kvm_irq_routing_entry *e = vm->routes;
@@ -72,11 +75,13 @@ static void vm_default_routes(struct vm *vm)
 								 : KVM_IRQCHIP_PIC_SLAVE,
 					      .pin = gsi & 7}};
 		}
+		vm->gsi_used[gsi] = true;
+		if (gsi == 2)
+			continue;
 		e[n++] = (struct kvm_irq_routing_entry){
 			.gsi = gsi,
 			.type = KVM_IRQ_ROUTING_IRQCHIP,
 			.u.irqchip = {.irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi == 0 ? 2 : gsi}};
-		vm->gsi_used[gsi] = true;
 	}
 	vm->nroutes = n;
 }

@@ -337,7 +337,7 @@ static void dsdt_body(struct aml *a)
 	crs = crs_open(a, &crs_size);
 	res_word_bus(a, 0, 0);
 	res_io(a, PORT_PCI_CONFIG_ADDR, 8);
-	res_word_io(a, PCI_IO_BASE, PCI_IO_SIZE);
+	res_word_io(a, PCI_IOPORT_BASE, PCI_IOPORT_SIZE);
 	res_dword_mem(a, PCI_MMIO32_BASE, PCI_MMIO32_SIZE);
 	res_qword_mem(a, PCI_MMIO64_BASE, PCI_MMIO64_SIZE);
 	crs_close(a, crs, crs_size);

@@ -25,6 +25,7 @@
 /* Setup header fields: offsets in the file and in the zero page alike
  * (boot.rst, "THE REAL-MODE KERNEL HEADER"). */
 #define HDR_SETUP_SECTS 0x1f1
+#define HDR_SYSSIZE 0x1f4 /* protected-mode size, 16-byte units */
 #define HDR_BOOT_FLAG 0x1fe
 #define HDR_JUMP 0x200 /* a 2-byte jmp whose offset ends the header */
 #define HDR_MAGIC 0x202
@@ -151,6 +152,14 @@ int bzimage_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct bzi
 
 	bz->kernel_off = bz->setup_size;
 	bz->kernel_size = size - bz->setup_size;
+	/* syssize says how long the protected-mode part is: a file cut
+	 * short in the compressed payload is caught here, not by a
+	 * decompressor halting in the guest. */
+	if ((uint64_t)get32(buf, HDR_SYSSIZE) * 16 > bz->kernel_size)
+		return fail(err, errlen, "bzImage truncated: the header says the kernel is %llu "
+					 "bytes, the file holds %llu",
+			    (unsigned long long)get32(buf, HDR_SYSSIZE) * 16,
+			    (unsigned long long)bz->kernel_size);
 	bz->load_addr = get64(buf, HDR_PREF_ADDRESS);
 	bz->init_size = get32(buf, HDR_INIT_SIZE);
 	align = get32(buf, HDR_KERNEL_ALIGNMENT);

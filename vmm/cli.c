@@ -20,7 +20,7 @@ static const char usage[] =
 	"                     bzImage, or a PVH ELF (vmlinux, build/guest.elf)\n"
 	"  --initrd FILE      initramfs for a Linux --kernel\n"
 	"  --cmdline STRING   guest command line (default: empty; for Linux\n"
-	"                     \"console=ttyS0 earlyprintk=ttyS0 panic=-1\")\n"
+	"                     \"console=ttyS0 earlyprintk=ttyS0 panic=-1 pci=noearly\")\n"
 	"  --mem SIZE         guest RAM, e.g. 64M (default; 256M for Linux), 2G;\n"
 	"                     2M to 3G\n"
 	"  --net SPEC         virtio-net backend: loopback (default), none,\n"

@@ -19,6 +19,7 @@
 #include "../devices/pci.h"
 #include "../devices/pm.h"
 #include "../devices/report.h"
+#include "../devices/rtc.h"
 #include "../devices/serial.h"
 #include "../devices/vfio.h"
 #include "../devices/virtio_net.h"
@@ -161,6 +162,7 @@ int main(int argc, char **argv)
 	atexit(teardown);
 	serial_init(&vm);
 	pm_init(&vm);
+	rtc_init(&vm);
 	report_init(&vm);
 	pci_host_init(&vm);
 	vnet_init(&vm, cfg.net);

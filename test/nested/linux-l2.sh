@@ -33,6 +33,7 @@ rd=$out/root
 rm -rf "$rd"
 mkdir -p "$rd"/{bin,dev,proc,sys,tmp,lib/modules}
 cp /bin/busybox "$rd/bin/busybox"
+ln -s busybox "$rd/bin/sh" # for rdinit=/bin/sh (the console input case)
 cp "$kdir/boot/vmlinuz-$kver" "$out/vmlinuz"
 
 # virtio-pci and virtio-net with their dependencies, in load order.
@@ -69,6 +70,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 exec </dev/null >/dev/console 2>&1
 echo "kvmini-l2: init started, L2 uptime $(cut -d' ' -f1 /proc/uptime) s"
+echo "kvmini-l2: clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource), date $(date -u '+%Y-%m-%d %H:%M')"
 
 # l2.reboot=1: reboot at once (kvmini must exit with EXIT_REBOOT, 10).
 if grep -q 'l2.reboot=1' /proc/cmdline; then
@@ -108,7 +110,7 @@ pci_expect() {
 for d in /sys/bus/pci/devices/*; do
 	[ -e "$d/vendor" ] && echo "kvmini-l2: pci ${d##*/} $(cat $d/vendor):$(cat $d/device) class $(cat $d/class)"
 done
-desc="PCI functions are exactly $ids" check pci_expect
+[ -z "$ids" ] || desc="PCI functions are exactly $ids" check pci_expect
 
 # --- dmesg: ECAM from MCFG, ACPI host bridge, no BAR or PCI trouble.
 dmesg >/tmp/dmesg
@@ -172,6 +174,9 @@ if [ "$(arg l2.edu)" = 1 ]; then
 	desc="edu BAR0 ID register reads 0x010000ed" check edu_id
 fi
 
+if grep -q 'l2.dmesg=1' /proc/cmdline; then
+	dmesg | sed 's/^/kvmini-l2: dmesg /'
+fi
 echo "kvmini: guest done, status $([ $fails = 0 ] && echo 0 || echo 1)"
 echo "kvmini-l2: powering off"
 poweroff -f

@@ -71,6 +71,7 @@ static void good(void)
 	memcpy(img + 0x202, "HdrS", 4);
 	put16(0x206, 0x020f);
 	img[0x211] = 0x01;               /* LOADED_HIGH */
+	put32(0x1f4, KSIZE / 16);        /* syssize */
 	put32(0x214, 0x100000);          /* code32_start */
 	put32(0x22c, 0x7fffffff);        /* initrd_addr_max */
 	put32(0x230, 0x200000);          /* kernel_alignment */
@@ -119,6 +120,11 @@ int main(void)
 	bad(0x100, MEM, "truncated", "truncated before HdrS");
 	bad(0x210, MEM, "truncated", "truncated inside the setup header");
 	bad(SETUP_SIZE, MEM, "past the end", "truncated right after the setup code");
+	bad(sizeof(img) - 16, MEM, "truncated", "truncated in the kernel (syssize)");
+	good();
+	put32(0x1f4, 0);
+	tap_ok(bzimage_parse(img, sizeof(img), MEM, &bz, err, sizeof(err)) == 0,
+	       "syssize 0 (not filled in) is not an error");
 
 	/* Corrupt magic. */
 	good();

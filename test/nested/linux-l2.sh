@@ -5,8 +5,9 @@
 #
 #   test/nested/linux-l2.sh [OUTDIR]     (default: $BUILD/nested/linux-l2)
 #
-# Writes OUTDIR/vmlinuz and OUTDIR/initrd.cpio; the scenario's "# l1:" line
-# puts both into the L1 initramfs with --file.  Takes under a second once
+# Writes OUTDIR/vmlinuz, OUTDIR/vmlinux (the same kernel uncompressed, for
+# the PVH path) and OUTDIR/initrd.cpio; the scenarios' "# l1:" lines put
+# them into the L1 initramfs with --file.  Takes under a second once
 # the kernel is cached (test/nested/kernel.sh).
 #
 # The L2 /init speaks kvmini's report format ("kvmini: check N passed: X",
@@ -182,5 +183,26 @@ echo "kvmini-l2: powering off"
 poweroff -f
 EOF
 chmod +x "$rd/init"
+
+# The same kernel as an uncompressed ELF vmlinux (it carries the PVH entry
+# note, CONFIG_PVH=y), for the PVH path: the decompressor's payload,
+# found by its magic, as extract-vmlinux does.
+vmlinux_from() {
+	local off
+	off=$(perl -0777 -e 'local $/; open(my $f, "<", $ARGV[0]) or exit 1; my $d = <$f>;
+		print index($d, pack("H*", $ARGV[1]));' "$1" "$2")
+	[ "$off" -ge 0 ] 2>/dev/null || return 1
+	tail -c +$((off + 1)) "$1" | $3 2>/dev/null >"$out/vmlinux.tmp" || true
+	[ "$(head -c 4 "$out/vmlinux.tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]
+}
+if vmlinux_from "$out/vmlinuz" fd377a585a00 "xz -dc --single-stream" ||
+	vmlinux_from "$out/vmlinuz" 28b52ffd "zstd -dcq" ||
+	vmlinux_from "$out/vmlinuz" 1f8b0800 "gzip -dc"; then
+	mv "$out/vmlinux.tmp" "$out/vmlinux"
+else
+	rm -f "$out/vmlinux.tmp"
+	echo "# linux-l2: could not extract vmlinux from the bzImage (PVH case will skip)" >&2
+	: >"$out/vmlinux"
+fi
 (cd "$rd" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$out/initrd.cpio"
 echo "# linux-l2: $kver, initramfs $(($(stat -c %s "$out/initrd.cpio") / 1024)) KiB in $out" >&2

@@ -21,26 +21,26 @@
 
 struct vm;
 
-#define PM_BASE 0x600
-#define PM_LEN 0x10
-#define PM1A_EVT_BLK (PM_BASE + 0x0)
-#define PM1_EVT_LEN 4
-#define PM1A_CNT_BLK (PM_BASE + 0x4)
-#define PM1_CNT_LEN 2
-#define PM_TMR_BLK (PM_BASE + 0x8)
-#define PM_TMR_LEN 4
-#define PM_RESET_REG (PM_BASE + 0xc)
+#define PM_BASE	       0x600
+#define PM_LEN	       0x10
+#define PM1A_EVT_BLK   (PM_BASE + 0x0)
+#define PM1_EVT_LEN    4
+#define PM1A_CNT_BLK   (PM_BASE + 0x4)
+#define PM1_CNT_LEN    2
+#define PM_TMR_BLK     (PM_BASE + 0x8)
+#define PM_TMR_LEN     4
+#define PM_RESET_REG   (PM_BASE + 0xc)
 #define PM_RESET_VALUE 0x01
-#define PORT_KBD_CMD 0x64
-#define KBD_CMD_RESET 0xfe
+#define PORT_KBD_CMD   0x64
+#define KBD_CMD_RESET  0xfe
 
 /* The sleep type kvmini's DSDT gives \_S5 (any 3-bit value would do). */
 #define PM_SLP_TYP_S5 5
 
 /* PM1_CNT bits (ACPI 6.4, 4.8.3.2.1). */
-#define PM1_CNT_SCI_EN 0x0001
+#define PM1_CNT_SCI_EN	      0x0001
 #define PM1_CNT_SLP_TYP_SHIFT 10
-#define PM1_CNT_SLP_EN 0x2000
+#define PM1_CNT_SLP_EN	      0x2000
 
 #define PM_TIMER_HZ 3579545ULL
 

@@ -42,7 +42,9 @@ uint8_t rtc_reg(unsigned reg, time_t t, const uint8_t *nvram)
 	case 0x08: return bcd(tm.tm_mon + 1);
 	case 0x09: return bcd(tm.tm_year % 100);
 	case 0x32: return bcd((tm.tm_year + 1900) / 100); /* century (FADT: 0) */
-	case 0x01: case 0x03: case 0x05: return 0;        /* alarms */
+	case 0x01:
+	case 0x03:
+	case 0x05: return 0;	/* alarms */
 	case 0x0a: return 0x26; /* 32.768 kHz time base, 1024 Hz rate; UIP clear */
 	case 0x0b: return 0x02; /* 24-hour, BCD, no interrupts */
 	case 0x0c: return 0x00; /* no interrupt flags */

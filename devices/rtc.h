@@ -16,7 +16,7 @@
 struct vm;
 
 #define PORT_RTC_INDEX 0x70
-#define PORT_RTC_DATA 0x71
+#define PORT_RTC_DATA  0x71
 
 /* The value of CMOS register reg at time t (UTC), with the NVRAM bytes
  * nvram[128] for what is not a clock register.  Pure, for the tests. */

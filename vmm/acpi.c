@@ -17,9 +17,9 @@
 #include "../devices/pci.h"
 #include "../devices/pm.h"
 
-#define OEM_ID "KVMINI"      /* 6 bytes */
+#define OEM_ID	  "KVMINI"   /* 6 bytes */
 #define OEM_TABLE "KVMINI  " /* 8 bytes */
-#define CREATOR "KVMI"
+#define CREATOR	  "KVMI"
 
 /* ---- little-endian stores and the common table header ---------------- */
 static void st16(uint8_t *p, uint16_t v)
@@ -74,7 +74,7 @@ static void gas(uint8_t *p, uint8_t space, uint8_t bits, uint8_t access, uint64_
 {
 	p[0] = space; /* 0 system memory, 1 system I/O */
 	p[1] = bits;
-	p[2] = 0; /* bit offset */
+	p[2] = 0;      /* bit offset */
 	p[3] = access; /* 1 byte, 2 word, 3 dword, 4 qword */
 	st64(p + 4, addr);
 }
@@ -198,13 +198,13 @@ static void res_word_bus(struct aml *a, uint16_t min, uint16_t max)
 {
 	aml_byte(a, 0x88); /* Word Address Space Descriptor */
 	aml_le(a, 13, 2);
-	aml_byte(a, 2);    /* bus number range */
+	aml_byte(a, 2); /* bus number range */
 	aml_byte(a, 0x0c);
 	aml_byte(a, 0);
-	aml_le(a, 0, 2);   /* granularity */
+	aml_le(a, 0, 2); /* granularity */
 	aml_le(a, min, 2);
 	aml_le(a, max, 2);
-	aml_le(a, 0, 2);   /* translation */
+	aml_le(a, 0, 2); /* translation */
 	aml_le(a, max - min + 1, 2);
 }
 
@@ -222,9 +222,9 @@ static void res_word_io(struct aml *a, uint16_t min, uint32_t len)
 {
 	aml_byte(a, 0x88);
 	aml_le(a, 13, 2);
-	aml_byte(a, 1);    /* I/O range */
+	aml_byte(a, 1); /* I/O range */
 	aml_byte(a, 0x0c);
-	aml_byte(a, 3);    /* EntireRange: ISA and non-ISA */
+	aml_byte(a, 3); /* EntireRange: ISA and non-ISA */
 	aml_le(a, 0, 2);
 	aml_le(a, min, 2);
 	aml_le(a, min + len - 1, 2);
@@ -236,9 +236,9 @@ static void res_dword_mem(struct aml *a, uint32_t min, uint32_t len)
 {
 	aml_byte(a, 0x87); /* DWord Address Space Descriptor */
 	aml_le(a, 23, 2);
-	aml_byte(a, 0);    /* memory range */
+	aml_byte(a, 0); /* memory range */
 	aml_byte(a, 0x0c);
-	aml_byte(a, 1);    /* read/write, non-cacheable */
+	aml_byte(a, 1); /* read/write, non-cacheable */
 	aml_le(a, 0, 4);
 	aml_le(a, min, 4);
 	aml_le(a, min + len - 1, 4);
@@ -264,7 +264,7 @@ static void res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len)
 {
 	aml_byte(a, 0x86); /* Memory32Fixed */
 	aml_le(a, 9, 2);
-	aml_byte(a, 1);    /* read/write */
+	aml_byte(a, 1); /* read/write */
 	aml_le(a, base, 4);
 	aml_le(a, len, 4);
 }
@@ -356,7 +356,7 @@ static void dsdt_body(struct aml *a)
 			e = aml_open(a);
 			aml_byte(a, 4);
 			aml_int(a, (uint64_t)slot << 16 | 0xffff); /* any function */
-			aml_int(a, pin);                           /* 0 = INTA */
+			aml_int(a, pin);			   /* 0 = INTA */
 			aml_int(a, 0);
 			aml_int(a, acpi_intx_gsi(slot, pin + 1));
 			aml_close(a, e);
@@ -407,17 +407,17 @@ static size_t build_fadt(uint8_t *t, uint64_t facs, uint64_t dsdt)
 	hdr(t, "FACP", FADT_LEN, 6);
 	st32(t + 36, (uint32_t)facs);
 	st32(t + 40, (uint32_t)dsdt);
-	t[45] = 0;                   /* preferred PM profile: unspecified */
+	t[45] = 0; /* preferred PM profile: unspecified */
 	st16(t + 46, ACPI_SCI_IRQ);
-	st32(t + 48, 0);             /* SMI_CMD 0: always in ACPI mode */
+	st32(t + 48, 0); /* SMI_CMD 0: always in ACPI mode */
 	st32(t + 56, PM1A_EVT_BLK);
 	st32(t + 64, PM1A_CNT_BLK);
 	st32(t + 76, PM_TMR_BLK);
 	t[88] = PM1_EVT_LEN;
 	t[89] = PM1_CNT_LEN;
 	t[91] = PM_TMR_LEN;
-	st16(t + 96, 101);           /* C2 latency > 100: no C2 */
-	st16(t + 98, 1001);          /* C3 latency > 1000: no C3 */
+	st16(t + 96, 101);  /* C2 latency > 100: no C2 */
+	st16(t + 98, 1001); /* C3 latency > 1000: no C3 */
 	/* IA-PC boot architecture flags (5.2.9.3): legacy devices (COM1)
 	 * exist; no i8042, no VGA, no ASPM control, no CMOS RTC. */
 	st16(t + 109, 0x0001 | 0x0004 | 0x0010 | 0x0020);
@@ -426,7 +426,7 @@ static size_t build_fadt(uint8_t *t, uint64_t facs, uint64_t dsdt)
 	st32(t + 112, 1u << 0 | 1u << 2 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 10);
 	gas(t + 116, GAS_IO, 8, 1, PM_RESET_REG);
 	t[128] = PM_RESET_VALUE;
-	t[131] = 0;                  /* FADT minor version */
+	t[131] = 0; /* FADT minor version */
 	st64(t + 132, facs);
 	st64(t + 140, dsdt);
 	gas(t + 148, GAS_IO, PM1_EVT_LEN * 8, 2, PM1A_EVT_BLK);
@@ -504,7 +504,7 @@ static void build_rsdp(uint8_t *t, uint64_t xsdt)
 	memset(t, 0, 36);
 	memcpy(t, "RSD PTR ", 8);
 	memcpy(t + 9, OEM_ID, 6);
-	t[15] = 2;      /* revision 2: ACPI 2.0+, has the XSDT */
+	t[15] = 2;	 /* revision 2: ACPI 2.0+, has the XSDT */
 	st32(t + 16, 0); /* no RSDT: every OS that reads v2 uses the XSDT */
 	st32(t + 20, 36);
 	st64(t + 24, xsdt);
@@ -564,8 +564,9 @@ uint64_t acpi_setup(struct vm *vm)
 
 	if (!region || acpi_build(region, ACPI_SIZE, ACPI_BASE, &lay) < 0)
 		die(EXIT_HOST, "internal: the ACPI tables do not fit at 0x%lx", ACPI_BASE);
-	trace(TRACE_BOOT, "ACPI: RSDP 0x%llx, XSDT 0x%llx, FADT 0x%llx, MADT 0x%llx, "
-			  "MCFG 0x%llx, DSDT 0x%llx (%zu bytes in all)",
+	trace(TRACE_BOOT,
+	      "ACPI: RSDP 0x%llx, XSDT 0x%llx, FADT 0x%llx, MADT 0x%llx, "
+	      "MCFG 0x%llx, DSDT 0x%llx (%zu bytes in all)",
 	      (unsigned long long)lay.rsdp, (unsigned long long)lay.xsdt,
 	      (unsigned long long)lay.fadt, (unsigned long long)lay.madt,
 	      (unsigned long long)lay.mcfg, (unsigned long long)lay.dsdt, lay.used);

@@ -24,8 +24,8 @@
 
 struct vm;
 
-#define ACPI_BASE 0xe0000UL
-#define ACPI_SIZE 0x10000UL /* room we allow ourselves; the tables take ~4 KiB */
+#define ACPI_BASE    0xe0000UL
+#define ACPI_SIZE    0x10000UL /* room we allow ourselves; the tables take ~4 KiB */
 #define ACPI_SCI_IRQ 9
 
 /* Where acpi_build() put each table (guest physical), for tests and traces. */

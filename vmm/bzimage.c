@@ -24,39 +24,39 @@
 
 /* Setup header fields: offsets in the file and in the zero page alike
  * (boot.rst, "THE REAL-MODE KERNEL HEADER"). */
-#define HDR_SETUP_SECTS 0x1f1
-#define HDR_SYSSIZE 0x1f4 /* protected-mode size, 16-byte units */
-#define HDR_BOOT_FLAG 0x1fe
-#define HDR_JUMP 0x200 /* a 2-byte jmp whose offset ends the header */
-#define HDR_MAGIC 0x202
-#define HDR_VERSION 0x206
-#define HDR_TYPE_OF_LOADER 0x210
-#define HDR_LOADFLAGS 0x211
-#define HDR_RAMDISK_IMAGE 0x218
-#define HDR_RAMDISK_SIZE 0x21c
-#define HDR_CMD_LINE_PTR 0x228
-#define HDR_INITRD_ADDR_MAX 0x22c
+#define HDR_SETUP_SECTS	     0x1f1
+#define HDR_SYSSIZE	     0x1f4 /* protected-mode size, 16-byte units */
+#define HDR_BOOT_FLAG	     0x1fe
+#define HDR_JUMP	     0x200 /* a 2-byte jmp whose offset ends the header */
+#define HDR_MAGIC	     0x202
+#define HDR_VERSION	     0x206
+#define HDR_TYPE_OF_LOADER   0x210
+#define HDR_LOADFLAGS	     0x211
+#define HDR_RAMDISK_IMAGE    0x218
+#define HDR_RAMDISK_SIZE     0x21c
+#define HDR_CMD_LINE_PTR     0x228
+#define HDR_INITRD_ADDR_MAX  0x22c
 #define HDR_KERNEL_ALIGNMENT 0x230
-#define HDR_RELOCATABLE 0x234
-#define HDR_XLOADFLAGS 0x236
-#define HDR_CMDLINE_SIZE 0x238
-#define HDR_PREF_ADDRESS 0x258
-#define HDR_INIT_SIZE 0x260
-#define HDR_END_MAX 0x26c /* end of the header as of protocol 2.15 */
+#define HDR_RELOCATABLE	     0x234
+#define HDR_XLOADFLAGS	     0x236
+#define HDR_CMDLINE_SIZE     0x238
+#define HDR_PREF_ADDRESS     0x258
+#define HDR_INIT_SIZE	     0x260
+#define HDR_END_MAX	     0x26c /* end of the header as of protocol 2.15 */
 
-#define LOADED_HIGH 0x01
+#define LOADED_HIGH   0x01
 #define KEEP_SEGMENTS 0x40
 #define XLF_KERNEL_64 0x01
 
 /* struct boot_params fields outside the header (asm/bootparam.h). */
-#define ZP_ACPI_RSDP_ADDR 0x070
+#define ZP_ACPI_RSDP_ADDR    0x070
 #define ZP_EXT_RAMDISK_IMAGE 0x0c0
-#define ZP_EXT_RAMDISK_SIZE 0x0c4
-#define ZP_EXT_CMD_LINE_PTR 0x0c8
-#define ZP_E820_ENTRIES 0x1e8
-#define ZP_E820_TABLE 0x2d0
-#define ZP_E820_MAX 128
-#define ZP_SIZE 4096
+#define ZP_EXT_RAMDISK_SIZE  0x0c4
+#define ZP_EXT_CMD_LINE_PTR  0x0c8
+#define ZP_E820_ENTRIES	     0x1e8
+#define ZP_E820_TABLE	     0x2d0
+#define ZP_E820_MAX	     128
+#define ZP_SIZE		     4096
 
 #define ENTRY64_OFFSET 0x200 /* startup_64 is 0x200 past startup_32 */
 
@@ -107,27 +107,31 @@ bool bzimage_detect(const uint8_t *buf, size_t size)
 	       !memcmp(buf + HDR_MAGIC, "HdrS", 4);
 }
 
-int bzimage_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct bzimage *bz,
-		  char *err, size_t errlen)
+int bzimage_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct bzimage *bz, char *err,
+		  size_t errlen)
 {
 	unsigned sects;
 	uint32_t align, cmdline_size;
 
 	memset(bz, 0, sizeof(*bz));
 	if (size < HDR_MAGIC + 4)
-		return fail(err, errlen, "bzImage truncated: %zu bytes, the setup header alone "
-					 "needs %d",
+		return fail(err, errlen,
+			    "bzImage truncated: %zu bytes, the setup header alone "
+			    "needs %d",
 			    size, HDR_MAGIC + 4);
 	if (get16(buf, HDR_BOOT_FLAG) != 0xaa55 || memcmp(buf + HDR_MAGIC, "HdrS", 4))
-		return fail(err, errlen, "not a bzImage: no boot sector signature or \"HdrS\" magic");
+		return fail(err, errlen,
+			    "not a bzImage: no boot sector signature or \"HdrS\" magic");
 	if (size < HDR_END_MAX)
-		return fail(err, errlen, "bzImage truncated: %zu bytes, shorter than its setup "
-					 "header",
+		return fail(err, errlen,
+			    "bzImage truncated: %zu bytes, shorter than its setup "
+			    "header",
 			    size);
 	bz->version = get16(buf, HDR_VERSION);
 	if (bz->version < BZ_MIN_VERSION)
-		return fail(err, errlen, "boot protocol %u.%02u is too old: kvmini needs %u.%02u "
-					 "(Linux 3.8 or later) for the 64-bit entry",
+		return fail(err, errlen,
+			    "boot protocol %u.%02u is too old: kvmini needs %u.%02u "
+			    "(Linux 3.8 or later) for the 64-bit entry",
 			    bz->version >> 8, bz->version & 0xff, BZ_MIN_VERSION >> 8,
 			    BZ_MIN_VERSION & 0xff);
 
@@ -135,20 +139,23 @@ int bzimage_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct bzi
 	sects = buf[HDR_SETUP_SECTS] ? buf[HDR_SETUP_SECTS] : 4;
 	bz->setup_size = (sects + 1) * 512;
 	if (bz->setup_size >= size)
-		return fail(err, errlen, "setup_sects %u puts the kernel at byte %u, past the end of "
-					 "the %zu-byte file (truncated or corrupt bzImage)",
+		return fail(err, errlen,
+			    "setup_sects %u puts the kernel at byte %u, past the end of "
+			    "the %zu-byte file (truncated or corrupt bzImage)",
 			    sects, bz->setup_size, size);
 	bz->hdr_end = HDR_JUMP + 2 + buf[HDR_JUMP + 1];
 	if (buf[HDR_JUMP] != 0xeb || bz->hdr_end < HDR_MAGIC + 4 || bz->hdr_end > bz->setup_size)
-		return fail(err, errlen, "corrupt setup header: its length (jump at 0x200) is wrong");
+		return fail(err, errlen,
+			    "corrupt setup header: its length (jump at 0x200) is wrong");
 	if (bz->hdr_end > HDR_END_MAX)
 		bz->hdr_end = HDR_END_MAX; /* newer fields we do not know stay zero */
 
 	if (!(buf[HDR_LOADFLAGS] & LOADED_HIGH))
 		return fail(err, errlen, "a zImage (loaded low) is not supported: give a bzImage");
 	if (!(get16(buf, HDR_XLOADFLAGS) & XLF_KERNEL_64))
-		return fail(err, errlen, "the kernel has no 64-bit entry (XLF_KERNEL_64): kvmini "
-					 "boots 64-bit kernels only");
+		return fail(err, errlen,
+			    "the kernel has no 64-bit entry (XLF_KERNEL_64): kvmini "
+			    "boots 64-bit kernels only");
 
 	bz->kernel_off = bz->setup_size;
 	bz->kernel_size = size - bz->setup_size;
@@ -156,33 +163,36 @@ int bzimage_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct bzi
 	 * short in the compressed payload is caught here, not by a
 	 * decompressor halting in the guest. */
 	if ((uint64_t)get32(buf, HDR_SYSSIZE) * 16 > bz->kernel_size)
-		return fail(err, errlen, "bzImage truncated: the header says the kernel is %llu "
-					 "bytes, the file holds %llu",
+		return fail(err, errlen,
+			    "bzImage truncated: the header says the kernel is %llu "
+			    "bytes, the file holds %llu",
 			    (unsigned long long)get32(buf, HDR_SYSSIZE) * 16,
 			    (unsigned long long)bz->kernel_size);
 	bz->load_addr = get64(buf, HDR_PREF_ADDRESS);
 	bz->init_size = get32(buf, HDR_INIT_SIZE);
 	align = get32(buf, HDR_KERNEL_ALIGNMENT);
-	if (buf[HDR_RELOCATABLE] && (align == 0 || (align & (align - 1)) ||
-				     (bz->load_addr & (align - 1))))
-		return fail(err, errlen, "corrupt setup header: kernel_alignment 0x%x does not fit "
-					 "pref_address 0x%llx",
+	if (buf[HDR_RELOCATABLE] &&
+	    (align == 0 || (align & (align - 1)) || (bz->load_addr & (align - 1))))
+		return fail(err, errlen,
+			    "corrupt setup header: kernel_alignment 0x%x does not fit "
+			    "pref_address 0x%llx",
 			    align, (unsigned long long)bz->load_addr);
 	if (bz->load_addr < GUEST_LOAD_ADDR)
 		return fail(err, errlen, "corrupt setup header: pref_address 0x%llx is below 1 MiB",
 			    (unsigned long long)bz->load_addr);
 	if (bz->init_size < bz->kernel_size)
-		return fail(err, errlen, "corrupt setup header: init_size 0x%llx is smaller than "
-					 "the %llu-byte kernel",
-			    (unsigned long long)bz->init_size,
-			    (unsigned long long)bz->kernel_size);
+		return fail(err, errlen,
+			    "corrupt setup header: init_size 0x%llx is smaller than "
+			    "the %llu-byte kernel",
+			    (unsigned long long)bz->init_size, (unsigned long long)bz->kernel_size);
 	if (bz->load_addr >= mem_size || bz->init_size > mem_size - bz->load_addr)
-		return fail(err, errlen, "the kernel needs RAM up to %llu MiB (loaded at 0x%llx, "
-					 "init_size %llu MiB) but the guest has %llu MiB: raise --mem",
-			    (unsigned long long)((bz->load_addr + bz->init_size + (1 << 20) - 1) >> 20),
-			    (unsigned long long)bz->load_addr,
-			    (unsigned long long)(bz->init_size >> 20),
-			    (unsigned long long)(mem_size >> 20));
+		return fail(
+		    err, errlen,
+		    "the kernel needs RAM up to %llu MiB (loaded at 0x%llx, "
+		    "init_size %llu MiB) but the guest has %llu MiB: raise --mem",
+		    (unsigned long long)((bz->load_addr + bz->init_size + (1 << 20) - 1) >> 20),
+		    (unsigned long long)bz->load_addr, (unsigned long long)(bz->init_size >> 20),
+		    (unsigned long long)(mem_size >> 20));
 
 	cmdline_size = get32(buf, HDR_CMDLINE_SIZE);
 	if (cmdline_size == 0)
@@ -209,9 +219,10 @@ int initrd_place(uint64_t low, uint64_t end_max, uint64_t mem_size, uint64_t siz
 	if (size == 0)
 		return fail(err, errlen, "the initrd is empty");
 	if (top < low || size > top - low || ((top - size) & ~0xfffULL) < low)
-		return fail(err, errlen, "the initrd (%llu KiB) does not fit in RAM between the "
-					 "kernel's end (%llu MiB) and %llu MiB: raise --mem or use a "
-					 "smaller initrd",
+		return fail(err, errlen,
+			    "the initrd (%llu KiB) does not fit in RAM between the "
+			    "kernel's end (%llu MiB) and %llu MiB: raise --mem or use a "
+			    "smaller initrd",
 			    (unsigned long long)(size >> 10), (unsigned long long)(low >> 20),
 			    (unsigned long long)(top >> 20));
 	/* Page aligned, as high as it goes: the kernel keeps it out of the
@@ -220,9 +231,9 @@ int initrd_place(uint64_t low, uint64_t end_max, uint64_t mem_size, uint64_t siz
 	return 0;
 }
 
-void bzimage_zero_page(uint8_t *zp, const uint8_t *buf, const struct bzimage *bz,
-		       uint64_t mem_size, uint64_t cmdline_gpa, uint64_t initrd_gpa,
-		       uint64_t initrd_size, uint64_t rsdp_gpa)
+void bzimage_zero_page(uint8_t *zp, const uint8_t *buf, const struct bzimage *bz, uint64_t mem_size,
+		       uint64_t cmdline_gpa, uint64_t initrd_gpa, uint64_t initrd_size,
+		       uint64_t rsdp_gpa)
 {
 	struct hvm_memmap_entry mm[ZP_E820_MAX];
 	unsigned n = guest_memmap(mem_size, mm, ZP_E820_MAX);
@@ -280,17 +291,28 @@ static void bzimage_vcpu(struct vm *vm, uint64_t entry)
 {
 	struct kvm_sregs s;
 	struct kvm_regs r = {0};
-	struct kvm_segment code = {.base = 0, .limit = 0xffffffff, .selector = 0x10,
-				   .type = 0xb, .present = 1, .s = 1, .l = 1, .g = 1};
-	struct kvm_segment data = {.base = 0, .limit = 0xffffffff, .selector = 0x18,
-				   .type = 0x3, .present = 1, .s = 1, .db = 1, .g = 1};
+	struct kvm_segment code = {.base = 0,
+				   .limit = 0xffffffff,
+				   .selector = 0x10,
+				   .type = 0xb,
+				   .present = 1,
+				   .s = 1,
+				   .l = 1,
+				   .g = 1};
+	struct kvm_segment data = {.base = 0,
+				   .limit = 0xffffffff,
+				   .selector = 0x18,
+				   .type = 0x3,
+				   .present = 1,
+				   .s = 1,
+				   .db = 1,
+				   .g = 1};
 
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
 		die_errno(EXIT_HOST, "KVM_GET_SREGS failed");
 	s.cs = code;
 	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.tr = (struct kvm_segment){.limit = 0x67, .type = 0xb /* busy 64-bit TSS */,
-				    .present = 1};
+	s.tr = (struct kvm_segment){.limit = 0x67, .type = 0xb /* busy 64-bit TSS */, .present = 1};
 	s.ldt = (struct kvm_segment){.type = 0x2, .present = 1, .limit = 0xffff};
 	s.gdt.base = BZ_GDT;
 	s.gdt.limit = 4 * 8 - 1;
@@ -298,8 +320,8 @@ static void bzimage_vcpu(struct vm *vm, uint64_t entry)
 	s.idt.limit = 0;
 	s.cr0 = 0x80000031; /* PG | NE | ET | PE */
 	s.cr3 = BZ_PML4;
-	s.cr4 = 0x20;       /* PAE */
-	s.efer = 0x500;     /* LME | LMA */
+	s.cr4 = 0x20;	/* PAE */
+	s.efer = 0x500; /* LME | LMA */
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &s) < 0)
 		die_errno(EXIT_HOST, "KVM_SET_SREGS failed");
 	r.rflags = 0x2; /* interrupts off, as the protocol wants */
@@ -339,8 +361,9 @@ void bzimage_load(struct vm *vm, const uint8_t *buf, size_t size, const char *cm
 	bzimage_page_tables(vm);
 	bzimage_vcpu(vm, bz.load_addr + ENTRY64_OFFSET);
 
-	trace(TRACE_BOOT, "bzImage protocol %u.%02u: %llu-byte kernel at 0x%llx (init_size %llu "
-			  "MiB), 64-bit entry 0x%llx, zero page 0x%lx",
+	trace(TRACE_BOOT,
+	      "bzImage protocol %u.%02u: %llu-byte kernel at 0x%llx (init_size %llu "
+	      "MiB), 64-bit entry 0x%llx, zero page 0x%lx",
 	      bz.version >> 8, bz.version & 0xff, (unsigned long long)bz.kernel_size,
 	      (unsigned long long)bz.load_addr, (unsigned long long)(bz.init_size >> 20),
 	      (unsigned long long)(bz.load_addr + ENTRY64_OFFSET), BZ_ZERO_PAGE);

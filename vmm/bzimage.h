@@ -36,12 +36,12 @@
 
 struct vm;
 
-#define BZ_GDT 0x6000UL
-#define BZ_ZERO_PAGE 0x7000UL
-#define BZ_PML4 0x9000UL
-#define BZ_PDPT 0xa000UL
-#define BZ_PD 0xb000UL /* four pages */
-#define BZ_CMDLINE 0x20000UL
+#define BZ_GDT	       0x6000UL
+#define BZ_ZERO_PAGE   0x7000UL
+#define BZ_PML4	       0x9000UL
+#define BZ_PDPT	       0xa000UL
+#define BZ_PD	       0xb000UL /* four pages */
+#define BZ_CMDLINE     0x20000UL
 #define BZ_CMDLINE_MAX 4096UL /* our buffer, NUL included */
 /* PVH path: the module list (struct hvm_modlist_entry) for the initrd. */
 #define PVH_MODLIST 0x4000UL
@@ -62,14 +62,14 @@ struct vm;
 #define LINUX_CMDLINE_DEFAULT "console=ttyS0 earlyprintk=ttyS0 panic=-1 pci=noearly"
 
 struct bzimage {
-	uint16_t version;     /* protocol, e.g. 0x020f */
-	uint32_t setup_size;  /* boot sector + setup sectors, bytes */
-	uint32_t hdr_end;     /* end of the setup header in the file */
-	uint64_t kernel_off;  /* protected-mode kernel: file offset ... */
-	uint64_t kernel_size; /* ... and length */
-	uint64_t load_addr;   /* where it goes: pref_address */
-	uint64_t init_size;   /* RAM it needs from load_addr while it boots */
-	uint32_t cmdline_max; /* longest command line, NUL excluded */
+	uint16_t version;	 /* protocol, e.g. 0x020f */
+	uint32_t setup_size;	 /* boot sector + setup sectors, bytes */
+	uint32_t hdr_end;	 /* end of the setup header in the file */
+	uint64_t kernel_off;	 /* protected-mode kernel: file offset ... */
+	uint64_t kernel_size;	 /* ... and length */
+	uint64_t load_addr;	 /* where it goes: pref_address */
+	uint64_t init_size;	 /* RAM it needs from load_addr while it boots */
+	uint32_t cmdline_max;	 /* longest command line, NUL excluded */
 	uint64_t initrd_end_max; /* the initrd must end at or below this */
 };
 
@@ -78,8 +78,8 @@ bool bzimage_detect(const uint8_t *buf, size_t size);
 
 /* Check the setup header for a 64-bit boot into mem_size bytes of RAM.
  * 0 and *bz filled, or -1 with one line in err. */
-int bzimage_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct bzimage *bz,
-		  char *err, size_t errlen);
+int bzimage_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct bzimage *bz, char *err,
+		  size_t errlen);
 
 /* Is a command line of len bytes (NUL excluded) within the protocol's and
  * our limit?  0, or -1 with err. */
@@ -94,9 +94,9 @@ int initrd_place(uint64_t low, uint64_t end_max, uint64_t mem_size, uint64_t siz
 /* Fill the 4 KiB zero page: the file's setup header, then what the boot
  * loader owns (type_of_loader, command line, initrd, e820 map from
  * guest_memmap(), ACPI RSDP). */
-void bzimage_zero_page(uint8_t *zp, const uint8_t *buf, const struct bzimage *bz,
-		       uint64_t mem_size, uint64_t cmdline_gpa, uint64_t initrd_gpa,
-		       uint64_t initrd_size, uint64_t rsdp_gpa);
+void bzimage_zero_page(uint8_t *zp, const uint8_t *buf, const struct bzimage *bz, uint64_t mem_size,
+		       uint64_t cmdline_gpa, uint64_t initrd_gpa, uint64_t initrd_size,
+		       uint64_t rsdp_gpa);
 
 /* Load a bzImage into the VM and set the vCPU up for its 64-bit entry.
  * initrd may be NULL.  Dies with EXIT_KERNEL (bad image, does not fit) or

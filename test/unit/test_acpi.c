@@ -105,10 +105,22 @@ static uint64_t aml_int(const uint8_t **pp)
 	switch (p[0]) {
 	case 0x00: *pp = p + 1; return 0;
 	case 0x01: *pp = p + 1; return 1;
-	case 0x0a: v = p[1]; *pp = p + 2; return v;
-	case 0x0b: v = rd16(p + 1); *pp = p + 3; return v;
-	case 0x0c: v = rd32(p + 1); *pp = p + 5; return v;
-	case 0x0e: v = rd64(p + 1); *pp = p + 9; return v;
+	case 0x0a:
+		v = p[1];
+		*pp = p + 2;
+		return v;
+	case 0x0b:
+		v = rd16(p + 1);
+		*pp = p + 3;
+		return v;
+	case 0x0c:
+		v = rd32(p + 1);
+		*pp = p + 5;
+		return v;
+	case 0x0e:
+		v = rd64(p + 1);
+		*pp = p + 9;
+		return v;
 	}
 	*pp = p + 1;
 	return ~0ULL;
@@ -208,7 +220,8 @@ int main(void)
 	tap_eq(rd64(c + 44), PCI_ECAM_BASE, "MCFG: base is PCI_ECAM_BASE");
 	tap_eq(rd16(c + 52), 0, "MCFG: segment 0");
 	tap_ok(c[54] == 0 && c[55] == 0, "MCFG: buses 0-0");
-	tap_eq((uint64_t)(c[55] - c[54] + 1) << 20, PCI_ECAM_SIZE, "MCFG: bus range covers PCI_ECAM_SIZE");
+	tap_eq((uint64_t)(c[55] - c[54] + 1) << 20, PCI_ECAM_SIZE,
+	       "MCFG: bus range covers PCI_ECAM_SIZE");
 
 	/* DSDT: Scope(\_SB) covers all but \_S5, whose package ends the table. */
 	d = at(lay.dsdt);
@@ -220,18 +233,20 @@ int main(void)
 		tap_eq(d[36], 0x10, "DSDT: starts with Scope");
 		tap_ok(v > 63 && nb == 2, "DSDT: a two-byte PkgLength (%u)", v);
 		tap_ok(!memcmp(d + 37 + nb, "\\_SB_", 5), "DSDT: Scope(\\_SB)");
-		tap_ok(s5 < d + dlen && !memcmp(s5, "\x08_S5_\x12", 6), "DSDT: \\_S5 after the scope");
+		tap_ok(s5 < d + dlen && !memcmp(s5, "\x08_S5_\x12", 6),
+		       "DSDT: \\_S5 after the scope");
 		v = pkglen(s5 + 6, &nb);
 		tap_eq(s5 + 6 + v - d, dlen, "DSDT: \\_S5 package ends the table");
 		p = s5 + 6 + nb + 1;
-		tap_ok(s5[6 + nb] == 4 && aml_int(&p) == PM_SLP_TYP_S5 && aml_int(&p) == PM_SLP_TYP_S5,
+		tap_ok(s5[6 + nb] == 4 && aml_int(&p) == PM_SLP_TYP_S5 &&
+			   aml_int(&p) == PM_SLP_TYP_S5,
 		       "DSDT: \\_S5 sleep type is PM_SLP_TYP_S5");
 	}
 	tap_ok(find(d, dlen, "PCI0", 4) != NULL, "DSDT: Device(PCI0)");
 	tap_ok(find(d, dlen, "\x08_HID\x0c\x41\xd0\x0a\x08", 10) != NULL, "DSDT: _HID PNP0A08");
 	tap_ok(find(d, dlen, "\x08_CID\x0c\x41\xd0\x0a\x03", 10) != NULL, "DSDT: _CID PNP0A03");
 	tap_ok(find(d, dlen, "\x08_SEG\x00", 6) && find(d, dlen, "\x08_BBN\x00", 6) &&
-		       find(d, dlen, "\x08_UID\x00", 6),
+		   find(d, dlen, "\x08_UID\x00", 6),
 	       "DSDT: _SEG, _BBN, _UID 0");
 	{
 		uint8_t q[8], w[4];
@@ -246,7 +261,8 @@ int main(void)
 		       "DSDT: _CRS DWord memory from PCI_MMIO32_BASE");
 		tap_ok(find(d, dlen, "\x47\x01\xf8\x0c\xf8\x0c\x01\x08", 8) != NULL,
 		       "DSDT: _CRS I/O 0xcf8-0xcff");
-		tap_ok(find(d, dlen, "\x88\x0d\x00\x02\x0c\x00\x00\x00\x00\x00\x00\x00", 12) != NULL,
+		tap_ok(find(d, dlen, "\x88\x0d\x00\x02\x0c\x00\x00\x00\x00\x00\x00\x00", 12) !=
+			   NULL,
 		       "DSDT: _CRS bus range 0-0");
 		tap_ok(find(d, dlen, "\x08_HID\x0c\x41\xd0\x0c\x02", 10) != NULL,
 		       "DSDT: PNP0C02 motherboard resources (ECAM reserved)");
@@ -281,8 +297,8 @@ int main(void)
 				src = aml_int(&p);
 				gsi = aml_int(&p);
 				want = PCI_INTX_GSI_BASE + ((slot + (unsigned)pin) & 3);
-				if (addr != ((uint64_t)slot << 16 | 0xffff) || pin != i % 4 || src ||
-				    gsi != want)
+				if (addr != ((uint64_t)slot << 16 | 0xffff) || pin != i % 4 ||
+				    src || gsi != want)
 					bad++;
 			}
 			tap_eq(bad, 0, "_PRT: every entry follows pin 16 + ((slot + pin - 1) & 3)");

@@ -21,11 +21,11 @@ void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
-#define MEM (256UL << 20)
+#define MEM	    (256UL << 20)
 #define SETUP_SECTS 4
-#define SETUP_SIZE ((SETUP_SECTS + 1) * 512)
-#define KSIZE 4096
-#define IMG_SIZE (SETUP_SIZE + KSIZE)
+#define SETUP_SIZE  ((SETUP_SECTS + 1) * 512)
+#define KSIZE	    4096
+#define IMG_SIZE    (SETUP_SIZE + KSIZE)
 
 static uint8_t img[IMG_SIZE];
 
@@ -70,16 +70,16 @@ static void good(void)
 	img[0x201] = 0x6a; /* header ends at 0x26c */
 	memcpy(img + 0x202, "HdrS", 4);
 	put16(0x206, 0x020f);
-	img[0x211] = 0x01;               /* LOADED_HIGH */
-	put32(0x1f4, KSIZE / 16);        /* syssize */
-	put32(0x214, 0x100000);          /* code32_start */
-	put32(0x22c, 0x7fffffff);        /* initrd_addr_max */
-	put32(0x230, 0x200000);          /* kernel_alignment */
-	img[0x234] = 1;                  /* relocatable */
-	put16(0x236, 0x7f);              /* xloadflags, XLF_KERNEL_64 among them */
-	put32(0x238, 2047);              /* cmdline_size */
-	put64(0x258, 0x1000000);         /* pref_address */
-	put32(0x260, 0x400000);          /* init_size */
+	img[0x211] = 0x01;	  /* LOADED_HIGH */
+	put32(0x1f4, KSIZE / 16); /* syssize */
+	put32(0x214, 0x100000);	  /* code32_start */
+	put32(0x22c, 0x7fffffff); /* initrd_addr_max */
+	put32(0x230, 0x200000);	  /* kernel_alignment */
+	img[0x234] = 1;		  /* relocatable */
+	put16(0x236, 0x7f);	  /* xloadflags, XLF_KERNEL_64 among them */
+	put32(0x238, 2047);	  /* cmdline_size */
+	put64(0x258, 0x1000000);  /* pref_address */
+	put32(0x260, 0x400000);	  /* init_size */
 	memset(img + SETUP_SIZE, 0x90, KSIZE);
 }
 
@@ -153,7 +153,7 @@ int main(void)
 	good();
 	img[0x1f1] = 0;
 	tap_ok(bzimage_parse(img, sizeof(img), MEM, &bz, err, sizeof(err)) == 0 &&
-		       bz.kernel_off == 5 * 512,
+		   bz.kernel_off == 5 * 512,
 	       "setup_sects 0 means 4");
 
 	/* Header length that does not fit the setup code. */
@@ -209,14 +209,14 @@ int main(void)
 	       "a 10 MiB initrd fits in 256 MiB");
 	tap_eq(gpa, MEM - (10 << 20), "it goes at the top of RAM");
 	tap_ok(initrd_place(0x1400000, 0x80000000ULL, MEM, 10000, &gpa, err, sizeof(err)) == 0 &&
-		       (gpa & 0xfff) == 0 && gpa + 10000 <= MEM,
+		   (gpa & 0xfff) == 0 && gpa + 10000 <= MEM,
 	       "an odd-sized initrd is page aligned and ends in RAM");
 	tap_ok(initrd_place(0x1400000, 0x4000000, MEM, 1 << 20, &gpa, err, sizeof(err)) == 0 &&
-		       gpa + (1 << 20) <= 0x4000000,
+		   gpa + (1 << 20) <= 0x4000000,
 	       "initrd_addr_max is honoured");
 	tap_ok(initrd_place(0x1400000, 0x80000000ULL, MEM, 300UL << 20, &gpa, err, sizeof(err)) <
-			       0 &&
-		       strstr(err, "does not fit"),
+		       0 &&
+		   strstr(err, "does not fit"),
 	       "an initrd larger than RAM is refused");
 	tap_ok(initrd_place(0x5000000, 0x80000000ULL, 96UL << 20, 20UL << 20, &gpa, err,
 			    sizeof(err)) < 0,
@@ -246,7 +246,7 @@ int main(void)
 		const uint8_t *e = zp + 0x2d0 + 20 * i;
 
 		tap_ok(zp64(e, 0) == mm[i].addr && zp64(e, 8) == mm[i].size &&
-			       zp32(e, 16) == mm[i].type,
+			   zp32(e, 16) == mm[i].type,
 		       "e820 entry %u: 0x%llx+0x%llx type %u", i, (unsigned long long)mm[i].addr,
 		       (unsigned long long)mm[i].size, mm[i].type);
 	}

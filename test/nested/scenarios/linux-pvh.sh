@@ -2,8 +2,10 @@
 # vmlinux, booted through its PVH entry note (the path the embedded guest
 # takes), with the initrd as PVH module 0 and the RSDP in the start info.
 # l1: --timeout 900 --file build/nested/linux-l2/vmlinux:/l2/vmlinux --file build/nested/linux-l2/initrd.cpio:/l2/initrd.cpio
+# l1-prep: test/nested/linux-l2.sh
 #
-# The files are made on the host by test/nested/linux-l2.sh.
+# The files are made on the host by test/nested/linux-l2.sh (the "# l1-prep:"
+# line, for a runner that honours it; else run it by hand first).
 
 if [ -s /l2/vmlinux ]; then
 	case_run linux-pvh checks timeout=400 'match=kvmini: guest powered off' 'match=VM exits' \

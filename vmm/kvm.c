@@ -86,6 +86,8 @@ static void vm_default_routes(struct vm *vm)
 	vm->nroutes = n;
 }
 
+static int vm_commit_routes(struct vm *vm);
+
 static void vm_create_vcpu(struct vm *vm)
 {
 	struct kvm_cpuid2 *cpuid;
@@ -115,12 +117,12 @@ static void vm_create_vcpu(struct vm *vm)
 	for (unsigned i = 0; i < cpuid->nent; i++) {
 		struct kvm_cpuid_entry2 *c = &cpuid->entries[i];
 
-		/* Leaf 0x40000000: tell the guest who we are (ebx,ecx,edx). */
-		if (c->function == 0x40000000) {
-			memcpy(&c->ebx, "kvmi", 4);
-			memcpy(&c->ecx, "nikv", 4);
-			memcpy(&c->edx, "mini", 4);
-		}
+		/* Leaf 1 ECX bit 31: "running under a hypervisor".  KVM
+		 * leaves it to the VMM.  With it, Linux reads KVM's leaves at
+		 * 0x40000000 (kept as KVM reports them) and uses kvm-clock
+		 * instead of calibrating against the PM timer through exits. */
+		if (c->function == 1)
+			c->ecx |= 1u << 31;
 	}
 	if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, cpuid) < 0)
 		die_errno(EXIT_KVM_CAP, "KVM_SET_CPUID2 failed");
@@ -179,7 +181,11 @@ void vm_create(struct vm *vm, uint64_t mem_size)
 		die_errno(EXIT_KVM_CAP, "KVM_CREATE_IRQCHIP failed");
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		die_errno(EXIT_KVM_CAP, "KVM_CREATE_PIT2 failed");
+	/* Hand the table over now: KVM's own default sends GSI 0 to IOAPIC
+	 * pin 0, while ours (and the MADT's override) say pin 2. */
 	vm_default_routes(vm);
+	if (vm_commit_routes(vm) < 0)
+		die_errno(EXIT_KVM_CAP, "KVM_SET_GSI_ROUTING failed");
 
 	vm_create_vcpu(vm);
 }

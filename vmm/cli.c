@@ -75,6 +75,7 @@ uint64_t cli_parse_size(const char *s)
 	case 'k': case 'K': shift = 10; end++; break;
 	case 'm': case 'M': shift = 20; end++; break;
 	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
 	default: return 0;
 	}
 	if (*end == 'i' && end[1] == 'B')

@@ -153,6 +153,18 @@ int main(int argc, char **argv)
 		cfg.mem_size = BZ_MEM_DEFAULT;
 	if (linux_guest && !cfg.cmdline_set)
 		cfg.cmdline = LINUX_CMDLINE_DEFAULT;
+	/* Check a --kernel against the RAM it will get before opening KVM,
+	 * so a bad image is reported as such on any machine (the loaders
+	 * check again, cheaply, as they copy). */
+	if (cfg.kernel) {
+		struct pvh_image pi;
+		struct bzimage bz;
+		char err[256];
+
+		if (bzimage ? bzimage_parse(image, image_size, cfg.mem_size, &bz, err, sizeof(err))
+			    : pvh_parse(image, image_size, cfg.mem_size, &pi, err, sizeof(err)))
+			die(EXIT_KERNEL, "kernel image '%s': %s", cfg.kernel, err);
+	}
 
 	/* Init order: the VM (RAM, irqchip, vCPU) first, since every device
 	 * needs it; then the legacy ports; then the PCI host bridge, which

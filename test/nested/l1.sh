@@ -8,7 +8,9 @@
 # whole L1 console goes to LOGFILE; test/nested/tap.awk turns it into TAP.
 # Exit status: QEMU's (0 after the L1 powers itself off), 124 on timeout.
 #
-# Options (a scenario may also carry them in a line "# l1: OPTIONS"):
+# Options (a scenario may also carry them in a line "# l1: OPTIONS", where
+# @BUILD@ stands for the build directory; a line "# l1-prep: COMMAND" runs
+# COMMAND on the host from the repo root first):
 #   --no-iommu        no intel-iommu: every vfio bind fails (error tests)
 #   --timeout S       bound the whole QEMU run (default 300 s, TCG is slow)
 #   --mem SIZE        L1 memory (default 1G)
@@ -39,7 +41,8 @@ shift 2
 iommu=1 timeout_s=300 mem=1G stream=0 dmesg=0
 files=()
 # Options from the scenario's "# l1:" line come first; the command line wins.
-read -ra sc_opts <<<"$(sed -n 's/^# l1: *//p' "$scenario" | head -n1)"
+# @BUILD@ in that line stands for the build directory.
+read -ra sc_opts <<<"$(sed -n 's/^# l1: *//p' "$scenario" | head -n1 | sed "s|@BUILD@|$build|g")"
 set -- "${sc_opts[@]}" "$@"
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -55,6 +58,19 @@ while [ $# -gt 0 ]; do
 done
 
 log() { echo "# l1: $*" >&2; }
+
+# A scenario's "# l1-prep: COMMAND" runs on the host, from the repo root,
+# before the initramfs is built: it makes the files its --file options name
+# (the Linux scenarios build their L2 kernel and initramfs this way).
+prep=$(sed -n 's/^# l1-prep: *//p' "$scenario" | head -n1)
+if [ -n "$prep" ]; then
+	t0=$(date +%s)
+	(cd "$root" && BUILD="$build" $prep) >&2 || {
+		echo "l1.sh: scenario preparation failed: $prep" >&2
+		exit 3
+	}
+	log "prep: $prep ($(($(date +%s) - t0)) s)"
+fi
 name=$(basename "$scenario" .sh)
 work=$build/nested/$name
 mkdir -p "$work" "$(dirname "$logfile")"

@@ -1,7 +1,7 @@
 # linux-pvh.sh - issue 6: the same Debian kernel as an uncompressed ELF
 # vmlinux, booted through its PVH entry note (the path the embedded guest
 # takes), with the initrd as PVH module 0 and the RSDP in the start info.
-# l1: --timeout 900 --file build/nested/linux-l2/vmlinux:/l2/vmlinux --file build/nested/linux-l2/initrd.cpio:/l2/initrd.cpio
+# l1: --timeout 900 --file @BUILD@/nested/linux-l2/vmlinux:/l2/vmlinux --file @BUILD@/nested/linux-l2/initrd.cpio:/l2/initrd.cpio
 # l1-prep: test/nested/linux-l2.sh
 #
 # The files are made on the host by test/nested/linux-l2.sh (the "# l1-prep:"

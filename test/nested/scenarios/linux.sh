@@ -1,12 +1,11 @@
 # linux.sh - issue 6: boot the Debian kernel the L1 runs as an L2 under
 # kvmini (bzImage, initramfs from test/nested/linux-l2.sh) and let Linux
 # judge kvmini's machine: ACPI, ECAM, PCI, virtio-net, edu, power-off.
-# l1: --timeout 1500 --file build/nested/linux-l2/vmlinuz:/l2/vmlinuz --file build/nested/linux-l2/initrd.cpio:/l2/initrd.cpio
+# l1: --timeout 1500 --file @BUILD@/nested/linux-l2/vmlinuz:/l2/vmlinuz --file @BUILD@/nested/linux-l2/initrd.cpio:/l2/initrd.cpio
 # l1-prep: test/nested/linux-l2.sh
 #
 # The L2 files are made on the host by test/nested/linux-l2.sh before the
-# L1 boots (the "# l1-prep:" line, for a runner that honours it; else run
-# it by hand first).  Nested Linux under TCG is slow (8-15 s a boot here,
+# L1 boots (the "# l1-prep:" line, which test/nested/l1.sh runs).  Nested Linux under TCG is slow (8-15 s a boot here,
 # more on a busy machine): 400 s each.
 
 K="--kernel /l2/vmlinuz --initrd /l2/initrd.cpio"

@@ -17,12 +17,12 @@
 #ifndef KVMINI_PM_H
 #define KVMINI_PM_H
 
+#include "memmap.h"
+
 #include <stdint.h>
 
 struct vm;
 
-#define PM_BASE	       0x600
-#define PM_LEN	       0x10
 #define PM1A_EVT_BLK   (PM_BASE + 0x0)
 #define PM1_EVT_LEN    4
 #define PM1A_CNT_BLK   (PM_BASE + 0x4)
@@ -31,7 +31,6 @@ struct vm;
 #define PM_TMR_LEN     4
 #define PM_RESET_REG   (PM_BASE + 0xc)
 #define PM_RESET_VALUE 0x01
-#define PORT_KBD_CMD   0x64
 #define KBD_CMD_RESET  0xfe
 
 /* The sleep type kvmini's DSDT gives \_S5 (any 3-bit value would do). */

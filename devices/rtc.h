@@ -10,13 +10,13 @@
 #ifndef KVMINI_RTC_H
 #define KVMINI_RTC_H
 
+#include "memmap.h"
+
 #include <stdint.h>
 #include <time.h>
 
 struct vm;
 
-#define PORT_RTC_INDEX 0x70
-#define PORT_RTC_DATA  0x71
 
 /* The value of CMOS register reg at time t (UTC), with the NVRAM bytes
  * nvram[128] for what is not a clock register.  Pure, for the tests. */

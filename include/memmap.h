@@ -18,8 +18,18 @@
  *               | hvm_memmap_table_entry[]  |
  *   0x0000_3000 +---------------------------+ PVH_CMDLINE
  *               | command line (<= 4 KiB)   |
- *   0x0000_4000 +---------------------------+
+ *   0x0000_4000 +---------------------------+ PVH_MODLIST
+ *               | PVH module list (initrd)  |
+ *   0x0000_6000 +---------------------------+ BZ_GDT        (bzImage boot only:
+ *   0x0000_7000 +---------------------------+ BZ_ZERO_PAGE   Linux reuses these
+ *   0x0000_9000 +---------------------------+ BZ_PML4,       pages once it
+ *               | page tables, [0, 4 GiB)   | BZ_PDPT, BZ_PD has copied them)
+ *   0x0000_f000 +---------------------------+
  *               | free low memory           |
+ *   0x0002_0000 +---------------------------+ BZ_CMDLINE (bzImage command line)
+ *               | free low memory           |
+ *   0x000a_0000 +---------------------------+ legacy VGA/BIOS hole (reserved)
+ *   0x000e_0000 +---------------------------+ ACPI_BASE: RSDP and tables
  *   0x0010_0000 +---------------------------+ GUEST_LOAD_ADDR (1 MiB)
  *               | guest image (ELF PT_LOADs)|
  *               | guest heap / DMA pages    |
@@ -41,8 +51,11 @@
  *
  *   0x0020-0x0021, 0x00a0-0x00a1   PICs (in-kernel irqchip)
  *   0x0040-0x0043                  PIT  (in-kernel)
+ *   0x0064                         keyboard controller: 0xfe resets (pm.c)
+ *   0x0070-0x0071                  CMOS RTC, read-only clock (rtc.c)
  *   0x00f4                         QEMU isa-debug-exit (only under QEMU)
  *   0x03f8-0x03ff                  COM1, 16550A (kvmini: devices/serial.c)
+ *   0x0600-0x060f                  ACPI PM1a event/control, PM timer, reset
  *   0x0510-0x0513                  report port (kvmini: devices/report.c)
  *   0x0cf8-0x0cff                  PCI configuration mechanism #1
  *   0xc000-0xffff                  PCI I/O BAR aperture (PCI_IOPORT_*)
@@ -55,7 +68,24 @@
 #define PVH_MEMMAP 0x2000UL     /* memory map table, up to 128 entries */
 #define PVH_CMDLINE 0x3000UL    /* NUL-terminated command line */
 #define PVH_CMDLINE_MAX 4096UL  /* bytes, including the NUL */
+#define PVH_MODLIST 0x4000UL    /* struct hvm_modlist_entry[] (the initrd) */
 #define GUEST_LOAD_ADDR 0x100000UL
+
+/* Linux bzImage boot (vmm/bzimage.c): where kvmini puts what the 64-bit
+ * boot protocol entry needs.  All of it is RAM Linux may reuse. */
+#define BZ_GDT 0x6000UL
+#define BZ_ZERO_PAGE 0x7000UL /* struct boot_params */
+#define BZ_PML4 0x9000UL
+#define BZ_PDPT 0xa000UL
+#define BZ_PD 0xb000UL /* four pages: [0, 4 GiB) in 2 MiB pages */
+#define BZ_CMDLINE 0x20000UL
+#define BZ_CMDLINE_MAX 4096UL /* our buffer, NUL included */
+
+/* ACPI tables (vmm/acpi.c), in the reserved BIOS area where an OS looks
+ * for the RSDP when it is not told. */
+#define ACPI_BASE 0xe0000UL
+#define ACPI_SIZE 0x10000UL /* room we allow ourselves; the tables take ~4 KiB */
+#define ACPI_SCI_IRQ 9
 
 #define GUEST_MEM_DEFAULT (64UL << 20) /* --mem default: 64 MiB */
 #define GUEST_MEM_MIN (2UL << 20)      /* below this nothing fits */
@@ -93,6 +123,11 @@
 
 /* ---- I/O ports -------------------------------------------------------- */
 #define PORT_COM1 0x3f8
+#define PORT_KBD_CMD 0x64
+#define PORT_RTC_INDEX 0x70
+#define PORT_RTC_DATA 0x71
+#define PM_BASE 0x600 /* ACPI PM block; registers in devices/pm.h */
+#define PM_LEN 0x10
 #define PORT_QEMU_DEBUG_EXIT 0xf4
 #define PORT_PCI_CONFIG_ADDR 0xcf8
 #define PORT_PCI_CONFIG_DATA 0xcfc

@@ -19,14 +19,13 @@
 #ifndef KVMINI_ACPI_H
 #define KVMINI_ACPI_H
 
+#include "memmap.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 struct vm;
 
-#define ACPI_BASE    0xe0000UL
-#define ACPI_SIZE    0x10000UL /* room we allow ourselves; the tables take ~4 KiB */
-#define ACPI_SCI_IRQ 9
 
 /* Where acpi_build() put each table (guest physical), for tests and traces. */
 struct acpi_layout {

@@ -16,7 +16,8 @@
  * (XLF_KERNEL_64); the decompressor then skips its own switch to long mode.
  *
  * Low memory used while Linux boots (all of it e820 RAM: Linux copies the
- * zero page and command line early and reuses the rest):
+ * zero page and command line early and reuses the rest; the constants live
+ * in include/memmap.h with the rest of the guest's map):
  *
  *   0x6000  GDT (null, null, __BOOT_CS 0x10, __BOOT_DS 0x18)
  *   0x7000  struct boot_params (4 KiB)
@@ -30,21 +31,15 @@
 #ifndef KVMINI_BZIMAGE_H
 #define KVMINI_BZIMAGE_H
 
+#include "memmap.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct vm;
 
-#define BZ_GDT	       0x6000UL
-#define BZ_ZERO_PAGE   0x7000UL
-#define BZ_PML4	       0x9000UL
-#define BZ_PDPT	       0xa000UL
-#define BZ_PD	       0xb000UL /* four pages */
-#define BZ_CMDLINE     0x20000UL
-#define BZ_CMDLINE_MAX 4096UL /* our buffer, NUL included */
 /* PVH path: the module list (struct hvm_modlist_entry) for the initrd. */
-#define PVH_MODLIST 0x4000UL
 
 /* Oldest protocol we boot: 2.12 brought xloadflags, which is how a kernel
  * says it has the 64-bit entry. */

@@ -24,7 +24,7 @@ NASM    ?= nasm
 
 WARN    := -Wall -Wextra -Werror
 HOST_CFLAGS  := -std=gnu11 -O2 $(WARN) -MMD -MP -Iinclude -D_GNU_SOURCE $(HOST_KINC)
-HOST_LDFLAGS := -static -pthread
+HOST_LDFLAGS := -static -pthread -Wl,-z,noexecstack
 GUEST_CFLAGS := -std=gnu11 -O2 $(WARN) -MMD -MP -Iinclude -ffreestanding -nostdlib \
 	-fno-pic -fno-pie -fno-stack-protector -fno-builtin -mno-red-zone -mno-sse \
 	-mno-mmx -mno-sse2 -mno-avx -mcmodel=small -m64 -fno-asynchronous-unwind-tables

@@ -60,16 +60,6 @@
 
 #define ENTRY64_OFFSET 0x200 /* startup_64 is 0x200 past startup_32 */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static uint16_t get16(const uint8_t *p, size_t off)
 {
 	return (uint16_t)(p[off] | p[off + 1] << 8);
@@ -115,21 +105,21 @@ int bzimage_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct bzi
 
 	memset(bz, 0, sizeof(*bz));
 	if (size < HDR_MAGIC + 4)
-		return fail(err, errlen,
+		return loader_err(err, errlen,
 			    "bzImage truncated: %zu bytes, the setup header alone "
 			    "needs %d",
 			    size, HDR_MAGIC + 4);
 	if (get16(buf, HDR_BOOT_FLAG) != 0xaa55 || memcmp(buf + HDR_MAGIC, "HdrS", 4))
-		return fail(err, errlen,
+		return loader_err(err, errlen,
 			    "not a bzImage: no boot sector signature or \"HdrS\" magic");
 	if (size < HDR_END_MAX)
-		return fail(err, errlen,
+		return loader_err(err, errlen,
 			    "bzImage truncated: %zu bytes, shorter than its setup "
 			    "header",
 			    size);
 	bz->version = get16(buf, HDR_VERSION);
 	if (bz->version < BZ_MIN_VERSION)
-		return fail(err, errlen,
+		return loader_err(err, errlen,
 			    "boot protocol %u.%02u is too old: kvmini needs %u.%02u "
 			    "(Linux 3.8 or later) for the 64-bit entry",
 			    bz->version >> 8, bz->version & 0xff, BZ_MIN_VERSION >> 8,
@@ -139,21 +129,21 @@ int bzimage_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct bzi
 	sects = buf[HDR_SETUP_SECTS] ? buf[HDR_SETUP_SECTS] : 4;
 	bz->setup_size = (sects + 1) * 512;
 	if (bz->setup_size >= size)
-		return fail(err, errlen,
+		return loader_err(err, errlen,
 			    "setup_sects %u puts the kernel at byte %u, past the end of "
 			    "the %zu-byte file (truncated or corrupt bzImage)",
 			    sects, bz->setup_size, size);
 	bz->hdr_end = HDR_JUMP + 2 + buf[HDR_JUMP + 1];
 	if (buf[HDR_JUMP] != 0xeb || bz->hdr_end < HDR_MAGIC + 4 || bz->hdr_end > bz->setup_size)
-		return fail(err, errlen,
+		return loader_err(err, errlen,
 			    "corrupt setup header: its length (jump at 0x200) is wrong");
 	if (bz->hdr_end > HDR_END_MAX)
 		bz->hdr_end = HDR_END_MAX; /* newer fields we do not know stay zero */
 
 	if (!(buf[HDR_LOADFLAGS] & LOADED_HIGH))
-		return fail(err, errlen, "a zImage (loaded low) is not supported: give a bzImage");
+		return loader_err(err, errlen, "a zImage (loaded low) is not supported: give a bzImage");
 	if (!(get16(buf, HDR_XLOADFLAGS) & XLF_KERNEL_64))
-		return fail(err, errlen,
+		return loader_err(err, errlen,
 			    "the kernel has no 64-bit entry (XLF_KERNEL_64): kvmini "
 			    "boots 64-bit kernels only");
 
@@ -163,7 +153,7 @@ int bzimage_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct bzi
 	 * short in the compressed payload is caught here, not by a
 	 * decompressor halting in the guest. */
 	if ((uint64_t)get32(buf, HDR_SYSSIZE) * 16 > bz->kernel_size)
-		return fail(err, errlen,
+		return loader_err(err, errlen,
 			    "bzImage truncated: the header says the kernel is %llu "
 			    "bytes, the file holds %llu",
 			    (unsigned long long)get32(buf, HDR_SYSSIZE) * 16,
@@ -173,20 +163,20 @@ int bzimage_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct bzi
 	align = get32(buf, HDR_KERNEL_ALIGNMENT);
 	if (buf[HDR_RELOCATABLE] &&
 	    (align == 0 || (align & (align - 1)) || (bz->load_addr & (align - 1))))
-		return fail(err, errlen,
+		return loader_err(err, errlen,
 			    "corrupt setup header: kernel_alignment 0x%x does not fit "
 			    "pref_address 0x%llx",
 			    align, (unsigned long long)bz->load_addr);
 	if (bz->load_addr < GUEST_LOAD_ADDR)
-		return fail(err, errlen, "corrupt setup header: pref_address 0x%llx is below 1 MiB",
+		return loader_err(err, errlen, "corrupt setup header: pref_address 0x%llx is below 1 MiB",
 			    (unsigned long long)bz->load_addr);
 	if (bz->init_size < bz->kernel_size)
-		return fail(err, errlen,
+		return loader_err(err, errlen,
 			    "corrupt setup header: init_size 0x%llx is smaller than "
 			    "the %llu-byte kernel",
 			    (unsigned long long)bz->init_size, (unsigned long long)bz->kernel_size);
 	if (bz->load_addr >= mem_size || bz->init_size > mem_size - bz->load_addr)
-		return fail(
+		return loader_err(
 		    err, errlen,
 		    "the kernel needs RAM up to %llu MiB (loaded at 0x%llx, "
 		    "init_size %llu MiB) but the guest has %llu MiB: raise --mem",
@@ -196,7 +186,7 @@ int bzimage_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct bzi
 
 	cmdline_size = get32(buf, HDR_CMDLINE_SIZE);
 	if (cmdline_size == 0)
-		return fail(err, errlen, "corrupt setup header: cmdline_size is 0");
+		return loader_err(err, errlen, "corrupt setup header: cmdline_size is 0");
 	bz->cmdline_max = cmdline_size < BZ_CMDLINE_MAX - 1 ? cmdline_size : BZ_CMDLINE_MAX - 1;
 	/* initrd_addr_max is the address of the initrd's last byte. */
 	bz->initrd_end_max = (uint64_t)get32(buf, HDR_INITRD_ADDR_MAX) + 1;
@@ -206,7 +196,7 @@ int bzimage_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct bzi
 int bzimage_check_cmdline(const struct bzimage *bz, size_t len, char *err, size_t errlen)
 {
 	if (len > bz->cmdline_max)
-		return fail(err, errlen, "--cmdline is %zu bytes; this kernel takes at most %u",
+		return loader_err(err, errlen, "--cmdline is %zu bytes; this kernel takes at most %u",
 			    len, bz->cmdline_max);
 	return 0;
 }
@@ -217,9 +207,9 @@ int initrd_place(uint64_t low, uint64_t end_max, uint64_t mem_size, uint64_t siz
 	uint64_t top = end_max < mem_size ? end_max : mem_size;
 
 	if (size == 0)
-		return fail(err, errlen, "the initrd is empty");
+		return loader_err(err, errlen, "the initrd is empty");
 	if (top < low || size > top - low || ((top - size) & ~0xfffULL) < low)
-		return fail(err, errlen,
+		return loader_err(err, errlen,
 			    "the initrd (%llu KiB) does not fit in RAM between the "
 			    "kernel's end (%llu MiB) and %llu MiB: raise --mem or use a "
 			    "smaller initrd",

@@ -30,7 +30,7 @@
 
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int loader_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -92,28 +92,28 @@ int pvh_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct pvh_ima
 
 	memset(img, 0, sizeof(*img));
 	if (size < 4 || memcmp(buf, ELFMAG, SELFMAG))
-		return fail(err, errlen, "not an ELF file, nor a bzImage: give a Linux bzImage, "
+		return loader_err(err, errlen, "not an ELF file, nor a bzImage: give a Linux bzImage, "
 					 "a PVH ELF such as vmlinux, or build/guest.elf");
 	if (size < sizeof(eh))
-		return fail(err, errlen, "truncated ELF header (%zu bytes)", size);
+		return loader_err(err, errlen, "truncated ELF header (%zu bytes)", size);
 	memcpy(&eh, buf, sizeof(eh));
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
-		return fail(err, errlen, "not a 64-bit ELF (class %u): kvmini loads ELF64 only",
+		return loader_err(err, errlen, "not a 64-bit ELF (class %u): kvmini loads ELF64 only",
 			    eh.e_ident[EI_CLASS]);
 	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, "not a little-endian ELF");
+		return loader_err(err, errlen, "not a little-endian ELF");
 	if (eh.e_ident[EI_VERSION] != EV_CURRENT || eh.e_version != EV_CURRENT)
-		return fail(err, errlen, "unknown ELF version %u", eh.e_version);
+		return loader_err(err, errlen, "unknown ELF version %u", eh.e_version);
 	if (eh.e_type != ET_EXEC)
-		return fail(err, errlen, "ELF type %u is not an executable (ET_EXEC)", eh.e_type);
+		return loader_err(err, errlen, "ELF type %u is not an executable (ET_EXEC)", eh.e_type);
 	if (eh.e_machine != EM_X86_64)
-		return fail(err, errlen, "ELF machine %u is not x86-64", eh.e_machine);
+		return loader_err(err, errlen, "ELF machine %u is not x86-64", eh.e_machine);
 	if (eh.e_phentsize != sizeof(Elf64_Phdr))
-		return fail(err, errlen, "bad program header size %u", eh.e_phentsize);
+		return loader_err(err, errlen, "bad program header size %u", eh.e_phentsize);
 	if (eh.e_phnum == 0 || eh.e_phnum == PN_XNUM)
-		return fail(err, errlen, "no program headers");
+		return loader_err(err, errlen, "no program headers");
 	if (!in_buf(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), size))
-		return fail(err, errlen, "program headers lie outside the file");
+		return loader_err(err, errlen, "program headers lie outside the file");
 
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
@@ -123,32 +123,32 @@ int pvh_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct pvh_ima
 			int r;
 
 			if (!in_buf(ph.p_offset, ph.p_filesz, size))
-				return fail(err, errlen, "note segment %u lies outside the file", i);
+				return loader_err(err, errlen, "note segment %u lies outside the file", i);
 			r = find_pvh_note(buf + ph.p_offset, ph.p_filesz, &img->entry);
 			if (r < 0)
-				return fail(err, errlen, "malformed PVH entry note");
+				return loader_err(err, errlen, "malformed PVH entry note");
 			have_note |= r;
 			continue;
 		}
 		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
 		if (img->nsegs == LOADER_MAX_SEGS)
-			return fail(err, errlen, "more than %d loadable segments", LOADER_MAX_SEGS);
+			return loader_err(err, errlen, "more than %d loadable segments", LOADER_MAX_SEGS);
 		if (!in_buf(ph.p_offset, ph.p_filesz, size))
-			return fail(err, errlen, "segment %u: file range 0x%llx+0x%llx lies outside "
+			return loader_err(err, errlen, "segment %u: file range 0x%llx+0x%llx lies outside "
 						 "the file (truncated image?)",
 				    i, (unsigned long long)ph.p_offset,
 				    (unsigned long long)ph.p_filesz);
 		if (ph.p_filesz > ph.p_memsz)
-			return fail(err, errlen, "segment %u: file size larger than memory size", i);
+			return loader_err(err, errlen, "segment %u: file size larger than memory size", i);
 		if (!in_buf(ph.p_paddr, ph.p_memsz, mem_size))
-			return fail(err, errlen, "segment %u at 0x%llx+0x%llx does not fit in %llu MiB "
+			return loader_err(err, errlen, "segment %u at 0x%llx+0x%llx does not fit in %llu MiB "
 						 "of RAM: raise --mem",
 				    i, (unsigned long long)ph.p_paddr,
 				    (unsigned long long)ph.p_memsz,
 				    (unsigned long long)(mem_size >> 20));
 		if (ph.p_paddr < PVH_CMDLINE + PVH_CMDLINE_MAX)
-			return fail(err, errlen, "segment %u at 0x%llx overlaps the boot structures "
+			return loader_err(err, errlen, "segment %u at 0x%llx overlaps the boot structures "
 						 "below 0x%lx",
 				    i, (unsigned long long)ph.p_paddr, PVH_CMDLINE + PVH_CMDLINE_MAX);
 		img->seg[img->nsegs].paddr = ph.p_paddr;
@@ -158,16 +158,16 @@ int pvh_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct pvh_ima
 		img->nsegs++;
 	}
 	if (!img->nsegs)
-		return fail(err, errlen, "no loadable segments");
+		return loader_err(err, errlen, "no loadable segments");
 	if (!have_note)
-		return fail(err, errlen, "no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): the "
+		return loader_err(err, errlen, "no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): the "
 					 "image cannot be started in 32-bit mode");
 	/* The entry must land in something we loaded. */
 	for (unsigned i = 0; i < img->nsegs; i++)
 		if (img->entry >= img->seg[i].paddr &&
 		    img->entry - img->seg[i].paddr < img->seg[i].memsz)
 			return 0;
-	return fail(err, errlen, "PVH entry 0x%x is outside every loaded segment", img->entry);
+	return loader_err(err, errlen, "PVH entry 0x%x is outside every loaded segment", img->entry);
 }
 
 unsigned guest_memmap(uint64_t mem_size, struct hvm_memmap_entry *e, unsigned max)

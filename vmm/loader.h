@@ -30,6 +30,11 @@ struct pvh_image {
 int pvh_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct pvh_image *img,
 	      char *err, size_t errlen);
 
+/* For the pure checks here and in bzimage.c: write one line into err
+ * (printf-style) and return -1, so "return loader_err(...)" ends a check. */
+int loader_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* PVH start info, written at PVH_START_INFO (Xen's public ABI, arch-x86/
  * hvm/start_info.h; version 1 adds the memory map). */
 #define HVM_START_MAGIC 0x336ec578U

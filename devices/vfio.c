@@ -87,6 +87,13 @@ struct vfio_dev {
 	int msix_fd[PCI_MSIX_MAX_VECTORS];
 	unsigned msix_nvec;
 
+	/* Vendor-specific capabilities, whose bytes after the header live in
+	 * the device: guest offset, device offset, length (header included). */
+	struct {
+		uint8_t guest, dev, len;
+	} live[VFIO_MAX_CAPS];
+	int nlive;
+
 	bool torn_down;
 };
 
@@ -482,10 +489,38 @@ static uint32_t patch(uint32_t val, unsigned off, unsigned len, unsigned foff, u
 	return val;
 }
 
+/* Bytes [lo, hi) of the guest's config space that are a live capability's
+ * body, at device offset dev + (lo - guest); len <= 4. */
+static void live_io(struct vfio_dev *v, unsigned off, unsigned len, uint32_t *val, bool write)
+{
+	for (int i = 0; i < v->nlive; i++) {
+		unsigned g = v->live[i].guest, lo, hi, at;
+		uint8_t buf[4];
+
+		/* The ID and next pointer (first two bytes) stay kvmini's. */
+		if (!vfio_span_overlap(off, len, g + 2, v->live[i].len - 2u, &lo, &hi))
+			continue;
+		at = v->live[i].dev + (lo - g);
+		if (write) {
+			for (unsigned b = lo; b < hi; b++)
+				buf[b - lo] = (uint8_t)(*val >> (8 * (b - off)));
+			if (cfg_pwrite(v, buf, hi - lo, at))
+				warn("vfio %s: config write of %u bytes at 0x%x failed", v->bdf,
+				     hi - lo, at);
+		} else if (!cfg_pread(v, buf, hi - lo, at)) {
+			for (unsigned b = lo; b < hi; b++)
+				*val = (*val & ~(0xffu << (8 * (b - off)))) |
+				       (uint32_t)buf[b - lo] << (8 * (b - off));
+		}
+	}
+}
+
 static void vfio_cfg_read(struct pci_dev *d, unsigned off, unsigned len, uint32_t *val)
 {
 	struct vfio_dev *v = d->priv;
 	uint16_t real;
+
+	live_io(v, off, len, val, false);
 
 	/* Status: a guest polling for INTx or checking errors must see the
 	 * device's own bits, which change without any config write. */
@@ -502,6 +537,7 @@ static void vfio_cfg_write(struct pci_dev *d, unsigned off, unsigned len, uint32
 {
 	struct vfio_dev *v = d->priv;
 
+	live_io(v, off, len, &val, true);
 	if (off < PCI_COMMAND + 2 && off + len > PCI_COMMAND)
 		vfio_sync_command(v);
 	if (off < PCI_STATUS + 2 && off + len > PCI_STATUS) {
@@ -715,10 +751,26 @@ static void vfio_vconfig(struct vfio_dev *v)
 			static const uint8_t zero[256];
 
 			got = pci_cap_add(d, cap->id, c + cap->off + 2, cap->len - 2u, zero);
+			/* A vendor-specific capability can be a register of the
+			 * device, not a fact about it: virtio's PCI configuration
+			 * access capability (virtio 1.2 4.1.4.9) is a window whose
+			 * bar/offset/length the driver writes and whose data
+			 * register reads the BAR.  So its body is read from and
+			 * written to the device at each access (VFIO passes
+			 * vendor-specific capabilities raw); a copy would make
+			 * the window read 0.  Found by the vfio-msix scenario. */
+			if (got && cap->id == PCI_CAP_ID_VNDR) {
+				v->live[v->nlive].guest = got;
+				v->live[v->nlive].dev = cap->off;
+				v->live[v->nlive].len = (uint8_t)cap->len;
+				v->nlive++;
+			}
 			trace(TRACE_VFIO,
-			      "vconfig: cap 0x%02x %s at 0x%02x (device: 0x%02x): "
-			      "read-only copy, %u bytes",
-			      cap->id, vfio_cap_name(cap->id), got, cap->off, cap->len);
+			      "vconfig: cap 0x%02x %s at 0x%02x (device: 0x%02x): %s, %u bytes",
+			      cap->id, vfio_cap_name(cap->id), got, cap->off,
+			      cap->id == PCI_CAP_ID_VNDR ? "passed through (live)"
+							 : "read-only copy",
+			      cap->len);
 		}
 		if (!got)
 			trace(TRACE_VFIO, "vconfig: no room for cap 0x%02x: hidden", cap->id);

@@ -126,6 +126,12 @@ int vfio_bars_decode(const uint8_t *cfg, const uint64_t region_size[6],
 uint16_t vfio_status_merge(uint16_t emulated, uint16_t real);
 #define VFIO_STATUS_W1C 0xf900 /* error bits, write 1 to clear */
 
+/* The part of an access [off, off+len) that falls in [foff, foff+flen):
+ * true and *lo <= at < *hi when they overlap.  Used to forward a guest's
+ * config access to a capability the device holds live (vendor-specific). */
+bool vfio_span_overlap(unsigned off, unsigned len, unsigned foff, unsigned flen, unsigned *lo,
+		       unsigned *hi);
+
 /* The Command value to write to the device: the guest's I/O, memory,
  * bus-master and INTx-disable bits on top of the device's other bits. */
 uint16_t vfio_command_merge(uint16_t guest, uint16_t real);

@@ -218,6 +218,19 @@ uint16_t vfio_status_merge(uint16_t emulated, uint16_t real)
 	return (uint16_t)((real & live) | (emulated & PCI_STATUS_CAP_LIST));
 }
 
+bool vfio_span_overlap(unsigned off, unsigned len, unsigned foff, unsigned flen, unsigned *lo,
+		       unsigned *hi)
+{
+	unsigned a = off > foff ? off : foff;
+	unsigned b = off + len < foff + flen ? off + len : foff + flen;
+
+	if (a >= b)
+		return false;
+	*lo = a;
+	*hi = b;
+	return true;
+}
+
 uint16_t vfio_command_merge(uint16_t guest, uint16_t real)
 {
 	const uint16_t mask =

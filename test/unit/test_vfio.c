@@ -222,8 +222,25 @@ static void test_fast_path(void)
 	       "one page beyond the MSI-X page, no area: trapped");
 }
 
+static void test_span(void)
+{
+	unsigned lo = 0, hi = 0;
+
+	/* virtio's PCI cfg window cap at 0xa4, 20 bytes: body 0xa6..0xb8. */
+	tap_ok(vfio_span_overlap(0xb4, 4, 0xa6, 18, &lo, &hi) && lo == 0xb4 && hi == 0xb8,
+	       "dword read of the window's data register: all four bytes live");
+	tap_ok(vfio_span_overlap(0xa4, 4, 0xa6, 18, &lo, &hi) && lo == 0xa6 && hi == 0xa8,
+	       "dword over the header: only the two body bytes");
+	tap_ok(!vfio_span_overlap(0xa4, 2, 0xa6, 18, &lo, &hi), "ID and next pointer: not live");
+	tap_ok(!vfio_span_overlap(0xb8, 4, 0xa6, 18, &lo, &hi), "the next cap: not live");
+	tap_ok(vfio_span_overlap(0xb6, 4, 0xa6, 18, &lo, &hi) && lo == 0xb6 && hi == 0xb8,
+	       "access running past the end: clipped");
+	tap_ok(!vfio_span_overlap(0x10, 0, 0x10, 4, &lo, &hi), "empty access: nothing");
+}
+
 int main(void)
 {
+	test_span();
 	test_bdf();
 	test_caps();
 	test_bars();

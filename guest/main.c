@@ -106,7 +106,12 @@ void guest_main(uint64_t start_info_pa)
 	 * test is linked in (weak references resolve to NULL otherwise). */
 	struct pci_func *f;
 
-	if ((f = pci_find(0x1af4, 0x1041)) != NULL) {
+	/* Every virtio-net function: kvmini's own in slot 1 and, when the
+	 * device assigned with --vfio is one too, that one in slot 2. */
+	for (unsigned i = 0; i < pci_count(); i++) {
+		f = pci_at(i);
+		if (f->vendor != 0x1af4 || f->device != 0x1041)
+			continue;
 		if (vnet_test)
 			vnet_test(f);
 		else
@@ -122,7 +127,8 @@ void guest_main(uint64_t start_info_pa)
 		 * can check without knowing it is enumeration and a first read
 		 * of each BAR. */
 		for (unsigned i = 0; i < pci_count(); i++)
-			if (pci_at(i)->bus == 0 && pci_at(i)->dev == PCI_SLOT_VFIO)
+			if (pci_at(i)->bus == 0 && pci_at(i)->dev == PCI_SLOT_VFIO &&
+			    !(pci_at(i)->vendor == 0x1af4 && pci_at(i)->device == 0x1041 && vnet_test))
 				vfio_other_test(pci_at(i));
 	}
 

@@ -162,6 +162,11 @@ struct guest_report {
 #define GUEST_VEC_VNET_CFG 0x40 /* virtio-net MSI-X vector 0 */
 #define GUEST_VEC_VNET_RX 0x41
 #define GUEST_VEC_VNET_TX 0x42
+/* A second virtio-net function (the one assigned with --vfio in slot 2,
+ * when it is a virtio-net too): its own MSI-X vectors. */
+#define GUEST_VEC_VNET2_CFG 0x44
+#define GUEST_VEC_VNET2_RX 0x45
+#define GUEST_VEC_VNET2_TX 0x46
 #define GUEST_VEC_EDU_MSI 0x50
 #define GUEST_VEC_EDU_INTX 0x51
 #define GUEST_VEC_SPURIOUS 0xff

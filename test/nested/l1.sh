@@ -17,6 +17,10 @@
 #   --stream          also copy the console to stdout as it comes
 #   --dmesg           append the full kernel log to the console at the end
 #   --file SRC:DEST   put another file into the initramfs (repeatable)
+#   --vnet-dev        add QEMU's modern virtio-net (1af4:1041, MSI-X) behind
+#                     the IOMMU (iommu_platform=on), its wire a unix dgram
+#                     socket sending to itself (nothing leaves the machine);
+#                     init binds it to vfio-pci ($VNET_BDF, see init)
 #
 # Environment: L1_ACCEL=tcg|kvm (default: kvm when /dev/kvm is usable),
 # KVMINI (default build/kvmini), L1_MODULES (extra modules to load),
@@ -38,7 +42,7 @@ logfile=$2
 shift 2
 [ -r "$scenario" ] || { echo "l1.sh: cannot read scenario $scenario" >&2; exit 2; }
 
-iommu=1 timeout_s=300 mem=1G stream=0 dmesg=0
+iommu=1 timeout_s=300 mem=1G stream=0 dmesg=0 vnet_dev=0
 files=()
 # Options from the scenario's "# l1:" line come first; the command line wins.
 # @BUILD@ in that line stands for the build directory.
@@ -52,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--stream) stream=1 ;;
 	--dmesg) dmesg=1 ;;
 	--file) files+=("$2"); shift ;;
+	--vnet-dev) vnet_dev=1 ;;
 	*) echo "l1.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -172,6 +177,18 @@ qdev=(-device edu)
 if [ "$iommu" = 1 ]; then
 	qdev=(-device intel-iommu "${qdev[@]}")
 	append="$append intel_iommu=on"
+fi
+if [ "$vnet_dev" = 1 ]; then
+	# A second PCI device with MSI-X for --vfio (edu has MSI only).  The
+	# dgram netdev loops back to itself, as in test/qemu/crosscheck.t:
+	# every frame the device sends comes back to its own rx queue.
+	# iommu_platform=on makes the device DMA through the vIOMMU (and so
+	# through kvmini's IOVA = GPA mapping); it then offers
+	# VIRTIO_F_ACCESS_PLATFORM.  No option ROM: nothing boots from it.
+	wire=$work/wire
+	rm -f "$wire"
+	qdev+=(-netdev "dgram,id=vnet0,local.type=unix,local.path=$wire,remote.type=unix,remote.path=$wire"
+		-device "virtio-net-pci,netdev=vnet0,disable-legacy=on,iommu_platform=on,romfile=")
 fi
 qemu=(qemu-system-x86_64 "${qaccel[@]}" -machine q35 -m "$mem" -smp 1 "${qdev[@]}"
 	-nic none -nographic -no-reboot -kernel "$vmlinuz" -initrd "$initrd" -append "$append")

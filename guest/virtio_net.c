@@ -1017,6 +1017,9 @@ void vnet_test(struct pci_func *f)
 		     "%s: modern ID 1af4:1041 rev %u, class %02x%02x, subsystem %04x:%04x",
 		     vp->name, f->revision, f->class_code, f->subclass, f->subsys_vendor,
 		     f->subsys_device);
+	uint64_t others0 = 0;
+	for (struct vnet *o = vnets; o < vp; o++)
+		others0 += irq_count(o->vec_cfg) + irq_count(o->vec_rx) + irq_count(o->vec_tx);
 	bool caps = find_caps();
 	guest_checkf(caps && vp->pcicfg,
 		     "%s: vendor caps: common, notify (x%u), ISR, device, PCI cfg", vp->name,
@@ -1168,6 +1171,16 @@ void vnet_test(struct pci_func *f)
 
 	if (cmdline_get("vnet_hostile", opt, sizeof(opt)))
 		hostile(opt);
+
+	/* The devices driven before this one sit idle meanwhile: none of
+	 * this device's interrupts may have landed on their vectors. */
+	uint64_t others = 0;
+	for (struct vnet *o = vnets; o < vp; o++)
+		others += irq_count(o->vec_cfg) + irq_count(o->vec_rx) + irq_count(o->vec_tx);
+	if (vp != vnets)
+		guest_checkf(others == others0,
+			     "%s: its interrupts came on its own vectors only (%lu on the others')",
+			     vp->name, others - others0);
 
 	uint8_t st = c_rd8(C_STATUS);
 	guest_checkf(!(st & S_NEEDS_RESET), "%s: no DEVICE_NEEDS_RESET at the end (status %#x)",

@@ -23,7 +23,8 @@ set -- "match=check [0-9]+ passed: $a: vendor caps: common, notify" \
 	"match=check [0-9]+ passed: $a: 4000-byte frame round trip" \
 	"match=check [0-9]+ passed: $a: MSI-X rx entry masked: frame arrived, no interrupt, Pending bit set" \
 	"match=check [0-9]+ passed: $a: MSI-X rx entry unmasked: pending interrupt delivered" \
-	"match=check [0-9]+ passed: $a: rx completions taken by interrupt \([1-9][0-9]*, MSI-X vector 0x45\)"
+	"match=check [0-9]+ passed: $a: rx completions taken by interrupt \([1-9][0-9]*, MSI-X vector 0x45\)" \
+	"match=check [0-9]+ passed: $a: its interrupts came on its own vectors only"
 # --- fast path, every vfio stage traced ----------------------------------
 case_run vnet-msix checks timeout=120 "$@" \
 	'match=^\[vfio *\] populate: irq MSI-X +count [1-9]' \
@@ -33,7 +34,7 @@ case_run vnet-msix checks timeout=120 "$@" \
 	'match=^\[vfio *\] irq: MSI-X on: [0-9]+ eventfd' \
 	'match=^\[vfio *\] irq: MSI-X disabled at the device' \
 	'match=^\[vfio *\] teardown: done' \
-	-- kvmini --vfio "$VNET_BDF" --net loopback --trace vfio
+	-- kvmini --vfio "$VNET_BDF" --net loopback --trace vfio --stats
 # --- every BAR access trapped (pread/pwrite through vfio-pci) --------------
 case_run vnet-msix-trap checks timeout=120 "$@" \
 	'match=^ +vfio [0-9a-f:.]+ BAR4 +[1-9][0-9]*$' \

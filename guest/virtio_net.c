@@ -859,18 +859,32 @@ static void do_bench(uint64_t n)
 	}
 }
 
-/* Per-vector masking (PCI 3.0 6.8.2.9): with the rx entry masked, a
- * completion must not interrupt but set the entry's Pending bit; unmasking
- * must then deliver it.  On an assigned device this runs through kvmini's
- * emulated table and PBA, the irqfd it detaches and attaches, and VFIO. */
-static void msix_mask_check(void)
+/* MSI-X masking (PCI 3.0 6.8.2.9 and 6.8.2.3): with the rx entry masked,
+ * or the whole function, a completion must not interrupt but set the
+ * entry's Pending bit; unmasking must then deliver it.  On an assigned
+ * device this runs through kvmini's emulated table and PBA, the irqfd it
+ * detaches and attaches, and VFIO. */
+static void mask_entry(bool on)
+{
+	pci_msix_set(vp->f, 1, vp->vec_rx, on);
+}
+
+static void mask_function(bool on)
+{
+	uint8_t c = pci_find_cap(vp->f, PCI_CAP_MSIX, 0);
+	uint16_t ctl = pci_read16(vp->f, c + 2);
+
+	pci_write16(vp->f, c + 2, on ? ctl | 0x4000 : ctl & ~0x4000); /* Function Mask */
+}
+
+static void msix_mask_round(const char *what, void (*mask)(bool), unsigned seed)
 {
 	uint8_t f[64];
-	uint64_t c0 = irq_count(vp->vec_rx), end;
-	bool arrived, quiet, pending, taken, clear;
+	uint64_t c0 = irq_count(vp->vec_rx), end, masked_irqs;
+	bool arrived, pending, taken, clear;
 
-	pci_msix_set(vp->f, 1, vp->vec_rx, true);
-	fill_probe(f, sizeof(f), 7);
+	mask(true);
+	fill_probe(f, sizeof(f), seed);
 	lb_want = vp->lb_frames + 1;
 	want_irq(&vp->rx, true);
 	tx_frame(f, sizeof(f), false);
@@ -880,21 +894,26 @@ static void msix_mask_check(void)
 		irq_wait();
 	arrived = used_idx(&vp->rx) != vp->rx.last_used;
 	udelay(20000); /* time for a stray interrupt to show up */
-	uint64_t masked_irqs = irq_count(vp->vec_rx) - c0;
-	quiet = masked_irqs == 0;
+	masked_irqs = irq_count(vp->vec_rx) - c0;
 	pending = pci_msix_pending(vp->f, 1);
-	pci_msix_set(vp->f, 1, vp->vec_rx, false);
+	mask(false);
 	taken = irq_wait_count(vp->vec_rx, c0 + 1, 1000000);
 	clear = !pci_msix_pending(vp->f, 1);
 	wait_for(got_lb, 1000);
-	guest_checkf(arrived && quiet && pending,
-		     "%s: MSI-X rx entry masked: frame arrived, no interrupt, Pending bit set "
+	guest_checkf(arrived && !masked_irqs && pending,
+		     "%s: MSI-X %s masked: frame arrived, no interrupt, Pending bit set "
 		     "(arrived %d, irqs %lu, pending %d)",
-		     vp->name, arrived, masked_irqs, pending);
+		     vp->name, what, arrived, masked_irqs, pending);
 	guest_checkf(taken && clear,
-		     "%s: MSI-X rx entry unmasked: pending interrupt delivered, Pending clear "
+		     "%s: MSI-X %s unmasked: pending interrupt delivered, Pending clear "
 		     "(irqs %lu, pending after %d)",
-		     vp->name, irq_count(vp->vec_rx) - c0, !clear);
+		     vp->name, what, irq_count(vp->vec_rx) - c0, !clear);
+}
+
+static void msix_mask_check(void)
+{
+	msix_mask_round("rx entry", mask_entry, 7);
+	msix_mask_round("function", mask_function, 8);
 }
 
 static void hostile(const char *kind)

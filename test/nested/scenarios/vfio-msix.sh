@@ -23,6 +23,8 @@ set -- "match=check [0-9]+ passed: $a: vendor caps: common, notify" \
 	"match=check [0-9]+ passed: $a: 4000-byte frame round trip" \
 	"match=check [0-9]+ passed: $a: MSI-X rx entry masked: frame arrived, no interrupt, Pending bit set" \
 	"match=check [0-9]+ passed: $a: MSI-X rx entry unmasked: pending interrupt delivered" \
+	"match=check [0-9]+ passed: $a: MSI-X function masked: frame arrived, no interrupt, Pending bit set" \
+	"match=check [0-9]+ passed: $a: MSI-X function unmasked: pending interrupt delivered" \
 	"match=check [0-9]+ passed: $a: rx completions taken by interrupt \([1-9][0-9]*, MSI-X vector 0x45\)" \
 	"match=check [0-9]+ passed: $a: its interrupts came on its own vectors only"
 # --- fast path, every vfio stage traced ----------------------------------

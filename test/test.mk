@@ -84,3 +84,6 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@test/nested/bench.sh
+
+# make fuzz, fuzz-build, fuzz-cov: libFuzzer targets (docs/fuzzing.md), not part of make test.
+-include test/fuzz/fuzz.mk

@@ -1,0 +1,75 @@
+# test/fuzz/fuzz.mk - coverage-guided fuzzing of the code that takes guest-
+# or user-controlled input (docs/fuzzing.md).  Not part of `make test`.
+#
+#   make fuzz                 build every target, run each FUZZ_SECONDS (30)
+#   make fuzz-build           build only: $(BUILD)/fuzz/fuzz_<name>
+#   make fuzz FUZZ_TARGETS=virtq FUZZ_SECONDS=300
+#
+# Each target is test/fuzz/fuzz_<name>.c linked with test/fuzz/stubs.c
+# and the sources on its "// needs:" line(s), built with clang and
+# -fsanitize=fuzzer,address,undefined.  A crash, a sanitizer report or a
+# violated invariant (abort) fails the run and leaves the input in
+# $(BUILD)/fuzz/<name>/crash-*.  New corpus entries go to $(BUILD)/fuzz/
+# <name>/corpus; the seeds in test/fuzz/corpus/<name>/ are read, never written.
+
+.PHONY: fuzz fuzz-build
+
+FUZZ_CC      ?= $(shell command -v clang-14 2>/dev/null || echo clang)
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Iinclude -D_GNU_SOURCE \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+FUZZ_SRCS    := $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_ALL     := $(FUZZ_SRCS:test/fuzz/fuzz_%.c=%)
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+
+fuzz_needs = $(shell sed -n 's,^// *needs: *,,p' test/fuzz/fuzz_$(1).c)
+
+define FUZZ_RULE
+$(BUILD)/fuzz/fuzz_$(1): test/fuzz/fuzz_$(1).c test/fuzz/stubs.c test/fuzz/stubs.h \
+		$(call fuzz_needs,$(1)) $(wildcard devices/*.[ch] vmm/*.[ch] include/*.h)
+	@mkdir -p $$(dir $$@)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) test/fuzz/fuzz_$(1).c test/fuzz/stubs.c $(call fuzz_needs,$(1)) -o $$@
+endef
+$(foreach t,$(FUZZ_ALL),$(eval $(call FUZZ_RULE,$(t))))
+
+fuzz-build: $(FUZZ_BINS)
+
+# One target at a time (the machine is shared); stop at the first failure.
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/$$t/corpus; rm -f $(BUILD)/fuzz/$$t/crash-* $(BUILD)/fuzz/$$t/leak-* $(BUILD)/fuzz/$$t/timeout-* $(BUILD)/fuzz/$$t/oom-*; \
+		echo "== fuzz $$t: $(FUZZ_SECONDS) s"; \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -timeout=10 -use_value_profile=1 \
+			-artifact_prefix=$(BUILD)/fuzz/$$t/ $(BUILD)/fuzz/$$t/corpus \
+			$$(ls -d test/fuzz/corpus/$$t 2>/dev/null) </dev/null 2>&1 | \
+			grep -E '^(stat::number_of_executed_units|stat::new_units_added|#[0-9]+[[:space:]]+DONE)|ERROR|invariant|SUMMARY|Test unit written' \
+			|| true; \
+		test -z "$$(ls $(BUILD)/fuzz/$$t/crash-* $(BUILD)/fuzz/$$t/leak-* $(BUILD)/fuzz/$$t/timeout-* $(BUILD)/fuzz/$$t/oom-* 2>/dev/null)" || \
+			{ echo "== fuzz $$t: FAILED, see $(BUILD)/fuzz/$$t/"; exit 1; }; \
+	done; echo "== fuzz: no crash in $(FUZZ_TARGETS)"
+
+# Line coverage the corpora reach: each target rebuilt with clang's source
+# coverage, run once over $(BUILD)/fuzz/<name>/corpus and the seeds, and
+# llvm-cov's summary for the sources under test (not the harness).
+FUZZ_COV_FLAGS := -std=gnu11 -g -O0 -Iinclude -D_GNU_SOURCE -fsanitize=fuzzer \
+	-fprofile-instr-generate -fcoverage-mapping
+LLVM_PROFDATA ?= $(shell command -v llvm-profdata-14 2>/dev/null || echo llvm-profdata)
+LLVM_COV      ?= $(shell command -v llvm-cov-14 2>/dev/null || echo llvm-cov)
+
+.PHONY: fuzz-cov
+fuzz-cov:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		src=$$(sed -n 's,^// *needs: *,,p' test/fuzz/fuzz_$$t.c); \
+		case $$t in vnet) src="$$src devices/virtio_net.c";; esac; \
+		mkdir -p $(BUILD)/fuzz/$$t/corpus; \
+		$(FUZZ_CC) $(FUZZ_COV_FLAGS) test/fuzz/fuzz_$$t.c test/fuzz/stubs.c \
+			$$(sed -n 's,^// *needs: *,,p' test/fuzz/fuzz_$$t.c) -o $(BUILD)/fuzz/cov_$$t; \
+		LLVM_PROFILE_FILE=$(BUILD)/fuzz/$$t.profraw $(BUILD)/fuzz/cov_$$t -runs=0 \
+			$(BUILD)/fuzz/$$t/corpus $$(ls -d test/fuzz/corpus/$$t 2>/dev/null) >/dev/null 2>&1; \
+		$(LLVM_PROFDATA) merge -sparse $(BUILD)/fuzz/$$t.profraw -o $(BUILD)/fuzz/$$t.profdata; \
+		echo "== fuzz-cov $$t"; \
+		$(LLVM_COV) report $(BUILD)/fuzz/cov_$$t -instr-profile=$(BUILD)/fuzz/$$t.profdata \
+			$$src | sed -n '1p;3,$$p'; \
+	done

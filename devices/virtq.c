@@ -283,44 +283,42 @@ bool virtq_kicks_on(struct virtq *q)
 	return virtq_avail_count(q) != 0;
 }
 
-uint64_t virtq_copy_from_out(const struct virtq_chain *c, uint64_t skip, void *dst, uint64_t len)
+/* Copy up to len bytes between buf and buffers [first, first + n) of a
+ * chain, starting skip bytes into them; to_chain picks the direction.
+ * The buffers were checked against guest RAM when the chain was popped. */
+static uint64_t virtq_copy(const struct virtq_chain *c, unsigned first, unsigned n, uint64_t skip,
+			   uint8_t *buf, uint64_t len, bool to_chain)
 {
-	uint8_t *d = dst;
 	uint64_t done = 0;
 
-	for (unsigned i = 0; i < c->nout && done < len; i++) {
-		uint64_t l = c->iov[i].len;
+	for (unsigned i = first; i < first + n && done < len; i++) {
+		uint64_t l = c->iov[i].len, m;
+		uint8_t *base = c->iov[i].base;
+
 		if (skip >= l) {
 			skip -= l;
 			continue;
 		}
-		uint64_t n = l - skip;
-		if (n > len - done)
-			n = len - done;
-		memcpy(d + done, (const uint8_t *)c->iov[i].base + skip, n);
-		done += n;
+		m = l - skip;
+		if (m > len - done)
+			m = len - done;
+		if (to_chain)
+			memcpy(base + skip, buf + done, m);
+		else
+			memcpy(buf + done, base + skip, m);
+		done += m;
 		skip = 0;
 	}
 	return done;
 }
 
+uint64_t virtq_copy_from_out(const struct virtq_chain *c, uint64_t skip, void *dst, uint64_t len)
+{
+	return virtq_copy(c, 0, c->nout, skip, dst, len, false);
+}
+
 uint64_t virtq_copy_to_in(const struct virtq_chain *c, uint64_t skip, const void *src, uint64_t len)
 {
-	const uint8_t *s = src;
-	uint64_t done = 0;
-
-	for (unsigned i = c->nout; i < c->nout + c->nin && done < len; i++) {
-		uint64_t l = c->iov[i].len;
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		uint64_t n = l - skip;
-		if (n > len - done)
-			n = len - done;
-		memcpy((uint8_t *)c->iov[i].base + skip, s + done, n);
-		done += n;
-		skip = 0;
-	}
-	return done;
+	/* The source is only read: the cast lets one walker serve both ways. */
+	return virtq_copy(c, c->nout, c->nin, skip, (uint8_t *)src, len, true);
 }

@@ -218,46 +218,27 @@ static void res_io(struct aml *a, uint16_t base, uint8_t len)
 	aml_byte(a, len);
 }
 
-static void res_word_io(struct aml *a, uint16_t min, uint32_t len)
-{
-	aml_byte(a, 0x88);
-	aml_le(a, 13, 2);
-	aml_byte(a, 1); /* I/O range */
-	aml_byte(a, 0x0c);
-	aml_byte(a, 3); /* EntireRange: ISA and non-ISA */
-	aml_le(a, 0, 2);
-	aml_le(a, min, 2);
-	aml_le(a, min + len - 1, 2);
-	aml_le(a, 0, 2);
-	aml_le(a, len, 2);
-}
+/* Word, DWord and QWord Address Space Descriptors (ACPI 6.x, 6.4.3.5.1-3)
+ * share one layout: tag, length, resource type, general flags (0x0c: the
+ * min and max addresses are fixed), type-specific flags, then granularity,
+ * min, max, translation offset and length, each width bytes wide. */
+enum { RES_MEM = 0, RES_IO = 1 };
 
-static void res_dword_mem(struct aml *a, uint32_t min, uint32_t len)
+static void res_addr_space(struct aml *a, unsigned width, uint8_t rtype, uint8_t tflags,
+			   uint64_t min, uint64_t len)
 {
-	aml_byte(a, 0x87); /* DWord Address Space Descriptor */
-	aml_le(a, 23, 2);
-	aml_byte(a, 0); /* memory range */
-	aml_byte(a, 0x0c);
-	aml_byte(a, 1); /* read/write, non-cacheable */
-	aml_le(a, 0, 4);
-	aml_le(a, min, 4);
-	aml_le(a, min + len - 1, 4);
-	aml_le(a, 0, 4);
-	aml_le(a, len, 4);
-}
+	static const uint8_t tag[9] = {[2] = 0x88, [4] = 0x87, [8] = 0x8a};
 
-static void res_qword_mem(struct aml *a, uint64_t min, uint64_t len)
-{
-	aml_byte(a, 0x8a); /* QWord Address Space Descriptor */
-	aml_le(a, 43, 2);
-	aml_byte(a, 0);
+	aml_byte(a, tag[width]);
+	aml_le(a, 3 + 5 * width, 2);
+	aml_byte(a, rtype);
 	aml_byte(a, 0x0c);
-	aml_byte(a, 1);
-	aml_le(a, 0, 8);
-	aml_le(a, min, 8);
-	aml_le(a, min + len - 1, 8);
-	aml_le(a, 0, 8);
-	aml_le(a, len, 8);
+	aml_byte(a, tflags);
+	aml_le(a, 0, width);
+	aml_le(a, min, width);
+	aml_le(a, min + len - 1, width);
+	aml_le(a, 0, width);
+	aml_le(a, len, width);
 }
 
 static void res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len)
@@ -337,9 +318,10 @@ static void dsdt_body(struct aml *a)
 	crs = crs_open(a, &crs_size);
 	res_word_bus(a, 0, 0);
 	res_io(a, PORT_PCI_CONFIG_ADDR, 8);
-	res_word_io(a, PCI_IOPORT_BASE, PCI_IOPORT_SIZE);
-	res_dword_mem(a, PCI_MMIO32_BASE, PCI_MMIO32_SIZE);
-	res_qword_mem(a, PCI_MMIO64_BASE, PCI_MMIO64_SIZE);
+	/* I/O: EntireRange (ISA and non-ISA); memory: read/write, not cacheable. */
+	res_addr_space(a, 2, RES_IO, 3, PCI_IOPORT_BASE, PCI_IOPORT_SIZE);
+	res_addr_space(a, 4, RES_MEM, 1, PCI_MMIO32_BASE, PCI_MMIO32_SIZE);
+	res_addr_space(a, 8, RES_MEM, 1, PCI_MMIO64_BASE, PCI_MMIO64_SIZE);
 	crs_close(a, crs, crs_size);
 
 	/* _PRT: INTA-INTD of every slot to IOAPIC inputs (source 0 means a

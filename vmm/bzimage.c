@@ -321,42 +321,39 @@ static void bzimage_vcpu(struct vm *vm, uint64_t entry)
 		die_errno(EXIT_HOST, "KVM_SET_REGS failed");
 }
 
-void bzimage_load(struct vm *vm, const uint8_t *buf, size_t size, const char *cmdline,
+void bzimage_load(struct vm *vm, const uint8_t *buf, const struct bzimage *bz, const char *cmdline,
 		  const uint8_t *initrd, size_t initrd_size, uint64_t rsdp_gpa)
 {
-	struct bzimage bz;
 	char err[256];
 	size_t clen = strlen(cmdline);
 	uint64_t initrd_gpa = 0;
 	uint8_t *dst;
 
-	if (bzimage_parse(buf, size, vm->mem_size, &bz, err, sizeof(err)) < 0)
-		die(EXIT_KERNEL, "kernel image: %s", err);
-	if (bzimage_check_cmdline(&bz, clen, err, sizeof(err)) < 0)
+	if (bzimage_check_cmdline(bz, clen, err, sizeof(err)) < 0)
 		die(EXIT_USAGE, "%s", err);
-	if (initrd && initrd_place(bz.load_addr + bz.init_size, bz.initrd_end_max, vm->mem_size,
+	if (initrd && initrd_place(bz->load_addr + bz->init_size, bz->initrd_end_max, vm->mem_size,
 				   initrd_size, &initrd_gpa, err, sizeof(err)) < 0)
 		die(EXIT_KERNEL, "--initrd: %s", err);
 
 	/* bzimage_parse checked that [load_addr, +init_size) is RAM. */
-	dst = vm_gpa(vm, bz.load_addr, bz.init_size);
+	dst = vm_gpa(vm, bz->load_addr, bz->init_size);
 	if (!dst)
 		die(EXIT_HOST, "internal: kernel escaped the RAM check");
-	memcpy(dst, buf + bz.kernel_off, bz.kernel_size);
+	memcpy(dst, buf + bz->kernel_off, bz->kernel_size);
 	if (initrd)
 		memcpy(vm_gpa(vm, initrd_gpa, initrd_size), initrd, initrd_size);
 	memcpy(vm_gpa(vm, BZ_CMDLINE, clen + 1), cmdline, clen + 1);
-	bzimage_zero_page(vm_gpa(vm, BZ_ZERO_PAGE, ZP_SIZE), buf, &bz, vm->mem_size, BZ_CMDLINE,
+	bzimage_zero_page(vm_gpa(vm, BZ_ZERO_PAGE, ZP_SIZE), buf, bz, vm->mem_size, BZ_CMDLINE,
 			  initrd_gpa, initrd_size, rsdp_gpa);
 	bzimage_page_tables(vm);
-	bzimage_vcpu(vm, bz.load_addr + ENTRY64_OFFSET);
+	bzimage_vcpu(vm, bz->load_addr + ENTRY64_OFFSET);
 
 	trace(TRACE_BOOT,
 	      "bzImage protocol %u.%02u: %llu-byte kernel at 0x%llx (init_size %llu "
 	      "MiB), 64-bit entry 0x%llx, zero page 0x%lx",
-	      bz.version >> 8, bz.version & 0xff, (unsigned long long)bz.kernel_size,
-	      (unsigned long long)bz.load_addr, (unsigned long long)(bz.init_size >> 20),
-	      (unsigned long long)(bz.load_addr + ENTRY64_OFFSET), BZ_ZERO_PAGE);
+	      bz->version >> 8, bz->version & 0xff, (unsigned long long)bz->kernel_size,
+	      (unsigned long long)bz->load_addr, (unsigned long long)(bz->init_size >> 20),
+	      (unsigned long long)(bz->load_addr + ENTRY64_OFFSET), BZ_ZERO_PAGE);
 	if (initrd)
 		trace(TRACE_BOOT, "initrd: %zu bytes at 0x%llx", initrd_size,
 		      (unsigned long long)initrd_gpa);
@@ -401,11 +398,10 @@ struct hvm_modlist_entry {
 	uint64_t paddr, size, cmdline_paddr, reserved;
 };
 
-void pvh_add_linux(struct vm *vm, const uint8_t *kernel, size_t ksize, const uint8_t *initrd,
+void pvh_add_linux(struct vm *vm, const struct pvh_image *img, const uint8_t *initrd,
 		   size_t initrd_size, uint64_t rsdp_gpa)
 {
 	struct hvm_start_info *si = vm_gpa(vm, PVH_START_INFO, sizeof(*si));
-	struct pvh_image img;
 	struct hvm_modlist_entry *mod;
 	uint64_t kend = GUEST_LOAD_ADDR, gpa;
 	char err[256];
@@ -415,12 +411,9 @@ void pvh_add_linux(struct vm *vm, const uint8_t *kernel, size_t ksize, const uin
 	si->rsdp_paddr = rsdp_gpa;
 	if (!initrd)
 		return;
-	/* pvh_load() accepted this image already. */
-	if (pvh_parse(kernel, ksize, vm->mem_size, &img, err, sizeof(err)) < 0)
-		die(EXIT_KERNEL, "kernel image: %s", err);
-	for (unsigned i = 0; i < img.nsegs; i++)
-		if (img.seg[i].paddr + img.seg[i].memsz > kend)
-			kend = img.seg[i].paddr + img.seg[i].memsz;
+	for (unsigned i = 0; i < img->nsegs; i++)
+		if (img->seg[i].paddr + img->seg[i].memsz > kend)
+			kend = img->seg[i].paddr + img->seg[i].memsz;
 	if (initrd_place(kend, vm->mem_size, vm->mem_size, initrd_size, &gpa, err, sizeof(err)) < 0)
 		die(EXIT_KERNEL, "--initrd: %s", err);
 	memcpy(vm_gpa(vm, gpa, initrd_size), initrd, initrd_size);

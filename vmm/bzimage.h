@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 struct vm;
+struct pvh_image;
 
 /* PVH path: the module list (struct hvm_modlist_entry) for the initrd. */
 
@@ -93,10 +94,11 @@ void bzimage_zero_page(uint8_t *zp, const uint8_t *buf, const struct bzimage *bz
 		       uint64_t cmdline_gpa, uint64_t initrd_gpa, uint64_t initrd_size,
 		       uint64_t rsdp_gpa);
 
-/* Load a bzImage into the VM and set the vCPU up for its 64-bit entry.
- * initrd may be NULL.  Dies with EXIT_KERNEL (bad image, does not fit) or
- * EXIT_USAGE (command line too long). */
-void bzimage_load(struct vm *vm, const uint8_t *buf, size_t size, const char *cmdline,
+/* Load a bzImage that bzimage_parse() accepted for this VM's RAM and set
+ * the vCPU up for its 64-bit entry.  initrd may be NULL.  Dies with
+ * EXIT_KERNEL (the initrd does not fit) or EXIT_USAGE (command line too
+ * long). */
+void bzimage_load(struct vm *vm, const uint8_t *buf, const struct bzimage *bz, const char *cmdline,
 		  const uint8_t *initrd, size_t initrd_size, uint64_t rsdp_gpa);
 
 /* For a PVH ELF that is a Linux vmlinux: does it carry a "Linux" ELF note?
@@ -106,7 +108,7 @@ bool elf_is_linux(const uint8_t *buf, size_t size);
 /* After pvh_load(): add the RSDP and, when initrd is not NULL, the initrd
  * as module 0 (what Linux's PVH entry takes as its initramfs) to the start
  * info.  Dies with EXIT_KERNEL when the initrd does not fit. */
-void pvh_add_linux(struct vm *vm, const uint8_t *kernel, size_t ksize, const uint8_t *initrd,
+void pvh_add_linux(struct vm *vm, const struct pvh_image *img, const uint8_t *initrd,
 		   size_t initrd_size, uint64_t rsdp_gpa);
 
 #endif

@@ -189,32 +189,28 @@ unsigned guest_memmap(uint64_t mem_size, struct hvm_memmap_entry *e, unsigned ma
 	return n;
 }
 
-uint32_t pvh_load(struct vm *vm, const uint8_t *buf, size_t size, const char *cmdline)
+void pvh_load(struct vm *vm, const uint8_t *buf, const struct pvh_image *img, const char *cmdline)
 {
-	struct pvh_image img;
 	struct hvm_start_info *si;
 	struct hvm_memmap_entry *mm;
-	char err[256];
 	size_t clen = strlen(cmdline);
 
-	if (pvh_parse(buf, size, vm->mem_size, &img, err, sizeof(err)) < 0)
-		die(EXIT_KERNEL, "kernel image: %s", err);
 	if (clen >= PVH_CMDLINE_MAX)
 		die(EXIT_USAGE, "--cmdline is %zu bytes; the limit is %lu", clen,
 		    PVH_CMDLINE_MAX - 1);
 
-	for (unsigned i = 0; i < img.nsegs; i++) {
-		uint8_t *dst = vm_gpa(vm, img.seg[i].paddr, img.seg[i].memsz);
+	for (unsigned i = 0; i < img->nsegs; i++) {
+		uint8_t *dst = vm_gpa(vm, img->seg[i].paddr, img->seg[i].memsz);
 
 		/* pvh_parse checked this; a NULL here is a bug, not bad input. */
 		if (!dst)
 			die(EXIT_HOST, "internal: segment %u escaped the RAM check", i);
-		memcpy(dst, buf + img.seg[i].offset, img.seg[i].filesz);
-		memset(dst + img.seg[i].filesz, 0, img.seg[i].memsz - img.seg[i].filesz);
+		memcpy(dst, buf + img->seg[i].offset, img->seg[i].filesz);
+		memset(dst + img->seg[i].filesz, 0, img->seg[i].memsz - img->seg[i].filesz);
 		trace(TRACE_BOOT, "segment %u: 0x%llx-0x%llx (%llu bytes from file)", i,
-		      (unsigned long long)img.seg[i].paddr,
-		      (unsigned long long)(img.seg[i].paddr + img.seg[i].memsz),
-		      (unsigned long long)img.seg[i].filesz);
+		      (unsigned long long)img->seg[i].paddr,
+		      (unsigned long long)(img->seg[i].paddr + img->seg[i].memsz),
+		      (unsigned long long)img->seg[i].filesz);
 	}
 
 	memcpy(vm_gpa(vm, PVH_CMDLINE, clen + 1), cmdline, clen + 1);
@@ -229,8 +225,7 @@ uint32_t pvh_load(struct vm *vm, const uint8_t *buf, size_t size, const char *cm
 	};
 	trace(TRACE_BOOT, "PVH entry 0x%x, start info at 0x%lx, %u memory map entries, "
 			  "command line \"%s\"",
-	      img.entry, PVH_START_INFO, si->memmap_entries, cmdline);
-	return img.entry;
+	      img->entry, PVH_START_INFO, si->memmap_entries, cmdline);
 }
 
 uint8_t *load_file(const char *path, size_t *size, const char *what)

@@ -54,9 +54,10 @@ struct hvm_memmap_entry {
  * to max entries and returns how many. */
 unsigned guest_memmap(uint64_t mem_size, struct hvm_memmap_entry *e, unsigned max);
 
-/* Copy the image's segments into guest RAM, write the start info and the
- * command line.  Returns the entry point.  Dies with EXIT_KERNEL on error. */
-uint32_t pvh_load(struct vm *vm, const uint8_t *buf, size_t size, const char *cmdline);
+/* Copy the segments of an image pvh_parse() accepted for this VM's RAM
+ * into guest RAM, write the start info and the command line.  Dies with
+ * EXIT_USAGE when the command line is too long. */
+void pvh_load(struct vm *vm, const uint8_t *buf, const struct pvh_image *img, const char *cmdline);
 
 /* Read a whole file (for --kernel); dies with EXIT_KERNEL on error. */
 uint8_t *load_file(const char *path, size_t *size, const char *what);

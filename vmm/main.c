@@ -121,7 +121,9 @@ int main(int argc, char **argv)
 	struct config cfg;
 	const uint8_t *image, *initrd = NULL;
 	size_t image_size, initrd_size = 0;
-	uint32_t entry;
+	struct pvh_image pvh;
+	struct bzimage bz;
+	char err[256];
 	uint64_t rsdp;
 	bool bzimage = false, linux_guest = false;
 	sigset_t sigs;
@@ -153,18 +155,13 @@ int main(int argc, char **argv)
 		cfg.mem_size = BZ_MEM_DEFAULT;
 	if (linux_guest && !cfg.cmdline_set)
 		cfg.cmdline = LINUX_CMDLINE_DEFAULT;
-	/* Check a --kernel against the RAM it will get before opening KVM,
-	 * so a bad image is reported as such on any machine (the loaders
-	 * check again, cheaply, as they copy). */
-	if (cfg.kernel) {
-		struct pvh_image pi;
-		struct bzimage bz;
-		char err[256];
-
-		if (bzimage ? bzimage_parse(image, image_size, cfg.mem_size, &bz, err, sizeof(err))
-			    : pvh_parse(image, image_size, cfg.mem_size, &pi, err, sizeof(err)))
-			die(EXIT_KERNEL, "kernel image '%s': %s", cfg.kernel, err);
-	}
+	/* Check the image against the RAM it will get once, here, before
+	 * opening KVM, so a bad --kernel is reported as such on any machine;
+	 * the loaders take what the check found. */
+	if (bzimage ? bzimage_parse(image, image_size, cfg.mem_size, &bz, err, sizeof(err))
+		    : pvh_parse(image, image_size, cfg.mem_size, &pvh, err, sizeof(err)))
+		die(EXIT_KERNEL, "kernel image '%s': %s", cfg.kernel ? cfg.kernel : "(embedded)",
+		    err);
 
 	/* Init order: the VM (RAM, irqchip, vCPU) first, since every device
 	 * needs it; then the legacy ports; then the PCI host bridge, which
@@ -184,11 +181,11 @@ int main(int argc, char **argv)
 	/* ACPI tables for every guest (the embedded one ignores them). */
 	rsdp = acpi_setup(&vm);
 	if (bzimage) {
-		bzimage_load(&vm, image, image_size, cfg.cmdline, initrd, initrd_size, rsdp);
+		bzimage_load(&vm, image, &bz, cfg.cmdline, initrd, initrd_size, rsdp);
 	} else {
-		entry = pvh_load(&vm, image, image_size, cfg.cmdline);
-		pvh_add_linux(&vm, image, image_size, initrd, initrd_size, rsdp);
-		vcpu_setup_pvh(&vm, entry, PVH_START_INFO);
+		pvh_load(&vm, image, &pvh, cfg.cmdline);
+		pvh_add_linux(&vm, &pvh, initrd, initrd_size, rsdp);
+		vcpu_setup_pvh(&vm, pvh.entry, PVH_START_INFO);
 	}
 
 	sigprocmask(SIG_UNBLOCK, &sigs, NULL);

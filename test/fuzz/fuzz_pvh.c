@@ -58,8 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			entry_in = true;
 	}
 	FUZZ_CHECK(entry_in, "entry inside a loaded segment");
-	FUZZ_CHECK(pvh_load(&fuzz_vm, buf, size, "console=ttyS0") == img.entry,
-		   "pvh_load agrees with pvh_parse");
+	pvh_load(&fuzz_vm, buf, &img, "console=ttyS0");
 	free(buf);
 	return 0;
 }

@@ -15,7 +15,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "loader.h"
 #include "memmap.h"
@@ -57,8 +56,6 @@
 #define ZP_E820_TABLE	     0x2d0
 #define ZP_E820_MAX	     128
 #define ZP_SIZE		     4096
-
-#define ENTRY64_OFFSET 0x200 /* startup_64 is 0x200 past startup_32 */
 
 static uint16_t get16(const uint8_t *p, size_t off)
 {
@@ -277,50 +274,6 @@ static void bzimage_page_tables(struct vm *vm)
 	gdt[3] = 0x00cf93000000ffffULL; /* flat data, read/write, accessed */
 }
 
-static void bzimage_vcpu(struct vm *vm, uint64_t entry)
-{
-	struct kvm_sregs s;
-	struct kvm_regs r = {0};
-	struct kvm_segment code = {.base = 0,
-				   .limit = 0xffffffff,
-				   .selector = 0x10,
-				   .type = 0xb,
-				   .present = 1,
-				   .s = 1,
-				   .l = 1,
-				   .g = 1};
-	struct kvm_segment data = {.base = 0,
-				   .limit = 0xffffffff,
-				   .selector = 0x18,
-				   .type = 0x3,
-				   .present = 1,
-				   .s = 1,
-				   .db = 1,
-				   .g = 1};
-
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
-		die_errno(EXIT_HOST, "KVM_GET_SREGS failed");
-	s.cs = code;
-	s.ds = s.es = s.fs = s.gs = s.ss = data;
-	s.tr = (struct kvm_segment){.limit = 0x67, .type = 0xb /* busy 64-bit TSS */, .present = 1};
-	s.ldt = (struct kvm_segment){.type = 0x2, .present = 1, .limit = 0xffff};
-	s.gdt.base = BZ_GDT;
-	s.gdt.limit = 4 * 8 - 1;
-	s.idt.base = 0;
-	s.idt.limit = 0;
-	s.cr0 = 0x80000031; /* PG | NE | ET | PE */
-	s.cr3 = BZ_PML4;
-	s.cr4 = 0x20;	/* PAE */
-	s.efer = 0x500; /* LME | LMA */
-	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &s) < 0)
-		die_errno(EXIT_HOST, "KVM_SET_SREGS failed");
-	r.rflags = 0x2; /* interrupts off, as the protocol wants */
-	r.rip = entry;
-	r.rsi = BZ_ZERO_PAGE;
-	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0)
-		die_errno(EXIT_HOST, "KVM_SET_REGS failed");
-}
-
 void bzimage_load(struct vm *vm, const uint8_t *buf, const struct bzimage *bz, const char *cmdline,
 		  const uint8_t *initrd, size_t initrd_size, uint64_t rsdp_gpa)
 {
@@ -346,14 +299,13 @@ void bzimage_load(struct vm *vm, const uint8_t *buf, const struct bzimage *bz, c
 	bzimage_zero_page(vm_gpa(vm, BZ_ZERO_PAGE, ZP_SIZE), buf, bz, vm->mem_size, BZ_CMDLINE,
 			  initrd_gpa, initrd_size, rsdp_gpa);
 	bzimage_page_tables(vm);
-	bzimage_vcpu(vm, bz->load_addr + ENTRY64_OFFSET);
 
 	trace(TRACE_BOOT,
 	      "bzImage protocol %u.%02u: %llu-byte kernel at 0x%llx (init_size %llu "
 	      "MiB), 64-bit entry 0x%llx, zero page 0x%lx",
 	      bz->version >> 8, bz->version & 0xff, (unsigned long long)bz->kernel_size,
 	      (unsigned long long)bz->load_addr, (unsigned long long)(bz->init_size >> 20),
-	      (unsigned long long)(bz->load_addr + ENTRY64_OFFSET), BZ_ZERO_PAGE);
+	      (unsigned long long)bzimage_entry64(bz), BZ_ZERO_PAGE);
 	if (initrd)
 		trace(TRACE_BOOT, "initrd: %zu bytes at 0x%llx", initrd_size,
 		      (unsigned long long)initrd_gpa);

@@ -6,8 +6,9 @@
  * kvmini plays the boot loader: it checks the setup header, copies the
  * protected-mode kernel to its preferred address, writes struct boot_params
  * (the "zero page") with an e820 map, the command line and the initrd, and
- * starts the vCPU in long mode at the 64-bit entry (load address + 0x200)
- * with %rsi pointing at the zero page.  The real-mode setup code never runs:
+ * the page tables and GDT; vcpu_setup_linux64() (vmm/vcpu.c) then starts
+ * the vCPU in long mode at the 64-bit entry (load address + 0x200) with
+ * %rsi pointing at the zero page.  The real-mode setup code never runs:
  * there is no BIOS for it to call.
  *
  * Why the 64-bit entry and not the 32-bit one: it needs nothing the 32-bit
@@ -94,10 +95,17 @@ void bzimage_zero_page(uint8_t *zp, const uint8_t *buf, const struct bzimage *bz
 		       uint64_t cmdline_gpa, uint64_t initrd_gpa, uint64_t initrd_size,
 		       uint64_t rsdp_gpa);
 
-/* Load a bzImage that bzimage_parse() accepted for this VM's RAM and set
- * the vCPU up for its 64-bit entry.  initrd may be NULL.  Dies with
- * EXIT_KERNEL (the initrd does not fit) or EXIT_USAGE (command line too
- * long). */
+/* The 64-bit entry, startup_64: 0x200 past the protected-mode start. */
+static inline uint64_t bzimage_entry64(const struct bzimage *bz)
+{
+	return bz->load_addr + 0x200;
+}
+
+/* Load a bzImage that bzimage_parse() accepted for this VM's RAM: kernel,
+ * initrd, command line, zero page, and the page tables and GDT its 64-bit
+ * entry needs (vcpu_setup_linux64() starts it).  initrd may be NULL.  Dies
+ * with EXIT_KERNEL (the initrd does not fit) or EXIT_USAGE (command line
+ * too long). */
 void bzimage_load(struct vm *vm, const uint8_t *buf, const struct bzimage *bz, const char *cmdline,
 		  const uint8_t *initrd, size_t initrd_size, uint64_t rsdp_gpa);
 

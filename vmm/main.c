@@ -182,6 +182,7 @@ int main(int argc, char **argv)
 	rsdp = acpi_setup(&vm);
 	if (bzimage) {
 		bzimage_load(&vm, image, &bz, cfg.cmdline, initrd, initrd_size, rsdp);
+		vcpu_setup_linux64(&vm, bzimage_entry64(&bz));
 	} else {
 		pvh_load(&vm, image, &pvh, cfg.cmdline);
 		pvh_add_linux(&vm, &pvh, initrd, initrd_size, rsdp);

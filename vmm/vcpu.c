@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "memmap.h"
 #include "trace.h"
 #include "vm.h"
 
@@ -46,55 +47,82 @@ const char *vcpu_exit_name(unsigned reason)
 	return "other";
 }
 
-static void seg(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
+/* A flat segment over 4 GiB: code (execute/read, accessed) or data
+ * (read/write, accessed); 64-bit code has L set, and then D must be clear. */
+static struct kvm_segment flat_seg(uint16_t sel, bool code, bool long_mode)
 {
-	*s = (struct kvm_segment){
-		.base = 0,
+	bool code64 = code && long_mode;
+
+	return (struct kvm_segment){
 		.limit = 0xffffffff,
 		.selector = sel,
-		.type = type,
+		.type = code ? 0xb : 0x3,
 		.present = 1,
-		.dpl = 0,
-		.db = 1, /* 32-bit */
-		.s = 1,  /* code/data */
-		.l = 0,
+		.s = 1, /* code/data, not system */
+		.db = !code64,
+		.l = code64,
 		.g = 1, /* 4 KiB granularity: 4 GiB limit */
 	};
-	(void)code;
+}
+
+void vcpu_start(struct vm *vm, const struct vcpu_start *st)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r = {.rflags = 0x2 /* bit 1 is always 1; IF clear */,
+			     .rip = st->rip,
+			     .rbx = st->rbx,
+			     .rsi = st->rsi};
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+		die_errno(EXIT_HOST, "KVM_GET_SREGS failed");
+	/* Both boot protocols want flat segments and a busy TSS; neither
+	 * gives the selectors a meaning beyond matching a GDT when there is
+	 * one (Linux's boot GDT has code at 0x10, data at 0x18). */
+	s.cs = flat_seg(0x10, true, st->long_mode);
+	s.ds = s.es = s.fs = s.gs = s.ss = flat_seg(0x18, false, st->long_mode);
+	s.tr = (struct kvm_segment){.limit = 0x67, .type = 0xb /* busy TSS */, .present = 1};
+	s.ldt = (struct kvm_segment){.type = 0x2, .present = 1, .limit = 0xffff};
+	s.gdt.base = st->gdt_base;
+	s.gdt.limit = st->gdt_limit;
+	s.idt.base = 0;
+	s.idt.limit = 0;
+	s.cr0 = st->cr0;
+	s.cr3 = st->cr3;
+	s.cr4 = st->cr4;
+	s.efer = st->efer;
+	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &s) < 0)
+		die_errno(EXIT_HOST, "KVM_SET_SREGS failed");
+	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0)
+		die_errno(EXIT_HOST, "KVM_SET_REGS failed");
 }
 
 void vcpu_setup_pvh(struct vm *vm, uint32_t entry, uint32_t start_info)
 {
-	struct kvm_sregs sregs;
-	struct kvm_regs regs = {0};
+	/* PVH boot ABI: 32-bit protected mode, paging off (CR0.PE=1, PG=0,
+	 * CR4=0, EFER=0), %ebx = start info; no GDT or IDT is promised. */
+	struct vcpu_start st = {.cr0 = 0x11 /* PE | ET */, .rip = entry, .rbx = start_info};
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
-		die_errno(EXIT_HOST, "KVM_GET_SREGS failed");
-	/* PVH boot ABI: CS a flat 32-bit execute/read code segment, the data
-	 * segments flat read/write, TR a 32-bit TSS, CR0.PE=1, CR0.PG=0,
-	 * CR4=0, EFER=0.  Selector values are not part of the ABI. */
-	seg(&sregs.cs, 0x10, 0xb, true); /* code, execute/read, accessed */
-	seg(&sregs.ds, 0x18, 0x3, false); /* data, read/write, accessed */
-	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
-	sregs.tr = (struct kvm_segment){
-		.base = 0, .limit = 0x67, .selector = 0x20, .type = 0xb /* busy 32-bit TSS */,
-		.present = 1, .s = 0};
-	sregs.ldt = (struct kvm_segment){.type = 0x2, .present = 1, .limit = 0xffff};
-	sregs.gdt.base = sregs.gdt.limit = 0;
-	sregs.idt.base = sregs.idt.limit = 0;
-	sregs.cr0 = 0x11; /* PE | ET */
-	sregs.cr3 = 0;
-	sregs.cr4 = 0;
-	sregs.efer = 0;
-	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) < 0)
-		die_errno(EXIT_HOST, "KVM_SET_SREGS failed");
-
-	regs.rflags = 0x2; /* bit 1 is reserved, always 1; IF clear */
-	regs.rip = entry;
-	regs.rbx = start_info;
-	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
-		die_errno(EXIT_HOST, "KVM_SET_REGS failed");
+	vcpu_start(vm, &st);
 	trace(TRACE_BOOT, "vCPU 0: 32-bit protected mode, rip=0x%x, rbx=0x%x", entry, start_info);
+}
+
+void vcpu_setup_linux64(struct vm *vm, uint64_t entry)
+{
+	struct vcpu_start st = {
+		.long_mode = true,
+		.cr0 = 0x80000031, /* PG | NE | ET | PE */
+		.cr3 = BZ_PML4,
+		.cr4 = 0x20,	/* PAE */
+		.efer = 0x500, /* LME | LMA */
+		.gdt_base = BZ_GDT,
+		.gdt_limit = 4 * 8 - 1, /* null, null, code 0x10, data 0x18 */
+		.rip = entry,
+		.rsi = BZ_ZERO_PAGE,
+	};
+
+	vcpu_start(vm, &st);
+	trace(TRACE_BOOT, "vCPU 0: long mode, rip=0x%llx, rsi=0x%lx", (unsigned long long)entry,
+	      BZ_ZERO_PAGE);
 }
 
 void vcpu_dump(struct vm *vm)

@@ -17,8 +17,6 @@
 #include "memmap.h"
 #include "trace.h"
 
-struct vm *the_vm;
-
 /* Every capability kvmini relies on, and why. */
 static const struct {
 	int cap;
@@ -135,7 +133,6 @@ void vm_create(struct vm *vm, uint64_t mem_size)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
-	the_vm = vm;
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 

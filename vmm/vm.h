@@ -105,7 +105,4 @@ void vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg);
 /* Run the teardown list once (idempotent), then close the VM. */
 void vm_destroy(struct vm *vm);
 
-/* The one VM of this process: die() and signal handlers reach it here. */
-extern struct vm *the_vm;
-
 #endif

@@ -15,7 +15,6 @@
 #include "../../vmm/trace.h"
 
 struct vm fuzz_vm;
-struct vm *the_vm = &fuzz_vm;
 
 void fuzz_ram_reset(size_t size)
 {

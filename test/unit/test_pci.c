@@ -35,7 +35,6 @@ struct call {
 static struct call calls[512];
 static unsigned ncalls;
 static struct vm vm;
-struct vm *the_vm = &vm;
 
 static void log_call(enum call_kind k, uint64_t a, uint64_t b, int n)
 {

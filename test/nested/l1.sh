@@ -22,7 +22,8 @@
 #                     socket sending to itself (nothing leaves the machine);
 #                     init binds it to vfio-pci ($VNET_BDF, see init)
 #
-# Environment: L1_ACCEL=tcg|kvm (default: kvm when /dev/kvm is usable),
+# Environment: L1_ACCEL=tcg|kvm (default: kvm when /dev/kvm is usable and
+# the CPU shows vmx or svm, else tcg),
 # KVMINI (default build/kvmini), L1_MODULES (extra modules to load),
 # KVMINI_CACHE (kernel cache, default /var/cache/kvmini), BUILD (build).
 set -euo pipefail
@@ -156,7 +157,17 @@ printf '%s\n' "${order[@]}" >"$rd/lib/modules/order"
 
 accel=${L1_ACCEL:-}
 if [ -z "$accel" ]; then
-	if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then accel=kvm; else accel=tcg; fi
+	# KVM for L1 only when this CPU shows VMX or SVM: L1 must run KVM
+	# itself, so it needs the virtualisation extension passed down.  A
+	# machine can have a working /dev/kvm whose CPU flags lack both (seen
+	# here: a guest whose hypervisor offers KVM but hides SVM); QEMU's
+	# -cpu host then fails to start (MSR 0x10a), and TCG is the way.
+	if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
+		grep -qwE 'vmx|svm' /proc/cpuinfo; then
+		accel=kvm
+	else
+		accel=tcg
+	fi
 fi
 cat >"$rd/etc/l1.conf" <<EOF
 export L1_SCENARIO=$name L1_ACCEL=$accel L1_IOMMU=$iommu L1_DMESG=$dmesg

@@ -1081,3 +1081,23 @@ void vfio_init(struct vm *vm, const char *bdf, bool trap_bars)
 	vfio_irqs(v);
 	trace(TRACE_VFIO, "realized %s at 00:%02x.0", v->bdf, PCI_SLOT_VFIO);
 }
+
+/* `kvmini check --vfio`: the first two stages and the teardown, with no VM
+ * (so no BARs, DMA or interrupts): the device is really attached through
+ * the same code a run uses, then released.  Dies like vfio_init() on the
+ * first failure.  summary gets "container backend, group 5, 9 regions, 5
+ * irq indexes". */
+void vfio_probe(const char *bdf, char *summary, size_t len)
+{
+	struct vfio_dev *v = &the_vfio;
+
+	memset(v, 0, sizeof(*v));
+	v->fd = v->intx_fd = v->intx_resample_fd = v->msi_fd = -1;
+	memset(v->msix_fd, 0xff, sizeof(v->msix_fd));
+	vfio_attach(v, bdf);
+	vfio_populate(v);
+	snprintf(summary, len, "%s backend, group %d, %u regions, %u irq indexes, reset %s",
+		 v->iommu.ops->name, v->iommu.group, v->info.num_regions, v->info.num_irqs,
+		 v->reset_works ? "supported" : "not supported");
+	vfio_teardown(v);
+}

@@ -10,6 +10,7 @@
 
 #include "acpi.h"
 #include "bzimage.h"
+#include "check.h"
 #include "cli.h"
 #include "loader.h"
 #include "memmap.h"
@@ -130,6 +131,8 @@ int main(int argc, char **argv)
 	int status;
 
 	cli_parse(argc, argv, &cfg);
+	if (cfg.check)
+		return check_run(&cfg);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signals_setup(&sigs);
 

@@ -609,6 +609,7 @@ static void vfio_vconfig(struct vfio_dev *v)
 	pci_set_subsystem(d, rd16(c + PCI_SUBSYSTEM_VENDOR_ID), rd16(c + PCI_SUBSYSTEM_ID));
 	d->ops = &vfio_pci_ops;
 	d->priv = v;
+	d->backend = v->iommu.ops->name;
 	trace(TRACE_VFIO,
 	      "vconfig: %04x:%04x class %06x rev %02x subsystem %04x:%04x (from the device)",
 	      rd16(c + PCI_VENDOR_ID), rd16(c + PCI_DEVICE_ID), class_code, c[PCI_REVISION_ID],

@@ -2,6 +2,8 @@
 /* host.c - facts about the host, read without changing it (see host.h). */
 #include "host.h"
 
+#include "trace.h"
+
 #include <cpuid.h>
 #include <dirent.h>
 #include <errno.h>
@@ -216,4 +218,25 @@ void host_facts_json(FILE *f, const struct host_facts *h)
 	    f,
 	    ",\"nodes\":{\"/dev/vfio/vfio\":\"%s\",\"/dev/iommu\":\"%s\",\"/dev/net/tun\":\"%s\"}}",
 	    node_state(h->vfio_errno), node_state(h->iommufd_errno), node_state(h->tun_errno));
+}
+
+const char *exit_status_text(int status)
+{
+	switch (status) {
+	case EXIT_GUEST_OK: return "the guest reported success";
+	case EXIT_GUEST_FAILED: return "the guest reported a failed check";
+	case EXIT_USAGE: return "bad command line";
+	case EXIT_NO_KVM: return "/dev/kvm missing or not permitted";
+	case EXIT_KVM_CAP: return "KVM too old or lacks a capability";
+	case EXIT_KERNEL: return "--kernel/--initrd unreadable or malformed";
+	case EXIT_VFIO: return "the --vfio device cannot be attached";
+	case EXIT_NET: return "the --net backend cannot be opened";
+	case EXIT_GUEST_CRASH:
+		return "the guest crashed (triple fault, unhandled exit, hostile guest)";
+	case EXIT_HOST: return "a host resource failed (memory, threads, fds)";
+	case EXIT_REBOOT: return "the guest asked for a reboot";
+	case EXIT_SIGINT: return "interrupted (SIGINT)";
+	case EXIT_SIGTERM: return "terminated (SIGTERM)";
+	default: return "the guest's own status";
+	}
 }

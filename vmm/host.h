@@ -46,6 +46,10 @@ const char *host_iommu_kind(const char *unit);
 /* The facts as one JSON object (the report's "host"). */
 void host_facts_json(FILE *f, const struct host_facts *h);
 
+/* What an exit status means (the table in README and kvmini(1)), for the
+ * report's "reason" of a run that ended without a message of its own. */
+const char *exit_status_text(int status);
+
 /* A JSON string with the characters JSON requires escaped. */
 void json_string(FILE *f, const char *s);
 

@@ -215,22 +215,24 @@ static void check_nesting(const struct host_facts *h)
 static const char iommu_fix[] = "boot the host with intel_iommu=on (AMD: amd_iommu=on) and "
 				"VT-d/AMD-Vi enabled in firmware (QEMU: -device intel-iommu)";
 
-/* One line per group: its number and members with their drivers. */
-static void check_groups(void)
+/* One line per group, in numerical order: its members and their drivers. */
+static void check_groups(unsigned ngroups)
 {
-	DIR *d = opendir("/sys/kernel/iommu_groups"), *m;
-	struct dirent *e, *f;
+	DIR *m;
+	struct dirent *f;
 	char path[PATH_MAX], members[400], drv[64];
 
-	while (d && (e = readdir(d))) {
+	/* Group numbers are small and dense; stop once all have been seen. */
+	for (unsigned g = 0, seen = 0; seen < ngroups && g < 65536; g++) {
 		size_t used = 0;
 
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", e->d_name);
-		members[0] = 0;
+		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%u/devices", g);
 		m = opendir(path);
-		while (m && (f = readdir(m))) {
+		if (!m)
+			continue;
+		seen++;
+		members[0] = 0;
+		while ((f = readdir(m))) {
 			if (f->d_name[0] == '.' || used >= sizeof(members) - 1)
 				continue;
 			pci_driver(f->d_name, drv, sizeof(drv));
@@ -238,12 +240,9 @@ static void check_groups(void)
 						 "%s%s (%s)", used ? ", " : "", f->d_name,
 						 drv[0] ? drv : "no driver");
 		}
-		if (m)
-			closedir(m);
-		item(ITEM_INFO, false, 0, NULL, "IOMMU group %s: %s", e->d_name, members);
+		closedir(m);
+		item(ITEM_INFO, false, 0, NULL, "IOMMU group %u: %s", g, members);
 	}
-	if (d)
-		closedir(d);
 }
 
 /* A group is viable when every member is bound to vfio-pci or pci-stub,
@@ -319,13 +318,15 @@ static void check_vfio_device(const char *bdf, bool needed)
 			snprintf(cdev, sizeof(cdev), "%.32s", e->d_name);
 	if (d)
 		closedir(d);
-	if (cdev[0])
-		item(ITEM_INFO, false, 0, NULL, "vfio-pci %s: cdev /dev/vfio/devices/%s", bdf,
-		     cdev);
+	/* sysfs has vfio-dev/vfioN from 6.1 on; the /dev node only with
+	 * VFIO_DEVICE_CDEV. */
+	snprintf(node, sizeof(node), "/dev/vfio/devices/%s", cdev);
+	if (cdev[0] && !access(node, F_OK))
+		item(ITEM_INFO, false, 0, NULL, "vfio-pci %s: cdev %s", bdf, node);
 	else
 		item(ITEM_INFO, false, 0, NULL,
-		     "vfio-pci %s: no cdev (the kernel lacks VFIO_DEVICE_CDEV; the container "
-		     "path does not need one)",
+		     "vfio-pci %s: no cdev in /dev/vfio/devices (a kernel without "
+		     "VFIO_DEVICE_CDEV; the container path needs none)",
 		     bdf);
 }
 
@@ -343,7 +344,7 @@ static void check_vfio(const struct host_facts *h, const char *want)
 	else
 		item(ITEM_MISSING, need, EXIT_VFIO, iommu_fix,
 		     "IOMMU: none active (/sys/class/iommu is empty)");
-	check_groups();
+	check_groups(h->iommu_groups);
 	item(errno_state(h->vfio_errno), need, EXIT_VFIO,
 	     h->vfio_errno == ENOENT ? "modprobe vfio-pci" : "run as root",
 	     "/dev/vfio/vfio (VFIO container): %s",

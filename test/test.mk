@@ -70,7 +70,7 @@ test:
 	$(MAKE) --no-print-directory -k unit-build || { fail=1; echo "== make test: UNIT TEST BUILD FAILED"; }; \
 	bins=; for b in $(UNIT_BINS); do [ -x $$b ] && bins="$$bins $$b"; done; \
 	stage "4/4 tests: unit, QEMU cross-check, nested KVM"; \
-	prove -v --timer -e '' $$bins test/install.t test/qemu/crosscheck.t test/nested/nested.t || fail=1; \
+	prove -v --timer -e '' $$bins test/install.t test/report/report.t test/qemu/crosscheck.t test/nested/nested.t || fail=1; \
 	stage "done, $$([ $$fail = 0 ] && echo PASS || echo FAIL)"; \
 	exit $$fail
 

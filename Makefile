@@ -4,6 +4,7 @@
 #   make test     unit tests, the QEMU cross-check, the nested KVM test
 #   make run      the demo: directly with /dev/kvm, else in a nested VM
 #   make bench    benchmarks (nested)
+#   make install  build/kvmini and kvmini(1) under $(DESTDIR)$(PREFIX)
 #
 # Host and guest are built with different flags: the host is hosted C,
 # linked statically (musl when musl-gcc is there), the guest is
@@ -36,7 +37,7 @@ GUEST_ASM  := $(wildcard boot/*.asm)
 GUEST_SRCS := $(wildcard guest/*.c)
 GUEST_OBJS := $(GUEST_ASM:%.asm=$(BUILD)/guest/%.o) $(GUEST_SRCS:%.c=$(BUILD)/guest/%.o)
 
-.PHONY: all clean test unit run bench size
+.PHONY: all clean test unit run bench size install uninstall
 all: $(BUILD)/kvmini size
 
 $(BUILD)/kinc/.stamp:
@@ -76,6 +77,17 @@ size: $(BUILD)/kvmini
 
 clean:
 	rm -rf $(BUILD)
+
+# PREFIX and DESTDIR as the GNU coding standards have them.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+install: $(BUILD)/kvmini
+	install -D -m 0755 $(BUILD)/kvmini $(DESTDIR)$(BINDIR)/kvmini
+	install -D -m 0644 docs/kvmini.1 $(DESTDIR)$(MANDIR)/man1/kvmini.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kvmini $(DESTDIR)$(MANDIR)/man1/kvmini.1
 
 -include test/test.mk
 

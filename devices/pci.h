@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bus.h"
 
@@ -145,6 +146,7 @@ struct pci_dev {
 	const struct pci_dev_ops *ops;
 	void *priv;
 	struct vm *vm;
+	const char *backend; /* what serves it, for --report: "tap", "container"... */
 };
 
 /* Header helpers. */
@@ -212,5 +214,8 @@ unsigned pci_intx_gsi(uint8_t slot, uint8_t pin);
  * traces each effect on a line of its own. */
 void pci_trace_begin(void);
 const char *pci_trace_end(void);
+/* The registered devices as the --report "devices" array: slot, name,
+ * IDs, backend, and each BAR with its path (mmap or trapped). */
+void pci_json_devices(FILE *f);
 
 #endif

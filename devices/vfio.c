@@ -609,6 +609,7 @@ static void vfio_vconfig(struct vfio_dev *v)
 	pci_set_subsystem(d, rd16(c + PCI_SUBSYSTEM_VENDOR_ID), rd16(c + PCI_SUBSYSTEM_ID));
 	d->ops = &vfio_pci_ops;
 	d->priv = v;
+	d->backend = v->iommu.ops->name;
 	trace(TRACE_VFIO,
 	      "vconfig: %04x:%04x class %06x rev %02x subsystem %04x:%04x (from the device)",
 	      rd16(c + PCI_VENDOR_ID), rd16(c + PCI_DEVICE_ID), class_code, c[PCI_REVISION_ID],
@@ -1080,4 +1081,24 @@ void vfio_init(struct vm *vm, const char *bdf, bool trap_bars)
 	vfio_dma(v);
 	vfio_irqs(v);
 	trace(TRACE_VFIO, "realized %s at 00:%02x.0", v->bdf, PCI_SLOT_VFIO);
+}
+
+/* `kvmini check --vfio`: the first two stages and the teardown, with no VM
+ * (so no BARs, DMA or interrupts): the device is really attached through
+ * the same code a run uses, then released.  Dies like vfio_init() on the
+ * first failure.  summary gets "container backend, group 5, 9 regions, 5
+ * irq indexes". */
+void vfio_probe(const char *bdf, char *summary, size_t len)
+{
+	struct vfio_dev *v = &the_vfio;
+
+	memset(v, 0, sizeof(*v));
+	v->fd = v->intx_fd = v->intx_resample_fd = v->msi_fd = -1;
+	memset(v->msix_fd, 0xff, sizeof(v->msix_fd));
+	vfio_attach(v, bdf);
+	vfio_populate(v);
+	snprintf(summary, len, "%s backend, group %d, %u regions, %u irq indexes, reset %s",
+		 v->iommu.ops->name, v->iommu.group, v->info.num_regions, v->info.num_irqs,
+		 v->reset_works ? "supported" : "not supported");
+	vfio_teardown(v);
 }

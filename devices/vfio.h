@@ -36,6 +36,9 @@
 struct vm;
 
 void vfio_init(struct vm *vm, const char *bdf, bool trap_bars);
+/* Attach (stages 1-2) and release bdf without a VM, for `kvmini check`;
+ * dies with EXIT_VFIO on failure, else a one-line summary in summary. */
+void vfio_probe(const char *bdf, char *summary, size_t len);
 
 /* ---- IOMMU backend ------------------------------------------------------
  * The legacy container/group backend (vfio_container.c) sits behind this

@@ -1371,6 +1371,7 @@ void vnet_init(struct vm *vm, const char *spec)
 	pci_set_subsystem(d, VIRTIO_PCI_VENDOR, VIRTIO_ID_NET);
 	d->ops = &vnet_ops;
 	d->priv = n;
+	d->backend = backend_name[n->be];
 	pci_bar_init(d, VNET_BAR, PCI_BAR_MEM64, false, VNET_BAR_SIZE, bar0_access, n, NULL);
 	pci_bar_init(d, VNET_MSIX_BAR, PCI_BAR_MEM64, false, VNET_MSIX_BAR_SIZE, msix_bar_access, n,
 		     NULL);

@@ -7,6 +7,8 @@
 #   make nested     the nested KVM test: kvmini inside an L1 Linux under QEMU
 #   make test       deps, build, then all three, as one TAP run
 #   make run        the demo: build/kvmini directly with /dev/kvm, else in L1
+#   make shell      the demo in L1, then a shell there (docs/tour.md)
+#   make install    (Makefile) binary and kvmini(1) under DESTDIR/PREFIX
 #   make bench      benchmark scenarios in L1 (test/nested/bench/)
 #
 # Unit tests: drop test/unit/test_X.c; it is built into $(BUILD)/test/test_X
@@ -20,7 +22,7 @@
 # NESTED_SCENARIOS (names from test/nested/scenarios/), BENCH (names from
 # test/nested/bench/), L1_ACCEL (tcg/kvm), KVMINI_CACHE (kernel cache).
 
-.PHONY: deps unit unit-build crosscheck nested test run bench
+.PHONY: deps unit unit-build crosscheck nested test run shell bench
 
 UNIT_SRCS := $(wildcard test/unit/test_*.c)
 UNIT_NAMES := $(UNIT_SRCS:test/unit/%.c=%)
@@ -68,7 +70,7 @@ test:
 	$(MAKE) --no-print-directory -k unit-build || { fail=1; echo "== make test: UNIT TEST BUILD FAILED"; }; \
 	bins=; for b in $(UNIT_BINS); do [ -x $$b ] && bins="$$bins $$b"; done; \
 	stage "4/4 tests: unit, QEMU cross-check, nested KVM"; \
-	prove -v --timer -e '' $$bins test/qemu/crosscheck.t test/nested/nested.t || fail=1; \
+	prove -v --timer -e '' $$bins test/install.t test/report/report.t test/qemu/crosscheck.t test/nested/nested.t || fail=1; \
 	stage "done, $$([ $$fail = 0 ] && echo PASS || echo FAIL)"; \
 	exit $$fail
 
@@ -80,6 +82,12 @@ run: deps
 	else \
 		test/nested/run.sh; \
 	fi
+
+# Always in L1, even with /dev/kvm here: the classroom has the IOMMU, edu
+# bound to vfio-pci and a tap (test/nested/run.sh, RUN_SHELL).
+shell: deps
+	@$(MAKE) --no-print-directory all
+	@RUN_SHELL=1 test/nested/run.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -13,8 +13,12 @@
 
 static const char usage[] =
 	"Usage: kvmini [options]\n"
+	"       kvmini check [--vfio BDF] [--net SPEC] [--report FILE]\n"
 	"Boot a tiny guest (or a PVH kernel) on KVM with a virtio-net device and,\n"
-	"optionally, a host PCI device assigned through VFIO.\n"
+	"optionally, a host PCI device assigned through VFIO.  \"kvmini check\"\n"
+	"starts no guest: it tells what this host offers kvmini, one line per item\n"
+	"(ok, missing, not permitted, info) with a fix for each one missing, and\n"
+	"with --vfio also attaches and releases that device.\n"
 	"\n"
 	"  --kernel FILE      boot FILE instead of the embedded guest: a Linux\n"
 	"                     bzImage, or a PVH ELF (vmlinux, build/guest.elf)\n"
@@ -30,14 +34,16 @@ static const char usage[] =
 	"  --trace LIST       explain what happens, on stderr: io,pci,virtio,vfio,\n"
 	"                     exit,boot or all\n"
 	"  --stats            print VM exits by reason and by device at exit\n"
-	"  --report FILE      write a JSON report (status, checks, exits) to FILE\n"
+	"  --report FILE      write a JSON report (status and its reason, host,\n"
+	"                     devices, timings, checks, exits) to FILE\n"
 	"  -h, --help         this text\n"
 	"  -V, --version      the version\n"
 	"\n"
 	"Exit status: the guest's (0 all checks passed, 1 a check failed);\n"
 	"2 usage, 3 no /dev/kvm, 4 KVM too old, 5 bad kernel image, 6 VFIO,\n"
 	"7 network backend, 8 guest crashed, 9 host resources, 10 guest reboot,\n"
-	"130 SIGINT, 143 SIGTERM.\n";
+	"130 SIGINT, 143 SIGTERM.  kvmini check: 0 ready, else the code above of\n"
+	"the first thing missing (3, 4, 6 or 7).\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_NET, OPT_VFIO,
        OPT_VFIO_TRAP, OPT_TRACE, OPT_STATS, OPT_REPORT };
@@ -95,6 +101,13 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 	int c;
 
 	*cfg = (struct config){.cmdline = "", .mem_size = GUEST_MEM_DEFAULT, .net = "loopback"};
+	/* "kvmini check ...": the same options, read after the word. */
+	if (argc > 1 && !strcmp(argv[1], "check")) {
+		cfg->check = true;
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
 	opterr = 0; /* our own messages, one line each */
 	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
 		switch (c) {

@@ -17,11 +17,8 @@
 #include "memmap.h"
 #include "trace.h"
 
-/* Every capability kvmini relies on, and why. */
-static const struct {
-	int cap;
-	const char *name, *why;
-} vm_caps[] = {
+/* Every capability kvmini relies on, and why (`kvmini check` lists them). */
+const struct vm_cap vm_caps[] = {
 	{KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY", "guest RAM and BAR slots"},
 	{KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR", "VMX real-mode support area"},
 	{KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID", "long mode CPUID for the guest"},
@@ -34,6 +31,7 @@ static const struct {
 	{KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI", "MSI injection from kvmini"},
 	{KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT", "race-free Ctrl-C handling"},
 };
+const size_t vm_ncaps = sizeof(vm_caps) / sizeof(vm_caps[0]);
 
 static void vm_check_caps(struct vm *vm)
 {
@@ -42,7 +40,7 @@ static void vm_check_caps(struct vm *vm)
 	if (v != KVM_API_VERSION)
 		die(EXIT_KVM_CAP, "KVM API version is %d, kvmini needs %d: the host kernel is too old",
 		    v, KVM_API_VERSION);
-	for (size_t i = 0; i < sizeof(vm_caps) / sizeof(vm_caps[0]); i++) {
+	for (size_t i = 0; i < vm_ncaps; i++) {
 		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, vm_caps[i].cap) <= 0)
 			die(EXIT_KVM_CAP,
 			    "KVM lacks %s (needed for %s): use a newer host kernel", vm_caps[i].name,

@@ -62,6 +62,15 @@ struct vm {
 	uint64_t exits[64]; /* by KVM_EXIT_* reason, for --stats */
 };
 
+/* The KVM capabilities vm_create() requires, with what each is for; the
+ * same table drives `kvmini check` (vmm/check.c). */
+struct vm_cap {
+	int cap;
+	const char *name, *why;
+};
+extern const struct vm_cap vm_caps[];
+extern const size_t vm_ncaps;
+
 /* Open /dev/kvm, check the API and every capability we use, create the VM,
  * its RAM (mem_size bytes), the in-kernel irqchip and PIT, and one vCPU.
  * Dies with EXIT_NO_KVM / EXIT_KVM_CAP / EXIT_HOST on failure. */

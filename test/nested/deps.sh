@@ -7,6 +7,8 @@ set -euo pipefail
 pkgs=(
 	gcc make libc6-dev linux-libc-dev binutils musl-tools nasm file # build
 	perl                                # prove, for the TAP tests
+	python3-jsonschema                  # the report schema test (/usr/bin/python3)
+	man-db groff-base                   # make install: kvmini(1) rendered by man -l
 	qemu-system-x86                     # the cross-check and the nested L1
 	busybox-static cpio gzip kmod xz-utils zstd # the L1 initramfs
 )

@@ -15,6 +15,8 @@
 #   --timeout S       bound the whole QEMU run (default 300 s, TCG is slow)
 #   --mem SIZE        L1 memory (default 1G)
 #   --stream          also copy the console to stdout as it comes
+#   --interactive     the console's input is this terminal (make shell): no
+#                     timeout, QEMU's stdin left alone (Ctrl-A x quits QEMU)
 #   --dmesg           append the full kernel log to the console at the end
 #   --file SRC:DEST   put another file into the initramfs (repeatable)
 #   --vnet-dev        add QEMU's modern virtio-net (1af4:1041, MSI-X) behind
@@ -43,7 +45,7 @@ logfile=$2
 shift 2
 [ -r "$scenario" ] || { echo "l1.sh: cannot read scenario $scenario" >&2; exit 2; }
 
-iommu=1 timeout_s=300 mem=1G stream=0 dmesg=0 vnet_dev=0
+iommu=1 timeout_s=300 mem=1G stream=0 dmesg=0 vnet_dev=0 interactive=0
 files=()
 # Options from the scenario's "# l1:" line come first; the command line wins.
 # @BUILD@ in that line stands for the build directory.
@@ -55,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=$2; shift ;;
 	--mem) mem=$2; shift ;;
 	--stream) stream=1 ;;
+	--interactive) interactive=1 stream=1 ;;
 	--dmesg) dmesg=1 ;;
 	--file) files+=("$2"); shift ;;
 	--vnet-dev) vnet_dev=1 ;;
@@ -207,7 +210,9 @@ echo "# ${qemu[*]}" >"$logfile"
 log "booting L1 ($accel, iommu=$iommu, scenario $name, timeout ${timeout_s}s); console in $logfile"
 t0=$(date +%s)
 rc=0
-if [ "$stream" = 1 ]; then
+if [ "$interactive" = 1 ]; then
+	"${qemu[@]}" 2>&1 | tee -a "$logfile" || rc=${PIPESTATUS[0]}
+elif [ "$stream" = 1 ]; then
 	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null 2>&1 | tee -a "$logfile" || rc=${PIPESTATUS[0]}
 else
 	timeout -k 10 "$timeout_s" "${qemu[@]}" </dev/null >>"$logfile" 2>&1 || rc=$?

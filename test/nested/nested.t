@@ -49,7 +49,11 @@ for sc in "${scenarios[@]}"; do
 		"not ok - "*) n=$((n + 1)); echo "not ok $n ${line#not ok }"; fail=1 ;;
 		*) echo "$line" ;;
 		esac
-	done < <(awk -v scenario="$name" -f "$here/tap.awk" "$log")
+	done < <(
+		awk -v scenario="$name" -f "$here/tap.awk" "$log"
+		# Host-side checks of what the boot printed (scenarios/NAME.post).
+		if [ -x "$here/scenarios/$name.post" ]; then "$here/scenarios/$name.post" "$log"; fi
+	)
 	if [ $rc != 0 ]; then
 		n=$((n + 1))
 		[ $rc = 124 ] && why="timed out" || why="status $rc"

@@ -7,6 +7,10 @@
 # whatever this kvmini supports: --vfio with QEMU's edu device when kvmini
 # knows --vfio and the edu device is bound to vfio-pci, --net on tap0 when
 # it knows --net, and --stats.  The console log is kept in build/nested/run.log.
+#
+# RUN_SHELL=1 (make shell): after that run, a shell in L1 on this terminal,
+# to run kvmini again with other options without rebuilding the nest; its
+# exit (or poweroff -f) powers L1 off.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,13 +40,23 @@ EOS
 	cat <<'EOS'
 case_run demo rc=any timeout=${RUN_TIMEOUT:-120} -- kvmini $args
 EOS
+	if [ "${RUN_SHELL:-0}" = 1 ]; then
+		cat <<'EOS'
+echo "== L1 shell: kvmini is on the PATH; EDU_BDF=$EDU_BDF TAP=$TAP"
+echo "== try: kvmini check --vfio \$EDU_BDF, or the tour: docs/tour.md; exit leaves L1"
+export PS1='L1 # '
+setsid cttyhack sh </dev/console >/dev/console 2>&1
+EOS
+	fi
 } >"$sc"
 
 echo "== make run: no usable /dev/kvm here; booting a nested L1 (QEMU) to run kvmini in it" >&2
 log=$build/nested/run.log
 rc=0
 # Show the L1 console, less the markers meant for the test parser.
-"$here/l1.sh" "$sc" "$log" --stream --timeout "${L1_TIMEOUT:-300}" |
+mode=(--stream --timeout "${L1_TIMEOUT:-300}")
+[ "${RUN_SHELL:-0}" = 1 ] && mode=(--interactive)
+"$here/l1.sh" "$sc" "$log" "${mode[@]}" |
 	sed -u 's/\r$//; s/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g; /^\(SeaBIOS\|Booting from ROM\)/d; /^$/d; /^@@@ \(EXPECT\|SCENARIO\|DMESG\)/d; s/^@@@ BEGIN demo: /== L1 \$ /; s/^@@@ END demo /== kvmini exited: /; s/^@@@ L1 /== L1: /' || rc=$?
 echo "== make run: console log in $log" >&2
 # The exit status of kvmini inside L1 is make run's exit status.

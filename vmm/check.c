@@ -1,0 +1,548 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check.c - `kvmini check`: can this host run kvmini, and if not, why not?
+ *
+ * Starts no guest and changes nothing: it opens device nodes and closes
+ * them, reads sysfs and CPUID, and creates (and drops) one empty VM.  One
+ * line per item, "ok", "missing", "not permitted", or "info" for facts
+ * that are neither good nor bad, and under each item that is not ok a
+ * line "fix: ..." with the remedy.  Items a run with the same options
+ * needs (KVM always; the IOMMU and VFIO with --vfio; the tun device and
+ * the tap with --net tap=NAME) decide the exit status: 0 when all are
+ * there, else the run's own exit code for the first one missing
+ * (EXIT_NO_KVM, EXIT_KVM_CAP, EXIT_VFIO, EXIT_NET).  The rest is
+ * reported and marked "(not needed for this run)".
+ *
+ * With --vfio BDF the device is really attached and released through the
+ * realize code (vfio_probe()), in a child process, so that whatever that
+ * code dies of becomes an item line here and every fd it took is gone
+ * when the child is.
+ */
+#include "check.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "trace.h"
+#include "vm.h"
+#include "../devices/vfio.h"
+
+enum item_state { ITEM_OK, ITEM_MISSING, ITEM_DENIED, ITEM_INFO };
+static const char *const state_names[] = {"ok", "missing", "not permitted", "info"};
+
+#define CHECK_MAX_ITEMS 256
+
+static struct {
+	unsigned n;
+	struct {
+		enum item_state state;
+		bool needed;
+		char *text, *fix;
+	} it[CHECK_MAX_ITEMS];
+	int status;	  /* exit code of the first needed item not ok */
+	char reason[512]; /* and what it was */
+} chk;
+
+/* One item: state, whether this run needs it, the exit code when it is
+ * needed and not ok, the remedy (NULL when ok or nothing to do). */
+__attribute__((format(printf, 5, 6))) static void item(enum item_state st, bool needed, int code,
+						       const char *fix, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	bool bad = st == ITEM_MISSING || st == ITEM_DENIED;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	printf("%-14s %s%s\n", state_names[st], text,
+	       bad && !needed ? " (not needed for this run)" : "");
+	if (bad && fix)
+		printf("%-14s fix: %s\n", "", fix);
+	if (bad && needed && !chk.status) {
+		chk.status = code;
+		snprintf(chk.reason, sizeof(chk.reason), "%s: %.480s", state_names[st], text);
+	}
+	if (chk.n < CHECK_MAX_ITEMS) {
+		chk.it[chk.n].state = st;
+		chk.it[chk.n].needed = needed;
+		chk.it[chk.n].text = strdup(text);
+		chk.it[chk.n].fix = bad && fix ? strdup(fix) : NULL;
+		chk.n++;
+	}
+}
+
+static enum item_state errno_state(int err)
+{
+	if (!err)
+		return ITEM_OK;
+	return err == EACCES || err == EPERM ? ITEM_DENIED : ITEM_MISSING;
+}
+
+static void read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = 0;
+	if (f) {
+		if (!fgets(buf, (int)len, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+/* The driver bound to a PCI device: its name, or "" when none. */
+static void pci_driver(const char *bdf, char *out, size_t len)
+{
+	char link[PATH_MAX], target[256];
+	ssize_t n;
+	const char *base;
+
+	out[0] = 0;
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return;
+	target[n] = 0;
+	base = strrchr(target, '/');
+	snprintf(out, len, "%.63s", base ? base + 1 : target);
+}
+
+static int pci_group(const char *bdf)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+	const char *base;
+
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -1;
+	target[n] = 0;
+	base = strrchr(target, '/');
+	return atoi(base ? base + 1 : target);
+}
+
+/* ---- KVM ------------------------------------------------------------------ */
+
+static void check_kvm(const struct host_facts *h)
+{
+	int fd, v;
+
+	if (h->kvm_errno) {
+		item(errno_state(h->kvm_errno), true, EXIT_NO_KVM,
+		     h->kvm_errno == ENOENT
+			 ? "load kvm_intel or kvm_amd (and enable VT-x/AMD-V in firmware), or try "
+			   "`make run`, which nests a VM with its own KVM"
+			 : "add yourself to the kvm group (usermod -aG kvm $USER), or run as root",
+		     "/dev/kvm: %s", strerror(h->kvm_errno));
+		return;
+	}
+	item(ITEM_OK, true, 0, NULL, "/dev/kvm: opened read-write");
+	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) /* it opened a moment ago in host_facts_read() */
+		return item(ITEM_MISSING, true, EXIT_NO_KVM, NULL, "/dev/kvm: %s", strerror(errno));
+	if (h->kvm_api != KVM_API_VERSION)
+		item(ITEM_MISSING, true, EXIT_KVM_CAP, "use a newer host kernel",
+		     "KVM API version %d (kvmini needs %d)", h->kvm_api, KVM_API_VERSION);
+	else
+		item(ITEM_OK, true, 0, NULL, "KVM API version %d", h->kvm_api);
+	for (size_t i = 0; i < vm_ncaps; i++) {
+		bool ok = ioctl(fd, KVM_CHECK_EXTENSION, vm_caps[i].cap) > 0;
+
+		item(ok ? ITEM_OK : ITEM_MISSING, true, EXIT_KVM_CAP, "use a newer host kernel",
+		     "%s (%s)", vm_caps[i].name, vm_caps[i].why);
+	}
+	v = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	item(v <= 0 || v >= VM_MAX_SLOTS ? ITEM_OK : ITEM_MISSING, true, EXIT_KVM_CAP,
+	     "use a newer host kernel", "KVM memory slots: %d (kvmini needs %d)", v, VM_MAX_SLOTS);
+	/* An empty VM, dropped at once: KVM can be there and still refuse
+	 * (virtualisation disabled in firmware, another hypervisor holding
+	 * VT-x). */
+	v = ioctl(fd, KVM_CREATE_VM, 0);
+	if (v < 0)
+		item(ITEM_MISSING, true, EXIT_NO_KVM,
+		     "see dmesg for kvm: enable virtualisation in firmware, stop other hypervisors",
+		     "KVM_CREATE_VM: %s", strerror(errno));
+	else
+		item(ITEM_OK, true, 0, NULL, "KVM_CREATE_VM: an empty VM was created and dropped");
+	if (v >= 0)
+		close(v);
+	close(fd);
+}
+
+/* Is this machine a guest, and can it give its own guests KVM? */
+static void check_nesting(const struct host_facts *h)
+{
+	char fix[160];
+
+	if (h->cpu_guest)
+		item(ITEM_INFO, false, 0, NULL,
+		     "this machine is a guest: CPUID hypervisor bit set, hypervisor \"%s\"",
+		     h->hv_vendor);
+	else
+		item(ITEM_INFO, false, 0, NULL,
+		     "this machine is not a guest (no CPUID hypervisor bit)");
+	item(ITEM_INFO, false, 0, NULL, "CPU virtualisation extension: %s; KVM module: %s",
+	     h->virt_ext ? h->virt_ext : "none (neither vmx nor svm in CPUID)",
+	     h->kvm_module[0] ? h->kvm_module : "none loaded");
+	if (!h->kvm_module[0] || !h->nested[0]) {
+		item(ITEM_MISSING, false, 0,
+		     h->virt_ext ? "load kvm_intel (vmx) or kvm_amd (svm) with nested=1" : NULL,
+		     "nesting for this machine's guests: %s",
+		     h->kvm_module[0] ? "its KVM module has no nested parameter" : "no KVM module");
+		return;
+	}
+	snprintf(fix, sizeof(fix), "modprobe -r %s; modprobe %s nested=1 (no VM may be running)",
+		 h->kvm_module, h->kvm_module);
+	item(strchr("Yy1", h->nested[0]) ? ITEM_OK : ITEM_MISSING, false, 0, fix,
+	     "nesting for this machine's guests: %s nested=%s", h->kvm_module, h->nested);
+}
+
+/* ---- IOMMU and VFIO ------------------------------------------------------- */
+
+static const char iommu_fix[] = "boot the host with intel_iommu=on (AMD: amd_iommu=on) and "
+				"VT-d/AMD-Vi enabled in firmware (QEMU: -device intel-iommu)";
+
+/* One line per group, in numerical order: its members and their drivers. */
+static void check_groups(unsigned ngroups)
+{
+	DIR *m;
+	struct dirent *f;
+	char path[PATH_MAX], members[400], drv[64];
+
+	/* Group numbers are small and dense; stop once all have been seen. */
+	for (unsigned g = 0, seen = 0; seen < ngroups && g < 65536; g++) {
+		size_t used = 0;
+
+		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%u/devices", g);
+		m = opendir(path);
+		if (!m)
+			continue;
+		seen++;
+		members[0] = 0;
+		while ((f = readdir(m))) {
+			if (f->d_name[0] == '.' || used >= sizeof(members) - 1)
+				continue;
+			pci_driver(f->d_name, drv, sizeof(drv));
+			used += (size_t)snprintf(members + used, sizeof(members) - used,
+						 "%s%s (%s)", used ? ", " : "", f->d_name,
+						 drv[0] ? drv : "no driver");
+		}
+		closedir(m);
+		item(ITEM_INFO, false, 0, NULL, "IOMMU group %u: %s", g, members);
+	}
+}
+
+/* A group is viable when every member is bound to vfio-pci or pci-stub,
+ * or to no driver at all (the kernel's rule for VFIO_GROUP_FLAGS_VIABLE,
+ * bridges aside).  blockers gets the driver_override commands. */
+static bool group_viable(int group, char *blockers, size_t len)
+{
+	char path[PATH_MAX], drv[64];
+	DIR *d;
+	struct dirent *e;
+	size_t used = 0;
+	bool ok = true;
+
+	blockers[0] = 0;
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", group);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		pci_driver(e->d_name, drv, sizeof(drv));
+		if (!drv[0] || !strcmp(drv, "vfio-pci") || !strcmp(drv, "pci-stub"))
+			continue;
+		ok = false;
+		if (used < len)
+			used += (size_t)snprintf(
+			    blockers + used, len - used,
+			    "%secho vfio-pci > /sys/bus/pci/devices/%s/driver_override; echo %s > "
+			    "/sys/bus/pci/devices/%s/driver/unbind; echo %s > "
+			    "/sys/bus/pci/drivers_probe",
+			    used ? "; " : "", e->d_name, e->d_name, e->d_name, e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return ok;
+}
+
+/* Group, viability, group node and cdev of one device bound to vfio-pci. */
+static void check_vfio_device(const char *bdf, bool needed)
+{
+	char path[PATH_MAX], node[64], cdev[64], blockers[1024];
+	int group = pci_group(bdf);
+
+	if (group < 0)
+		return item(ITEM_MISSING, needed, EXIT_VFIO, iommu_fix,
+			    "vfio-pci %s: no IOMMU group", bdf);
+	if (!group_viable(group, blockers, sizeof(blockers)))
+		item(ITEM_MISSING, needed, EXIT_VFIO, blockers,
+		     "vfio-pci %s: group %d not viable: a member is bound to a host driver", bdf,
+		     group);
+	else
+		item(ITEM_OK, needed, 0, NULL, "vfio-pci %s: group %d viable", bdf, group);
+	snprintf(node, sizeof(node), "/dev/vfio/%d", group);
+	if (access(node, F_OK))
+		item(ITEM_MISSING, needed, EXIT_VFIO,
+		     "modprobe vfio-pci (the group node appears "
+		     "when a member binds to it)",
+		     "vfio-pci %s: %s: %s", bdf, node, strerror(errno));
+	else if (access(node, R_OK | W_OK))
+		item(ITEM_DENIED, needed, EXIT_VFIO,
+		     "give your user the group node (chown $USER /dev/vfio/N), or run as root",
+		     "vfio-pci %s: %s: %s", bdf, node, strerror(errno));
+	else
+		item(ITEM_OK, needed, 0, NULL, "vfio-pci %s: %s usable", bdf, node);
+	/* The cdev (VFIO_DEVICE_CDEV) is only for an IOMMUFD backend: never
+	 * needed by the container path, so never a failure here. */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	cdev[0] = 0;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			snprintf(cdev, sizeof(cdev), "%.32s", e->d_name);
+	if (d)
+		closedir(d);
+	/* sysfs has vfio-dev/vfioN from 6.1 on; the /dev node only with
+	 * VFIO_DEVICE_CDEV. */
+	snprintf(node, sizeof(node), "/dev/vfio/devices/%s", cdev);
+	if (cdev[0] && !access(node, F_OK))
+		item(ITEM_INFO, false, 0, NULL, "vfio-pci %s: cdev %s", bdf, node);
+	else
+		item(ITEM_INFO, false, 0, NULL,
+		     "vfio-pci %s: no cdev in /dev/vfio/devices (a kernel without "
+		     "VFIO_DEVICE_CDEV; the container path needs none)",
+		     bdf);
+}
+
+static void check_vfio(const struct host_facts *h, const char *want)
+{
+	char fix[600], drv[64], path[64];
+	bool need = want != NULL, seen = false;
+	DIR *d;
+	struct dirent *e;
+
+	if (h->iommu_units)
+		item(ITEM_OK, need, 0, NULL, "IOMMU: %s active (%s), %u groups, default domain %s",
+		     host_iommu_kind(h->iommu_unit), h->iommu_unit, h->iommu_groups,
+		     h->iommu_type[0] ? h->iommu_type : "unknown");
+	else
+		item(ITEM_MISSING, need, EXIT_VFIO, iommu_fix,
+		     "IOMMU: none active (/sys/class/iommu is empty)");
+	check_groups(h->iommu_groups);
+	item(errno_state(h->vfio_errno), need, EXIT_VFIO,
+	     h->vfio_errno == ENOENT ? "modprobe vfio-pci" : "run as root",
+	     "/dev/vfio/vfio (VFIO container): %s",
+	     h->vfio_errno ? strerror(h->vfio_errno) : "usable");
+	item(errno_state(h->iommufd_errno), false, 0,
+	     h->iommufd_errno == ENOENT ? "modprobe iommufd (a kernel with CONFIG_IOMMUFD)"
+					: "run as root",
+	     "/dev/iommu (IOMMUFD): %s", h->iommufd_errno ? strerror(h->iommufd_errno) : "usable");
+
+	d = opendir("/sys/bus/pci/drivers/vfio-pci");
+	while (d && (e = readdir(d))) {
+		if (!strchr(e->d_name, ':'))
+			continue;
+		check_vfio_device(e->d_name, want && !strcmp(want, e->d_name));
+		seen |= want && !strcmp(want, e->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (!h->vfio_devices)
+		item(ITEM_INFO, false, 0, NULL, "no PCI device is bound to vfio-pci");
+	if (!want || seen)
+		return;
+	/* The device asked for is not bound to vfio-pci: say how to bind it. */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", want);
+	if (access(path, F_OK)) {
+		item(ITEM_MISSING, true, EXIT_VFIO, "lspci -D lists the host's devices",
+		     "--vfio %s: no such PCI device", want);
+		return;
+	}
+	pci_driver(want, drv, sizeof(drv));
+	snprintf(fix, sizeof(fix),
+		 "modprobe vfio-pci; echo vfio-pci > %s/driver_override; %s%secho %s > "
+		 "/sys/bus/pci/drivers_probe",
+		 path, drv[0] ? "echo " : "", drv[0] ? want : "", want);
+	if (drv[0]) /* the unbind goes between override and probe */
+		snprintf(fix, sizeof(fix),
+			 "modprobe vfio-pci; echo vfio-pci > %s/driver_override; echo %s > "
+			 "%s/driver/unbind; echo %s > /sys/bus/pci/drivers_probe",
+			 path, want, path, want);
+	item(ITEM_MISSING, true, EXIT_VFIO, fix, "--vfio %s: bound to %s, not vfio-pci", want,
+	     drv[0] ? drv : "no driver");
+}
+
+/* The real thing: attach and release through the realize code. */
+static void check_vfio_attach(const char *bdf)
+{
+	char buf[4096], line[768] = "", summary[256];
+	int p[2], st;
+	size_t used = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p))
+		die_errno(EXIT_HOST, "pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die_errno(EXIT_HOST, "fork");
+	if (pid == 0) {
+		close(p[0]);
+		dup2(p[1], 2);
+		dup2(p[1], 1);
+		vfio_probe(bdf, summary, sizeof(summary));
+		printf("kvmini: probe: %s\n", summary);
+		exit(0);
+	}
+	close(p[1]);
+	while ((n = read(p[0], buf + used, sizeof(buf) - 1 - used)) > 0) {
+		used += (size_t)n;
+		if (used == sizeof(buf) - 1)
+			break;
+	}
+	buf[used] = 0;
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	/* Traces (with --trace vfio) go on to stderr; the last "kvmini: "
+	 * line is the outcome. */
+	for (char *s = buf, *nl; *s; s = nl) {
+		nl = strchr(s, '\n');
+		nl = nl ? (*nl = 0, nl + 1) : s + strlen(s);
+		if (!strncmp(s, "kvmini: ", 8))
+			snprintf(line, sizeof(line), "%s", s + 8);
+		else
+			fprintf(stderr, "%s\n", s);
+	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		item(ITEM_OK, true, 0, NULL, "--vfio %s: attached and released (%s)", bdf,
+		     line[0] ? line + 7 : "");
+	else
+		item(ITEM_MISSING, true, EXIT_VFIO, NULL, "--vfio attach: %s",
+		     line[0] ? line : "the probe failed with no message");
+}
+
+/* ---- network -------------------------------------------------------------- */
+
+static void check_net(const struct host_facts *h, const char *spec)
+{
+	char tap[32] = "", path[PATH_MAX], flags[32], owner[32], fix[200];
+	bool need = !strncmp(spec, "tap=", 4);
+
+	if (need)
+		snprintf(tap, sizeof(tap), "%.*s", (int)strcspn(spec + 4, ","), spec + 4);
+	item(errno_state(h->tun_errno), need, EXIT_NET,
+	     h->tun_errno == ENOENT ? "modprobe tun" : "run as root or with CAP_NET_ADMIN",
+	     "/dev/net/tun: %s", h->tun_errno ? strerror(h->tun_errno) : "usable");
+	if (!need)
+		return;
+	snprintf(fix, sizeof(fix),
+		 "ip tuntap add %s mode tap user $USER; ip link set %s up (busybox: tunctl -t %s)",
+		 tap, tap, tap);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", tap);
+	read_line(path, flags, sizeof(flags));
+	if (!flags[0]) {
+		snprintf(path, sizeof(path), "/sys/class/net/%s", tap);
+		item(ITEM_MISSING, true, EXIT_NET, fix, "--net tap=%s: %s", tap,
+		     access(path, F_OK) ? "no such interface" : "an interface, but not a tun/tap");
+		return;
+	}
+	/* tun_flags: IFF_TAP is 0x0002 (IFF_TUN 0x0001). */
+	if (!(strtoul(flags, NULL, 16) & 0x2)) {
+		item(ITEM_MISSING, true, EXIT_NET, fix, "--net tap=%s: a tun, not a tap", tap);
+		return;
+	}
+	snprintf(path, sizeof(path), "/sys/class/net/%s/owner", tap);
+	read_line(path, owner, sizeof(owner));
+	if (geteuid() && strcmp(owner, "-1") && (uid_t)atol(owner) != geteuid())
+		item(ITEM_DENIED, true, EXIT_NET, fix, "--net tap=%s: owned by uid %s", tap, owner);
+	else
+		item(ITEM_OK, true, 0, NULL, "--net tap=%s: a tap (owner %s)", tap,
+		     strcmp(owner, "-1") ? owner : "any");
+}
+
+/* ---- the run ---------------------------------------------------------------- */
+
+static void write_check_report(const char *path, const struct host_facts *h, int status, double ms)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		warn("cannot write the report to '%s'", path);
+		return;
+	}
+	fprintf(f, "{\"kvmini\":\"%s\",\"report\":%d,\"mode\":\"check\",\"status\":%d,\"reason\":",
+		KVMINI_VERSION, REPORT_FORMAT, status);
+	json_string(f, status ? chk.reason : "everything this run needs is there");
+	fprintf(f, ",\"host\":");
+	host_facts_json(f, h);
+	fprintf(f, ",\"timings_ms\":{\"check\":%.1f},\"devices\":[],\"events\":[],\"items\":[", ms);
+	for (unsigned i = 0; i < chk.n; i++) {
+		fprintf(f, "%s{\"state\":\"%s\",\"needed\":%s,\"text\":", i ? "," : "",
+			state_names[chk.it[i].state], chk.it[i].needed ? "true" : "false");
+		json_string(f, chk.it[i].text);
+		if (chk.it[i].fix) {
+			fprintf(f, ",\"fix\":");
+			json_string(f, chk.it[i].fix);
+		}
+		fputc('}', f);
+	}
+	fprintf(f, "]}\n");
+	fclose(f);
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+int check_run(const struct config *cfg)
+{
+	struct host_facts h;
+	double t0 = now_ms();
+	char canon[13];
+
+	if (cfg->vfio && vfio_parse_bdf(cfg->vfio, NULL, canon))
+		die(EXIT_USAGE,
+		    "--vfio '%s': not a PCI address; write it as DDDD:BB:DD.F in hex, e.g. "
+		    "0000:00:03.0 (lspci -D lists them)",
+		    cfg->vfio);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	host_facts_read(&h);
+	printf("kvmini check: what this host offers kvmini (kernel %s; nothing is started or "
+	       "changed)\n",
+	       h.kernel);
+	check_kvm(&h);
+	check_nesting(&h);
+	check_vfio(&h, cfg->vfio ? canon : NULL);
+	check_net(&h, cfg->net);
+	if (cfg->vfio && chk.status != EXIT_VFIO)
+		check_vfio_attach(canon);
+	if (chk.status)
+		printf("kvmini check: NOT READY, exit %d: %s\n", chk.status, chk.reason);
+	else
+		printf("kvmini check: ready: everything this run needs is there\n");
+	if (cfg->report)
+		write_check_report(cfg->report, &h, chk.status, now_ms() - t0);
+	return chk.status;
+}

@@ -88,9 +88,8 @@ struct ufd_ioas_unmap { /* struct iommu_ioas_unmap */
 
 /* IOMMU_GET_HW_INFO: what the IOMMU behind a bound device is and offers. */
 enum {
-	UFD_HW_INFO_TYPE_NONE = 0,	 /* IOMMU_HW_INFO_TYPE_NONE */
-	UFD_HW_INFO_TYPE_INTEL_VTD = 1,	 /* IOMMU_HW_INFO_TYPE_INTEL_VTD */
-	UFD_HW_INFO_TYPE_ARM_SMMUV3 = 2, /* IOMMU_HW_INFO_TYPE_ARM_SMMUV3 */
+	UFD_HW_INFO_TYPE_NONE = 0,	/* IOMMU_HW_INFO_TYPE_NONE */
+	UFD_HW_INFO_TYPE_INTEL_VTD = 1, /* IOMMU_HW_INFO_TYPE_INTEL_VTD */
 };
 enum {
 	UFD_HW_CAP_DIRTY_TRACKING = 1 << 0, /* IOMMU_HW_CAP_DIRTY_TRACKING */
@@ -102,7 +101,8 @@ struct ufd_hw_info { /* struct iommu_hw_info */
 	uint32_t data_len;  /* in: buffer length; out: what the kernel has */
 	uint64_t data_uptr; /* user pointer to the type's data */
 	uint32_t out_data_type;
-	uint32_t reserved;
+	uint8_t out_max_pasid_log2; /* 0: no PASID support */
+	uint8_t reserved[3];
 	uint64_t out_capabilities;
 };
 #define UFD_IOMMU_GET_HW_INFO _IO(UFD_TYPE, UFD_CMD_BASE + 10)

@@ -279,7 +279,7 @@ static int sysfs_read_hex(const char *dir, const char *file, unsigned *out)
 	return 0;
 }
 
-/* The device's VFIO cdev: sysfs names it (.../vfio-dev/vfioN, present
+/* The device's VFIO cdev: sysfs names it (.../vfio-dev/vfioN/dev, present
  * when the kernel has CONFIG_VFIO_DEVICE_CDEV and vfio-pci holds the
  * device), devtmpfs makes the node. */
 static enum vfio_cdev_state cdev_find(const char *sysdev, char *node, size_t len, char *sysname,
@@ -305,6 +305,11 @@ static enum vfio_cdev_state cdev_find(const char *sysdev, char *node, size_t len
 	closedir(d);
 	if (!node[0])
 		return VFIO_CDEV_NONE;
+	/* Linux 6.1 to 6.5 already name the device vfio-dev/vfioN, with no
+	 * character device behind it: only a "dev" attribute means a cdev. */
+	snprintf(dir, sizeof(dir), "%.200s/dev", sysname);
+	if (access(dir, R_OK))
+		return VFIO_CDEV_NONE;
 	return stat(node, &st) == 0 && S_ISCHR(st.st_mode) ? VFIO_CDEV_OK : VFIO_CDEV_NO_NODE;
 }
 
@@ -320,7 +325,7 @@ static void vfio_choose_backend(struct vfio_dev *v)
 	vfio_backend_parse(v->want, &want);
 	cdev = cdev_find(v->sysdev, node, sizeof(node), sysname, sizeof(sysname));
 	got = vfio_backend_choose(want, has_iommu, cdev, &v->why);
-	if (got < 0 && cdev == VFIO_CDEV_NO_NODE) {
+	if (got < 0 && has_iommu && cdev == VFIO_CDEV_NO_NODE) {
 		char path[PATH_MAX + 8];
 		FILE *f;
 

@@ -93,14 +93,15 @@ static void hw_info(struct vfio_iommu *io)
 		return;
 	}
 	trace(TRACE_VFIO,
-	      "attach: IOMMU_GET_HW_INFO: type %u (%s), %u bytes, capabilities 0x%llx%s",
+	      "attach: IOMMU_GET_HW_INFO: type %u (%s), %u bytes, capabilities 0x%llx%s, PASID "
+	      "width %u",
 	      h.out_data_type,
-	      h.out_data_type == UFD_HW_INFO_TYPE_INTEL_VTD    ? "Intel VT-d"
-	      : h.out_data_type == UFD_HW_INFO_TYPE_ARM_SMMUV3 ? "Arm SMMUv3"
-	      : h.out_data_type == UFD_HW_INFO_TYPE_NONE       ? "none"
-							       : "unknown",
+	      h.out_data_type == UFD_HW_INFO_TYPE_INTEL_VTD ? "Intel VT-d"
+	      : h.out_data_type == UFD_HW_INFO_TYPE_NONE    ? "none"
+							    : "another IOMMU",
 	      h.data_len, (unsigned long long)h.out_capabilities,
-	      h.out_capabilities & UFD_HW_CAP_DIRTY_TRACKING ? " (dirty tracking)" : "");
+	      h.out_capabilities & UFD_HW_CAP_DIRTY_TRACKING ? " (dirty tracking)" : "",
+	      h.out_max_pasid_log2);
 	if (h.out_data_type == UFD_HW_INFO_TYPE_INTEL_VTD && h.data_len >= sizeof(vtd)) {
 		vfio_vtd_decode(vtd.cap_reg, vtd.ecap_reg, what, sizeof(what));
 		trace(TRACE_VFIO, "attach: VT-d cap 0x%016llx ecap 0x%016llx",

@@ -24,7 +24,8 @@
 #   uptime_ms                  prints milliseconds since L1 boot
 #
 # Environment set by init: L1_KVM (1/0), EDU_BDF, EDU_GROUP, EDU_VFIO (1/0),
-# VNET_BDF, VNET_GROUP, VNET_VFIO (l1.sh --vnet-dev),
+# EDU_CDEV (vfioN or empty), VNET_BDF, VNET_GROUP, VNET_VFIO, VNET_CDEV
+# (l1.sh --vnet-dev), L1_IOMMUFD (1/0: /dev/iommu exists),
 # TAP (tap0, or empty), TAP_ADDR, TAP_PREFIX, KVMINI (/bin/kvmini),
 # L1_ACCEL (tcg/kvm), L1_IOMMU (1/0), L1_SCENARIO.
 # Case names: no spaces.

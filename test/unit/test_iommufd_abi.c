@@ -85,11 +85,11 @@ int main(void)
 	OFF(ufd_hw_info, data_len, 12);
 	OFF(ufd_hw_info, data_uptr, 16);
 	OFF(ufd_hw_info, out_data_type, 24);
-	OFF(ufd_hw_info, reserved, 28);
+	OFF(ufd_hw_info, out_max_pasid_log2, 28);
+	OFF(ufd_hw_info, reserved, 29);
 	OFF(ufd_hw_info, out_capabilities, 32);
 	tap_eq(UFD_HW_INFO_TYPE_NONE, 0, "IOMMU_HW_INFO_TYPE_NONE == 0");
 	tap_eq(UFD_HW_INFO_TYPE_INTEL_VTD, 1, "IOMMU_HW_INFO_TYPE_INTEL_VTD == 1");
-	tap_eq(UFD_HW_INFO_TYPE_ARM_SMMUV3, 2, "IOMMU_HW_INFO_TYPE_ARM_SMMUV3 == 2");
 	tap_eq(UFD_HW_CAP_DIRTY_TRACKING, 1, "IOMMU_HW_CAP_DIRTY_TRACKING == 1");
 
 	/* struct iommu_hw_info_vtd */

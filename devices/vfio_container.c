@@ -225,8 +225,8 @@ static int container_attach(struct vfio_iommu *io, const char *bdf, const char *
 				snprintf(who, sizeof(who), " (pid %ld)", pid);
 			fail(err, errlen, ret,
 			     "vfio %s: device in use by another process%s (another kvmini?): "
-			     "IOMMU group %d is open elsewhere; stop that process first",
-			     bdf, who, io->group);
+			     "IOMMU group %d%s is open elsewhere; stop that process first",
+			     bdf, who, io->group, io->cdev[0] ? " or the device's cdev" : "");
 		} else {
 			fail(err, errlen, ret,
 			     "vfio %s: cannot open %s: %s; is the device bound to vfio-pci and "

@@ -101,10 +101,11 @@ mv /tmp/cdev.away "$cdev"
 # caller has CAP_IPC_LOCK (root has): as nobody, 64 MiB do not fit.
 grep -q '^nobody:' /etc/passwd 2>/dev/null ||
 	echo 'nobody:x:65534:65534:nobody:/tmp:/bin/sh' >>/etc/passwd
+grep -q '^nobody:' /etc/group 2>/dev/null || echo 'nobody:x:65534:' >>/etc/group
 chmod 666 /dev/kvm /dev/iommu "$cdev"
 case_run ioas-map-refused rc=6 lines=1 \
 	"match=^kvmini: vfio $EDU_BDF: IOMMU_IOAS_MAP of 64 MiB guest RAM: Out of memory; raise the locked-memory limit" \
-	-- su -s /bin/sh nobody -c "ulimit -l 1024; exec kvmini --vfio $EDU_BDF --vfio-backend iommufd"
+	-- su -s /bin/sh nobody -c "ulimit -l 1024; exec /bin/kvmini --vfio $EDU_BDF --vfio-backend iommufd"
 chmod 600 /dev/iommu "$cdev"
 
 # --- after all of that, the device attaches again ------------------------

@@ -68,7 +68,11 @@ static void iommufd_detach(struct vfio_iommu *io, int device_fd)
 				     strerror(errno));
 		}
 		close(io->iommufd);
-		trace(TRACE_VFIO, "teardown: IOAS %u destroyed, /dev/iommu closed", io->ioas_id);
+		if (io->ioas_id)
+			trace(TRACE_VFIO, "teardown: IOAS %u destroyed, /dev/iommu closed",
+			      io->ioas_id);
+		else
+			trace(TRACE_VFIO, "teardown: /dev/iommu closed");
 	}
 	io->iommufd = -1;
 	io->ioas_id = 0;

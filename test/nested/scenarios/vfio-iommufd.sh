@@ -63,13 +63,8 @@ if [ -n "$fd_us" ] && [ -n "$ct_us" ] && [ "$ct_us" -gt 0 ]; then
 fi
 
 # --- a second kvmini on the device, then SIGTERM to the first ------------
-kvmini --vfio "$EDU_BDF" --trace vfio --cmdline edu_hold=120 >/tmp/holder.out 2>&1 &
-holder=$!
-i=0
-while ! grep -q "edu: holding" /tmp/holder.out && [ $i -lt 120 ]; do
-	sleep 1
-	i=$((i + 1))
-done
+hold /tmp/holder.out "edu: holding" kvmini --vfio "$EDU_BDF" --trace vfio --cmdline edu_hold=120
+holder=$held
 check holder-running-through-iommufd grep -q "backend iommufd" /tmp/holder.out
 # What the holder has open: /dev/iommu and the cdev, never the container
 # or the group file.

@@ -69,6 +69,7 @@ struct vfio_dev {
 	const char *want;     /* --vfio-backend word */
 	const char *why;      /* why this backend (trace, --stats, --report) */
 	uint64_t attach_us;   /* time spent in the backend's attach */
+	uint64_t dma_us;      /* time spent mapping guest RAM */
 	uint64_t realized_us; /* process start to "realized" */
 
 	struct vfio_device_info info;
@@ -1006,10 +1007,12 @@ static void vfio_bars(struct vfio_dev *v)
 static void vfio_dma(struct vfio_dev *v)
 {
 	struct vm *vm = v->vm;
+	struct timespec t0;
 	int ret;
 
 	/* IOVA = GPA: the guest programs its own physical addresses into the
 	 * device, the IOMMU translates them to kvmini's RAM mapping. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = v->iommu.ops->dma_map(&v->iommu, 0, vm->mem_size, vm->mem);
 	if (ret)
 		die(EXIT_VFIO, "vfio %s: %s of %llu MiB guest RAM: %s%s", v->bdf,
@@ -1018,8 +1021,10 @@ static void vfio_dma(struct vfio_dev *v)
 		    ret == -ENOMEM ? "; raise the locked-memory limit (ulimit -l) or run as root"
 				   : "");
 	v->dma_mapped = true;
-	trace(TRACE_VFIO, "dma: guest RAM [0, 0x%llx) mapped at IOVA = GPA",
-	      (unsigned long long)vm->mem_size);
+	v->dma_us = us_since(&t0);
+	trace(TRACE_VFIO, "dma: guest RAM [0, 0x%llx) mapped at IOVA = GPA (%s, %llu us)",
+	      (unsigned long long)vm->mem_size, v->iommu.ops->map_ioctl,
+	      (unsigned long long)v->dma_us);
 }
 
 /* ---- stage 6: interrupts ------------------------------------------------ */
@@ -1203,6 +1208,7 @@ void vfio_print_stats(FILE *f)
 	fprintf(f, "  vfio %s: backend %s (%s)\n", v->bdf, v->iommu.ops->name, v->why);
 	fprintf(f, "    %-48s %u\n", "attach ioctls", v->iommu.attach_ioctls);
 	fprintf(f, "    %-48s %llu\n", "attach us", (unsigned long long)v->attach_us);
+	fprintf(f, "    %-48s %llu\n", "dma map us", (unsigned long long)v->dma_us);
 	fprintf(f, "    %-48s %llu\n", "start to realized us", (unsigned long long)v->realized_us);
 }
 
@@ -1216,7 +1222,8 @@ void vfio_report_json(FILE *f)
 	fprintf(f,
 		",\"vfio\":{\"bdf\":\"%s\",\"backend_requested\":\"%s\",\"backend\":\"%s\","
 		"\"backend_reason\":\"%s\",\"attach_ioctls\":%u,\"attach_us\":%llu,"
-		"\"realized_us\":%llu}",
+		"\"dma_map_us\":%llu,\"realized_us\":%llu}",
 		v->bdf, v->want, v->iommu.ops->name, v->why, v->iommu.attach_ioctls,
-		(unsigned long long)v->attach_us, (unsigned long long)v->realized_us);
+		(unsigned long long)v->attach_us, (unsigned long long)v->dma_us,
+		(unsigned long long)v->realized_us);
 }

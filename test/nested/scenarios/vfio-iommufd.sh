@@ -52,11 +52,12 @@ case_run edu-container checks timeout=120 \
 # and third runs: the first run of kvmini in an L1 pays for cold caches.
 for k in "start to realized us:realized_us" "attach us:attach_us" "dma map us:dma_map_us" \
 	"attach ioctls:attach_ioctls"; do
-	fd=$(stat_of edu-auto "${k%%:*}")
-	ct=$(stat_of edu-container "${k%%:*}")
-	note "${k%%:*}: iommufd ${fd:-?}, container ${ct:-?}"
-	bench "vfio_iommufd_${k##*:}" "${fd:-nan}" "${k##* }"
-	bench "vfio_container_${k##*:}" "${ct:-nan}" "${k##* }"
+	what=${k%%:*}
+	fd=$(stat_of edu-auto "$what")
+	ct=$(stat_of edu-container "$what")
+	note "$what: iommufd ${fd:-?}, container ${ct:-?}"
+	bench "vfio_iommufd_${k##*:}" "${fd:-nan}" "${what##* }"
+	bench "vfio_container_${k##*:}" "${ct:-nan}" "${what##* }"
 	if [ -n "$fd" ] && [ -n "$ct" ] && [ "$ct" -gt 0 ]; then
 		note "  iommufd/container x100: $((fd * 100 / ct))"
 		bench "vfio_iommufd_container_${k##*:}_ratio_x100" "$((fd * 100 / ct))" x100

@@ -47,21 +47,11 @@ case_run edu-container checks timeout=120 \
 	'match=^\[vfio *\] attach: done through the container backend: 6 ioctls' \
 	-- sh -c "kvmini --vfio $EDU_BDF --vfio-backend container --trace vfio --stats >/tmp/edu-container.out 2>&1; rc=\$?; cat /tmp/edu-container.out; exit \$rc"
 
-# --- figures: start to "realized", attach and DMA map, and the attach's
-# ioctls, side by side.  edu-auto (iommufd) and edu-container, the second
-# and third runs: the first run of kvmini in an L1 pays for cold caches.
-for k in "start to realized us:realized_us" "attach us:attach_us" "dma map us:dma_map_us" \
-	"attach ioctls:attach_ioctls"; do
-	what=${k%%:*}
-	fd=$(stat_of edu-auto "$what")
-	ct=$(stat_of edu-container "$what")
-	note "$what: iommufd ${fd:-?}, container ${ct:-?}"
-	bench "vfio_iommufd_${k##*:}" "${fd:-nan}" "${what##* }"
-	bench "vfio_container_${k##*:}" "${ct:-nan}" "${what##* }"
-	if [ -n "$fd" ] && [ -n "$ct" ] && [ "$ct" -gt 0 ]; then
-		note "  iommufd/container x100: $((fd * 100 / ct))"
-		bench "vfio_iommufd_container_${k##*:}_ratio_x100" "$((fd * 100 / ct))" x100
-	fi
+# --- one sample of the figures (make bench, bench/vfio-backends.sh, takes
+# medians): edu-auto (iommufd) and edu-container, the second and third runs,
+# as the first kvmini in an L1 pays for cold caches.
+for what in "start to realized us" "attach us" "dma map us" "attach ioctls"; do
+	note "$what: iommufd $(stat_of edu-auto "$what"), container $(stat_of edu-container "$what")"
 done
 
 # --- a second kvmini on the device, then SIGTERM to the first ------------

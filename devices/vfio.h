@@ -91,6 +91,9 @@ struct vfio_iommu {
 	bool pt_attached;
 };
 
+/* A backend's error line: printf into err, return ret (a -errno). */
+int vfio_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* ioctl() inside a backend's attach, counted in io->attach_ioctls. */
 #define attach_ioctl(io, ...) ((io)->attach_ioctls++, ioctl(__VA_ARGS__))
 

@@ -6,6 +6,7 @@
  * the fast path.  Kept apart from vfio.c so unit tests can link it alone.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <linux/pci_regs.h>
 #include <stdio.h>
 #include <string.h>
@@ -370,4 +371,14 @@ int vfio_vtd_decode(uint64_t cap, uint64_t ecap, char *buf, size_t len)
 	    BIT(ecap, 47) ? "yes" : "no", BIT(ecap, 46) ? "yes" : "no", BIT(ecap, 3) ? "yes" : "no",
 	    BIT(ecap, 1) ? "yes" : "no", BIT(ecap, 7) ? "yes" : "no");
 #undef BIT
+}
+
+int vfio_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
 }

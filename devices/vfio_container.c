@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/vfio.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,18 +28,6 @@ void vfio_iommu_init(struct vfio_iommu *io, const struct vfio_iommu_ops *ops)
 	io->group_fd = -1;
 	io->group = -1;
 	io->iommufd = -1;
-}
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
 }
 
 /* The group number is the name of the directory iommu_group points at. */
@@ -173,28 +160,31 @@ static int container_attach(struct vfio_iommu *io, const char *bdf, const char *
 
 	ret = group_of(sysdev, &io->group);
 	if (ret)
-		return fail(err, errlen, ret,
-			    "vfio %s: no IOMMU group (the host IOMMU is off); boot the host kernel "
-			    "with intel_iommu=on (AMD: amd_iommu=on) and an IOMMU enabled in "
-			    "firmware or QEMU (-device intel-iommu)",
-			    bdf);
+		return vfio_errf(
+		    err, errlen, ret,
+		    "vfio %s: no IOMMU group (the host IOMMU is off); boot the host kernel "
+		    "with intel_iommu=on (AMD: amd_iommu=on) and an IOMMU enabled in "
+		    "firmware or QEMU (-device intel-iommu)",
+		    bdf);
 	trace(TRACE_VFIO, "attach: %s is in IOMMU group %d", bdf, io->group);
 
 	io->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (io->container_fd < 0) {
 		ret = -errno;
-		fail(err, errlen, ret, "vfio %s: cannot open /dev/vfio/vfio: %s; %s", bdf,
-		     strerror(-ret),
-		     ret == -ENOENT ? "load the driver: modprobe vfio-pci"
-				    : "run kvmini as root (or give this user the VFIO devices)");
+		vfio_errf(err, errlen, ret, "vfio %s: cannot open /dev/vfio/vfio: %s; %s", bdf,
+			  strerror(-ret),
+			  ret == -ENOENT
+			      ? "load the driver: modprobe vfio-pci"
+			      : "run kvmini as root (or give this user the VFIO devices)");
 		goto out;
 	}
 	v = attach_ioctl(io, io->container_fd, VFIO_GET_API_VERSION);
 	if (v != VFIO_API_VERSION) {
-		ret = fail(err, errlen, -EPROTO,
-			   "vfio %s: kernel VFIO API version %d, kvmini speaks %d: use a kernel "
-			   "with the standard VFIO API",
-			   bdf, v, VFIO_API_VERSION);
+		ret =
+		    vfio_errf(err, errlen, -EPROTO,
+			      "vfio %s: kernel VFIO API version %d, kvmini speaks %d: use a kernel "
+			      "with the standard VFIO API",
+			      bdf, v, VFIO_API_VERSION);
 		goto out;
 	}
 	/* v2 fixes the unmap semantics of v1 (no partial unmaps); take it
@@ -204,10 +194,11 @@ static int container_attach(struct vfio_iommu *io, const char *bdf, const char *
 	} else if (attach_ioctl(io, io->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0) {
 		io->type = VFIO_TYPE1_IOMMU;
 	} else {
-		ret = fail(err, errlen, -ENODEV,
-			   "vfio %s: the kernel offers no type1 IOMMU driver for VFIO; load it: "
-			   "modprobe vfio_iommu_type1",
-			   bdf);
+		ret =
+		    vfio_errf(err, errlen, -ENODEV,
+			      "vfio %s: the kernel offers no type1 IOMMU driver for VFIO; load it: "
+			      "modprobe vfio_iommu_type1",
+			      bdf);
 		goto out;
 	}
 	trace(TRACE_VFIO, "attach: container /dev/vfio/vfio, API %d, %s offered", v,
@@ -223,48 +214,50 @@ static int container_attach(struct vfio_iommu *io, const char *bdf, const char *
 
 			if (pid > 0)
 				snprintf(who, sizeof(who), " (pid %ld)", pid);
-			fail(err, errlen, ret,
-			     "vfio %s: device in use by another process%s (another kvmini?): "
-			     "IOMMU group %d%s is open elsewhere; stop that process first",
-			     bdf, who, io->group, io->cdev[0] ? " or the device's cdev" : "");
+			vfio_errf(err, errlen, ret,
+				  "vfio %s: device in use by another process%s (another kvmini?): "
+				  "IOMMU group %d%s is open elsewhere; stop that process first",
+				  bdf, who, io->group, io->cdev[0] ? " or the device's cdev" : "");
 		} else {
-			fail(err, errlen, ret,
-			     "vfio %s: cannot open %s: %s; is the device bound to vfio-pci and "
-			     "are you root?",
-			     bdf, path, strerror(-ret));
+			vfio_errf(
+			    err, errlen, ret,
+			    "vfio %s: cannot open %s: %s; is the device bound to vfio-pci and "
+			    "are you root?",
+			    bdf, path, strerror(-ret));
 		}
 		goto out;
 	}
 	if (attach_ioctl(io, io->group_fd, VFIO_GROUP_GET_STATUS, &status)) {
 		ret = -errno;
-		fail(err, errlen, ret, "vfio %s: VFIO_GROUP_GET_STATUS: %s", bdf, strerror(-ret));
+		vfio_errf(err, errlen, ret, "vfio %s: VFIO_GROUP_GET_STATUS: %s", bdf,
+			  strerror(-ret));
 		goto out;
 	}
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		char who[512];
 
 		group_blockers(io->group, who, sizeof(who));
-		ret = fail(err, errlen, -EPERM,
-			   "vfio %s: IOMMU group %d is not viable: %s; bind every device of "
-			   "/sys/kernel/iommu_groups/%d/devices to vfio-pci (or unbind it)",
-			   bdf, io->group, who[0] ? who : "another device has a host driver",
-			   io->group);
+		ret = vfio_errf(err, errlen, -EPERM,
+				"vfio %s: IOMMU group %d is not viable: %s; bind every device of "
+				"/sys/kernel/iommu_groups/%d/devices to vfio-pci (or unbind it)",
+				bdf, io->group, who[0] ? who : "another device has a host driver",
+				io->group);
 		goto out;
 	}
 	trace(TRACE_VFIO, "attach: group %d opened, viable", io->group);
 
 	if (attach_ioctl(io, io->group_fd, VFIO_GROUP_SET_CONTAINER, &io->container_fd)) {
 		ret = -errno;
-		fail(err, errlen, ret, "vfio %s: VFIO_GROUP_SET_CONTAINER: %s", bdf,
-		     strerror(-ret));
+		vfio_errf(err, errlen, ret, "vfio %s: VFIO_GROUP_SET_CONTAINER: %s", bdf,
+			  strerror(-ret));
 		goto out;
 	}
 	io->container_set = true;
 	if (attach_ioctl(io, io->container_fd, VFIO_SET_IOMMU, io->type)) {
 		ret = -errno;
-		fail(err, errlen, ret,
-		     "vfio %s: VFIO_SET_IOMMU: %s; the IOMMU may not support this device", bdf,
-		     strerror(-ret));
+		vfio_errf(err, errlen, ret,
+			  "vfio %s: VFIO_SET_IOMMU: %s; the IOMMU may not support this device", bdf,
+			  strerror(-ret));
 		goto out;
 	}
 	trace(TRACE_VFIO, "attach: container set, IOMMU %s",
@@ -273,9 +266,10 @@ static int container_attach(struct vfio_iommu *io, const char *bdf, const char *
 	fd = attach_ioctl(io, io->group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (fd < 0) {
 		ret = -errno;
-		fail(err, errlen, ret, "vfio %s: VFIO_GROUP_GET_DEVICE_FD: %s%s", bdf,
-		     strerror(-ret),
-		     ret == -EBUSY ? " (device in use by another process (another kvmini?))" : "");
+		vfio_errf(err, errlen, ret, "vfio %s: VFIO_GROUP_GET_DEVICE_FD: %s%s", bdf,
+			  strerror(-ret),
+			  ret == -EBUSY ? " (device in use by another process (another kvmini?))"
+					: "");
 		goto out;
 	}
 	*device_fd = fd;

@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -29,18 +28,6 @@
 #include "../vmm/trace.h"
 #include "iommufd_uapi.h"
 #include "vfio.h"
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 static void iommufd_detach(struct vfio_iommu *io, int device_fd)
 {
@@ -126,20 +113,21 @@ static int iommufd_attach(struct vfio_iommu *io, const char *bdf, const char *sy
 	io->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
 	if (io->iommufd < 0) {
 		ret = -errno;
-		fail(err, errlen, ret, "vfio %s: cannot open /dev/iommu: %s; %s", bdf,
-		     strerror(-ret),
-		     ret == -ENOENT
-			 ? "boot a kernel with CONFIG_IOMMUFD=y, or --vfio-backend container"
-			 : "run kvmini as root (or give this user /dev/iommu)");
+		vfio_errf(err, errlen, ret, "vfio %s: cannot open /dev/iommu: %s; %s", bdf,
+			  strerror(-ret),
+			  ret == -ENOENT
+			      ? "boot a kernel with CONFIG_IOMMUFD=y, or --vfio-backend container"
+			      : "run kvmini as root (or give this user /dev/iommu)");
 		goto out;
 	}
 	fd = open(io->cdev, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		fail(err, errlen, ret,
-		     "vfio %s: cannot open %s: %s; is the device bound to vfio-pci and are you "
-		     "root?",
-		     bdf, io->cdev, strerror(-ret));
+		vfio_errf(
+		    err, errlen, ret,
+		    "vfio %s: cannot open %s: %s; is the device bound to vfio-pci and are you "
+		    "root?",
+		    bdf, io->cdev, strerror(-ret));
 		goto out;
 	}
 	trace(TRACE_VFIO, "attach: /dev/iommu and %s opened", io->cdev);
@@ -165,13 +153,13 @@ static int iommufd_attach(struct vfio_iommu *io, const char *bdf, const char *sy
 
 			if (pid > 0)
 				snprintf(who, sizeof(who), " (pid %ld)", pid);
-			fail(err, errlen, ret,
-			     "vfio %s: device in use by another process%s (another kvmini?): "
-			     "VFIO_DEVICE_BIND_IOMMUFD: %s; stop that process first",
-			     bdf, who, strerror(-ret));
+			vfio_errf(err, errlen, ret,
+				  "vfio %s: device in use by another process%s (another kvmini?): "
+				  "VFIO_DEVICE_BIND_IOMMUFD: %s; stop that process first",
+				  bdf, who, strerror(-ret));
 		} else {
-			fail(err, errlen, ret, "vfio %s: VFIO_DEVICE_BIND_IOMMUFD: %s", bdf,
-			     strerror(-ret));
+			vfio_errf(err, errlen, ret, "vfio %s: VFIO_DEVICE_BIND_IOMMUFD: %s", bdf,
+				  strerror(-ret));
 		}
 		goto out;
 	}
@@ -182,7 +170,7 @@ static int iommufd_attach(struct vfio_iommu *io, const char *bdf, const char *sy
 
 	if (attach_ioctl(io, io->iommufd, UFD_IOMMU_IOAS_ALLOC, &alloc)) {
 		ret = -errno;
-		fail(err, errlen, ret, "vfio %s: IOMMU_IOAS_ALLOC: %s", bdf, strerror(-ret));
+		vfio_errf(err, errlen, ret, "vfio %s: IOMMU_IOAS_ALLOC: %s", bdf, strerror(-ret));
 		goto out;
 	}
 	io->ioas_id = alloc.out_ioas_id;
@@ -190,10 +178,11 @@ static int iommufd_attach(struct vfio_iommu *io, const char *bdf, const char *sy
 	at.pt_id = io->ioas_id;
 	if (attach_ioctl(io, fd, UFD_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at)) {
 		ret = -errno;
-		fail(err, errlen, ret,
-		     "vfio %s: VFIO_DEVICE_ATTACH_IOMMUFD_PT to IOAS %u: %s; the IOMMU may not "
-		     "support this device",
-		     bdf, io->ioas_id, strerror(-ret));
+		vfio_errf(
+		    err, errlen, ret,
+		    "vfio %s: VFIO_DEVICE_ATTACH_IOMMUFD_PT to IOAS %u: %s; the IOMMU may not "
+		    "support this device",
+		    bdf, io->ioas_id, strerror(-ret));
 		goto out;
 	}
 	io->pt_attached = true;

@@ -1,9 +1,9 @@
 # vfio-iommufd.sh - issue 9: the IOMMUFD backend, on an L1 kernel that has
 # it (test/nested/kernel-iommufd.sh: IOMMUFD, the VFIO cdev, and the
-# legacy container too).  edu through iommufd (asked for and by auto), the
-# container on the same kernel, SIGTERM, a second kvmini, bad input, the
-# figures; then vfio-msix.sh's cases (auto takes iommufd for them) and a
-# Linux L2 driving edu through iommufd.
+# legacy container too).  The full edu run through iommufd, the container
+# on the same kernel, a second kvmini and SIGTERM, bad input, then the full
+# edu run again with auto (which must take iommufd); vfio-msix.sh's cases
+# (auto takes iommufd for them) and a Linux L2 reading edu through iommufd.
 # l1: --kernel iommufd --vnet-dev --timeout 900 --file @BUILD@/nested/linux-l2/vmlinuz:/l2/vmlinuz --file @BUILD@/nested/linux-l2/initrd.cpio:/l2/initrd.cpio
 # l1-prep: test/nested/linux-l2.sh
 
@@ -35,24 +35,12 @@ case_run edu-iommufd checks timeout=120 \
 	-- sh -c "kvmini --vfio $EDU_BDF --vfio-backend iommufd --trace vfio --stats --report /tmp/r-iommufd.json >/tmp/edu-iommufd.out 2>&1; rc=\$?; cat /tmp/edu-iommufd.out; exit \$rc"
 check report-names-the-backend grep -q '"vfio":{"bdf":"'"$EDU_BDF"'","backend_requested":"iommufd","backend":"iommufd","backend_reason":"asked for with --vfio-backend iommufd","attach_ioctls":4,' /tmp/r-iommufd.json
 
-# --- auto must take iommufd here, and say why -----------------------------
-case_run edu-auto checks timeout=120 \
-	'match=^\[vfio *\] attach: backend iommufd \(auto: /dev/iommu and the device.s cdev are there\)' \
-	-- sh -c "kvmini --vfio $EDU_BDF --trace vfio --stats >/tmp/edu-auto.out 2>&1; rc=\$?; cat /tmp/edu-auto.out; exit \$rc"
-
 # --- the container still works on this kernel when asked for ---------------
 case_run edu-container checks timeout=120 \
 	'match=^\[vfio *\] attach: backend container \(asked for with --vfio-backend container\)' \
 	'match=^\[vfio *\] attach: group [0-9]+ opened, viable' \
 	'match=^\[vfio *\] attach: done through the container backend: 6 ioctls' \
 	-- sh -c "kvmini --vfio $EDU_BDF --vfio-backend container --trace vfio --stats >/tmp/edu-container.out 2>&1; rc=\$?; cat /tmp/edu-container.out; exit \$rc"
-
-# --- one sample of the figures (make bench, bench/vfio-backends.sh, takes
-# medians): edu-auto (iommufd) and edu-container, the second and third runs,
-# as the first kvmini in an L1 pays for cold caches.
-for what in "start to realized us" "attach us" "dma map us" "attach ioctls"; do
-	note "$what: iommufd $(stat_of edu-auto "$what"), container $(stat_of edu-container "$what")"
-done
 
 # --- a second kvmini on the device, then SIGTERM to the first ------------
 hold /tmp/holder.out "edu: holding" kvmini --vfio "$EDU_BDF" --trace vfio --cmdline edu_hold=120
@@ -76,7 +64,7 @@ holder_rc=$?
 check sigterm-exit-143 [ "$holder_rc" = 143 ]
 check sigterm-iommufd-teardown grep -q "teardown: IOAS [0-9]* destroyed, /dev/iommu closed" /tmp/holder.out
 
-# --- no cdev node: iommufd refused with the remedy; auto falls back ------
+# --- no cdev node: iommufd refused, with the remedy ----------------------
 mv "$cdev" /tmp/cdev.away
 case_run no-cdev-node rc=6 lines=1 \
 	"match=^kvmini: vfio $EDU_BDF: --vfio-backend iommufd: .*$cdev is missing; mount devtmpfs on /dev, or create it: mknod $cdev c [0-9]+ [0-9]+\$" \
@@ -95,9 +83,18 @@ case_run ioas-map-refused rc=6 lines=1 \
 	-- su -s /bin/sh nobody -c "ulimit -l 1024; exec /bin/kvmini --vfio $EDU_BDF --vfio-backend iommufd"
 chmod 600 /dev/iommu "$cdev"
 
-# --- after all of that, the device attaches again ------------------------
-case_run after-errors checks timeout=120 'match=backend iommufd' \
-	-- kvmini --vfio "$EDU_BDF" --vfio-backend iommufd --trace vfio
+# --- after all of that, the device attaches again; the full edu run with
+# no --vfio-backend, where auto must take iommufd and say why -------------
+case_run after-errors-auto checks timeout=120 \
+	'match=^\[vfio *\] attach: backend iommufd \(auto: /dev/iommu and the device.s cdev are there\)' \
+	'match=^\[vfio *\] teardown: IOAS [0-9]+ destroyed, /dev/iommu closed' \
+	-- sh -c "kvmini --vfio $EDU_BDF --trace vfio --stats >/tmp/edu-auto.out 2>&1; rc=\$?; cat /tmp/edu-auto.out; exit \$rc"
+
+# One sample of the figures (make bench, bench/vfio-backends.sh, takes
+# medians): the warm runs of each backend.
+for what in "start to realized us" "attach us" "dma map us" "attach ioctls"; do
+	note "$what: iommufd $(stat_of edu-auto "$what"), container $(stat_of edu-container "$what")"
+done
 
 # --- MSI-X with QEMU's virtio-net assigned: vfio-msix.sh's cases, here
 # through iommufd (auto), which its traced case must show ----------------

@@ -3,7 +3,8 @@
  * vfio.c - a host PCI device handed to the guest through VFIO.
  *
  * The realize flow, one function per stage (see vfio.h):
- *   vfio_attach -> vfio_populate -> vfio_vconfig -> vfio_bars -> vfio_dma
+ *   vfio_attach (the IOMMU backend is chosen here: container or iommufd)
+ *   -> vfio_populate -> vfio_vconfig -> vfio_bars -> vfio_dma
  *   -> vfio_irqs, with VFIO_DEVICE_RESET on the way in and out.
  * The guest reaches the device's config space only through the PCI core's
  * emulated copy (struct pci_dev); this file tells the core what the real
@@ -12,6 +13,7 @@
  * One device per kvmini: the state is a single static struct, which also
  * lets the at-exit teardown find it after die() or a signal.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "memmap.h"
@@ -61,7 +64,13 @@ struct vfio_dev {
 	bool trap_bars;
 
 	struct vfio_iommu iommu;
-	int fd; /* device fd, -1 when closed */
+	int fd;		      /* device fd, -1 when closed */
+	bool active;	      /* --vfio was given */
+	const char *want;     /* --vfio-backend word */
+	const char *why;      /* why this backend (trace, --stats, --report) */
+	uint64_t attach_us;   /* time spent in the backend's attach */
+	uint64_t dma_us;      /* time spent mapping guest RAM */
+	uint64_t realized_us; /* process start to "realized" */
 
 	struct vfio_device_info info;
 	bool reset_works;
@@ -98,6 +107,23 @@ struct vfio_dev {
 };
 
 static struct vfio_dev the_vfio;
+
+/* The process start, near enough: constructors run before main().  The
+ * time from here to "realized" is the figure that compares backends. */
+static struct timespec t_start;
+__attribute__((constructor)) static void vfio_clock_start(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
+}
+
+static uint64_t us_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000000u +
+	       (uint64_t)((t.tv_nsec - t0->tv_nsec) / 1000);
+}
 
 static const char *const region_names[NREGIONS] = {
     "BAR0", "BAR1", "BAR2", "BAR3", "BAR4", "BAR5", "ROM", "config", "VGA",
@@ -223,12 +249,14 @@ static void vfio_teardown(void *arg)
 			close(v->msix_fd[i]);
 	v->intx_fd = v->intx_resample_fd = v->msi_fd = -1;
 	memset(v->msix_fd, 0xff, sizeof(v->msix_fd));
-	if (v->fd >= 0) {
-		close(v->fd);
-		v->fd = -1;
-	}
+	/* The backend closes the device fd itself: the container must close
+	 * it before the group leaves the container, iommufd must detach the
+	 * device through it first. */
 	if (v->iommu.ops)
-		v->iommu.ops->detach(&v->iommu);
+		v->iommu.ops->detach(&v->iommu, v->fd);
+	else if (v->fd >= 0)
+		close(v->fd);
+	v->fd = -1;
 	trace(TRACE_VFIO, "teardown: done, %s can be used again", v->bdf);
 }
 
@@ -252,9 +280,86 @@ static int sysfs_read_hex(const char *dir, const char *file, unsigned *out)
 	return 0;
 }
 
+/* The device's VFIO cdev: sysfs names it (.../vfio-dev/vfioN/dev, present
+ * when the kernel has CONFIG_VFIO_DEVICE_CDEV and vfio-pci holds the
+ * device), devtmpfs makes the node. */
+static enum vfio_cdev_state cdev_find(const char *sysdev, char *node, size_t len, char *sysname,
+				      size_t sysnamelen)
+{
+	char dir[PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/vfio-dev", sysdev);
+	d = opendir(dir);
+	if (!d)
+		return VFIO_CDEV_NONE;
+	node[0] = 0;
+	while ((e = readdir(d))) {
+		if (!strncmp(e->d_name, "vfio", 4)) {
+			snprintf(node, len, "/dev/vfio/devices/%.16s", e->d_name);
+			snprintf(sysname, sysnamelen, "%.200s/%.16s", dir, e->d_name);
+			break;
+		}
+	}
+	closedir(d);
+	if (!node[0])
+		return VFIO_CDEV_NONE;
+	/* Linux 6.1 to 6.5 already name the device vfio-dev/vfioN, with no
+	 * character device behind it: only a "dev" attribute means a cdev. */
+	snprintf(dir, sizeof(dir), "%.200s/dev", sysname);
+	if (access(dir, R_OK))
+		return VFIO_CDEV_NONE;
+	return stat(node, &st) == 0 && S_ISCHR(st.st_mode) ? VFIO_CDEV_OK : VFIO_CDEV_NO_NODE;
+}
+
+/* --vfio-backend: auto takes iommufd when the host has all of it. */
+static void vfio_choose_backend(struct vfio_dev *v)
+{
+	char node[40], sysname[PATH_MAX], devno[32] = "?";
+	enum vfio_backend want = VFIO_BACKEND_AUTO;
+	enum vfio_cdev_state cdev;
+	bool has_iommu = access("/dev/iommu", F_OK) == 0;
+	int got;
+
+	vfio_backend_parse(v->want, &want);
+	cdev = cdev_find(v->sysdev, node, sizeof(node), sysname, sizeof(sysname));
+	got = vfio_backend_choose(want, has_iommu, cdev, &v->why);
+	if (got < 0 && has_iommu && cdev == VFIO_CDEV_NO_NODE) {
+		char path[PATH_MAX + 8];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/dev", sysname);
+		f = fopen(path, "re");
+		if (f) {
+			if (fgets(devno, sizeof(devno), f))
+				devno[strcspn(devno, "\n")] = 0;
+			fclose(f);
+		}
+		die(EXIT_VFIO,
+		    "vfio %s: --vfio-backend iommufd: %s: %s is missing; mount devtmpfs on /dev, "
+		    "or create it: mknod %s c %.*s %s",
+		    v->bdf, v->why, node, node, (int)strcspn(devno, ":"), devno,
+		    strchr(devno, ':') ? strchr(devno, ':') + 1 : "?");
+	}
+	if (got < 0)
+		die(EXIT_VFIO,
+		    "vfio %s: --vfio-backend iommufd: %s; boot a kernel built with "
+		    "CONFIG_IOMMUFD=y and CONFIG_VFIO_DEVICE_CDEV=y, or use --vfio-backend "
+		    "container",
+		    v->bdf, v->why);
+	vfio_iommu_init(&v->iommu,
+			got == VFIO_BACKEND_IOMMUFD ? &vfio_iommufd_ops : &vfio_container_ops);
+	if (cdev != VFIO_CDEV_NONE)
+		snprintf(v->iommu.cdev, sizeof(v->iommu.cdev), "%s", node);
+	trace(TRACE_VFIO, "attach: backend %s (%s)", v->iommu.ops->name, v->why);
+}
+
 static void vfio_attach(struct vfio_dev *v, const char *arg)
 {
 	char link[PATH_MAX], drv[PATH_MAX], err[768];
+	struct timespec t0;
 	const char *name;
 	unsigned vendor = 0, device = 0;
 	struct stat st;
@@ -311,11 +416,14 @@ static void vfio_attach(struct vfio_dev *v, const char *arg)
 		    v->bdf, vendor, device, name, v->bdf, v->sysdev, vendor, device);
 	trace(TRACE_VFIO, "attach: %s is %04x:%04x, bound to vfio-pci", v->bdf, vendor, device);
 
-	vfio_iommu_init(&v->iommu, &vfio_container_ops);
+	vfio_choose_backend(v);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = v->iommu.ops->attach(&v->iommu, v->bdf, v->sysdev, &v->fd, err, sizeof(err));
 	if (ret)
 		die(EXIT_VFIO, "%s", err);
-	trace(TRACE_VFIO, "attach: done through the %s backend", v->iommu.ops->name);
+	v->attach_us = us_since(&t0);
+	trace(TRACE_VFIO, "attach: done through the %s backend: %u ioctls, %llu us",
+	      v->iommu.ops->name, v->iommu.attach_ioctls, (unsigned long long)v->attach_us);
 }
 
 /* ---- stage 2: populate -------------------------------------------------- */
@@ -900,19 +1008,24 @@ static void vfio_bars(struct vfio_dev *v)
 static void vfio_dma(struct vfio_dev *v)
 {
 	struct vm *vm = v->vm;
+	struct timespec t0;
 	int ret;
 
 	/* IOVA = GPA: the guest programs its own physical addresses into the
 	 * device, the IOMMU translates them to kvmini's RAM mapping. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = v->iommu.ops->dma_map(&v->iommu, 0, vm->mem_size, vm->mem);
 	if (ret)
-		die(EXIT_VFIO, "vfio %s: VFIO_IOMMU_MAP_DMA of %llu MiB guest RAM: %s%s", v->bdf,
-		    (unsigned long long)(vm->mem_size >> 20), strerror(-ret),
+		die(EXIT_VFIO, "vfio %s: %s of %llu MiB guest RAM: %s%s", v->bdf,
+		    v->iommu.ops->map_ioctl, (unsigned long long)(vm->mem_size >> 20),
+		    strerror(-ret),
 		    ret == -ENOMEM ? "; raise the locked-memory limit (ulimit -l) or run as root"
 				   : "");
 	v->dma_mapped = true;
-	trace(TRACE_VFIO, "dma: guest RAM [0, 0x%llx) mapped at IOVA = GPA",
-	      (unsigned long long)vm->mem_size);
+	v->dma_us = us_since(&t0);
+	trace(TRACE_VFIO, "dma: guest RAM [0, 0x%llx) mapped at IOVA = GPA (%s, %llu us)",
+	      (unsigned long long)vm->mem_size, v->iommu.ops->map_ioctl,
+	      (unsigned long long)v->dma_us);
 }
 
 /* ---- stage 6: interrupts ------------------------------------------------ */
@@ -1054,7 +1167,7 @@ static void vfio_irqs(struct vfio_dev *v)
 
 /* ---- the realize flow ---------------------------------------------------- */
 
-void vfio_init(struct vm *vm, const char *bdf, bool trap_bars)
+void vfio_init(struct vm *vm, const char *bdf, bool trap_bars, const char *backend)
 {
 	struct vfio_dev *v = &the_vfio;
 	int ret;
@@ -1064,6 +1177,8 @@ void vfio_init(struct vm *vm, const char *bdf, bool trap_bars)
 	v->fd = v->intx_fd = v->intx_resample_fd = v->msi_fd = -1;
 	memset(v->msix_fd, 0xff, sizeof(v->msix_fd));
 	v->trap_bars = trap_bars;
+	v->active = true;
+	v->want = backend ? backend : "auto";
 	/* Registered first, so that a die() in any stage below releases
 	 * whatever the earlier stages took. */
 	vm_at_exit(vm, vfio_teardown, v);
@@ -1080,7 +1195,38 @@ void vfio_init(struct vm *vm, const char *bdf, bool trap_bars)
 	v->registered = true;
 	vfio_dma(v);
 	vfio_irqs(v);
-	trace(TRACE_VFIO, "realized %s at 00:%02x.0", v->bdf, PCI_SLOT_VFIO);
+	v->realized_us = us_since(&t_start);
+	trace(TRACE_VFIO, "realized %s at 00:%02x.0 through %s, %llu us after kvmini started",
+	      v->bdf, PCI_SLOT_VFIO, v->iommu.ops->name, (unsigned long long)v->realized_us);
+}
+
+void vfio_print_stats(FILE *f)
+{
+	const struct vfio_dev *v = &the_vfio;
+
+	if (!v->active || !v->iommu.ops)
+		return;
+	fprintf(f, "  vfio %s: backend %s (%s)\n", v->bdf, v->iommu.ops->name, v->why);
+	fprintf(f, "    %-48s %u\n", "attach ioctls", v->iommu.attach_ioctls);
+	fprintf(f, "    %-48s %llu\n", "attach us", (unsigned long long)v->attach_us);
+	fprintf(f, "    %-48s %llu\n", "dma map us", (unsigned long long)v->dma_us);
+	fprintf(f, "    %-48s %llu\n", "start to realized us", (unsigned long long)v->realized_us);
+}
+
+void vfio_report_json(FILE *f)
+{
+	const struct vfio_dev *v = &the_vfio;
+
+	if (!v->active || !v->iommu.ops)
+		return;
+	/* The reasons are kvmini's own fixed strings: no escaping needed. */
+	fprintf(f,
+		",\"vfio\":{\"bdf\":\"%s\",\"backend_requested\":\"%s\",\"backend\":\"%s\","
+		"\"backend_reason\":\"%s\",\"attach_ioctls\":%u,\"attach_us\":%llu,"
+		"\"dma_map_us\":%llu,\"realized_us\":%llu}",
+		v->bdf, v->want, v->iommu.ops->name, v->why, v->iommu.attach_ioctls,
+		(unsigned long long)v->attach_us, (unsigned long long)v->dma_us,
+		(unsigned long long)v->realized_us);
 }
 
 /* `kvmini check --vfio`: the first two stages and the teardown, with no VM
@@ -1088,17 +1234,22 @@ void vfio_init(struct vm *vm, const char *bdf, bool trap_bars)
  * the same code a run uses, then released.  Dies like vfio_init() on the
  * first failure.  summary gets "container backend, group 5, 9 regions, 5
  * irq indexes". */
-void vfio_probe(const char *bdf, char *summary, size_t len)
+void vfio_probe(const char *bdf, const char *backend, char *summary, size_t len)
 {
 	struct vfio_dev *v = &the_vfio;
+	char group[32] = "";
 
 	memset(v, 0, sizeof(*v));
 	v->fd = v->intx_fd = v->intx_resample_fd = v->msi_fd = -1;
 	memset(v->msix_fd, 0xff, sizeof(v->msix_fd));
+	v->want = backend ? backend : "auto";
 	vfio_attach(v, bdf);
 	vfio_populate(v);
-	snprintf(summary, len, "%s backend, group %d, %u regions, %u irq indexes, reset %s",
-		 v->iommu.ops->name, v->iommu.group, v->info.num_regions, v->info.num_irqs,
+	/* The cdev path never opens the group, so it has no number to say. */
+	if (v->iommu.group >= 0)
+		snprintf(group, sizeof(group), ", group %d", v->iommu.group);
+	snprintf(summary, len, "%s backend (%s)%s, %u regions, %u irq indexes, reset %s",
+		 v->iommu.ops->name, v->why, group, v->info.num_regions, v->info.num_irqs,
 		 v->reset_works ? "supported" : "not supported");
 	vfio_teardown(v);
 }

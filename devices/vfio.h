@@ -5,7 +5,8 @@
  * vfio_init() follows the realize flow of a full VMM, one function and one
  * "--trace vfio" step per stage:
  *
- *   1 attach     sysfs checks, IOMMU backend (container + group), device fd
+ *   1 attach     sysfs checks, IOMMU backend (container + group, or
+ *                IOMMUFD + the device cdev), device fd
  *   2 populate   device, region and irq info from the kernel
  *   3 vconfig    the guest's view of config space, built on the real one
  *   4 bars       mmap for the fast path, pread/pwrite for the trapped path
@@ -30,32 +31,46 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pci.h"
 
 struct vm;
 
-void vfio_init(struct vm *vm, const char *bdf, bool trap_bars);
-/* Attach (stages 1-2) and release bdf without a VM, for `kvmini check`;
- * dies with EXIT_VFIO on failure, else a one-line summary in summary. */
-void vfio_probe(const char *bdf, char *summary, size_t len);
+/* backend: "auto", "container" or "iommufd" (--vfio-backend; the CLI has
+ * checked the word). */
+void vfio_init(struct vm *vm, const char *bdf, bool trap_bars, const char *backend);
+/* What --stats and --report say about the device: the backend, why it was
+ * chosen, the attach ioctls and the time to "realized".  Nothing when no
+ * device was asked for. */
+void vfio_print_stats(FILE *f);
+void vfio_report_json(FILE *f);
+/* Attach (stages 1-2) through backend (as vfio_init) and release bdf
+ * without a VM, for `kvmini check`; dies with EXIT_VFIO on failure, else a
+ * one-line summary in summary. */
+void vfio_probe(const char *bdf, const char *backend, char *summary, size_t len);
 
 /* ---- IOMMU backend ------------------------------------------------------
- * The legacy container/group backend (vfio_container.c) sits behind this
- * table so that an IOMMUFD backend (/dev/iommu + the device cdev) can take
- * its place without touching the realize flow.  Each function returns 0 or
- * -errno; attach() writes a one-line cause and remedy into err on failure
- * and releases whatever it took before returning. */
+ * Two backends sit behind this table, and everything after attach (regions,
+ * irqs, vconfig, BARs, reset) is theirs in common:
+ *   container  /dev/vfio/vfio + the group /dev/vfio/N, type1 (vfio_container.c)
+ *   iommufd    /dev/iommu + the device cdev /dev/vfio/devices/vfioN, an IOAS
+ *              (vfio_iommufd.c)
+ * Each function returns 0 or -errno; attach() writes a one-line cause and
+ * remedy into err on failure and releases whatever it took before
+ * returning. */
 struct vfio_iommu;
 
 struct vfio_iommu_ops {
 	const char *name;
+	const char *map_ioctl; /* the kernel's name for dma_map, for messages */
 	/* Make the device at bdf (sysfs directory sysdev) usable: on success
 	 * *device_fd is the VFIO device fd. */
 	int (*attach)(struct vfio_iommu *io, const char *bdf, const char *sysdev, int *device_fd,
 		      char *err, size_t errlen);
-	/* Undo attach (after every DMA mapping is gone).  Idempotent. */
-	void (*detach)(struct vfio_iommu *io);
+	/* Close device_fd (when >= 0) and undo attach, in the order the
+	 * backend needs; called after every DMA mapping is gone.  Idempotent. */
+	void (*detach)(struct vfio_iommu *io, int device_fd);
 	/* Map host [hva, hva+size) at IOVA iova, readable and writable by the
 	 * device.  Page aligned. */
 	int (*dma_map)(struct vfio_iommu *io, uint64_t iova, uint64_t size, void *hva);
@@ -64,17 +79,36 @@ struct vfio_iommu_ops {
 
 struct vfio_iommu {
 	const struct vfio_iommu_ops *ops;
+	unsigned attach_ioctls; /* ioctls attach() made (a figure in --stats) */
 	/* container/group backend state */
 	int container_fd;   /* /dev/vfio/vfio, -1 when closed */
 	int group_fd;	    /* /dev/vfio/N, -1 when closed */
 	int group;	    /* N, -1 when unknown */
 	unsigned long type; /* VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU */
 	bool container_set;
+	/* iommufd backend state */
+	int iommufd;	  /* /dev/iommu, -1 when closed */
+	char cdev[40];	  /* /dev/vfio/devices/vfioN */
+	uint32_t dev_id;  /* from VFIO_DEVICE_BIND_IOMMUFD */
+	uint32_t ioas_id; /* 0: none (the kernel never hands out id 0) */
+	uint32_t hwpt_id; /* the page table the kernel attached */
+	bool pt_attached;
 };
 
+/* A backend's error line: printf into err, return ret (a -errno). */
+int vfio_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* ioctl() inside a backend's attach, counted in io->attach_ioctls. */
+#define attach_ioctl(io, ...) ((io)->attach_ioctls++, ioctl(__VA_ARGS__))
+
 extern const struct vfio_iommu_ops vfio_container_ops;
+extern const struct vfio_iommu_ops vfio_iommufd_ops;
 /* Initialise io for ops: every fd closed. */
 void vfio_iommu_init(struct vfio_iommu *io, const struct vfio_iommu_ops *ops);
+/* The pid of another process holding path open (or path2, when not
+ * NULL), or -1: only to make an "in use" error useful.  Walks
+ * /proc/<pid>/fd, which root can read. */
+long vfio_path_holder(const char *path, const char *path2);
 
 /* ---- pure helpers (vfio_cfg.c) ------------------------------------------ */
 struct vfio_bdf {
@@ -138,6 +172,25 @@ bool vfio_span_overlap(unsigned off, unsigned len, unsigned foff, unsigned flen,
 /* The Command value to write to the device: the guest's I/O, memory,
  * bus-master and INTx-disable bits on top of the device's other bits. */
 uint16_t vfio_command_merge(uint16_t guest, uint16_t real);
+
+/* --vfio-backend and the choice "auto" makes.  cdev is what the host has
+ * for the device: none (no .../vfio-dev in sysfs: the kernel lacks
+ * CONFIG_VFIO_DEVICE_CDEV), sysfs only (no /dev node), or both. */
+enum vfio_backend { VFIO_BACKEND_AUTO, VFIO_BACKEND_CONTAINER, VFIO_BACKEND_IOMMUFD };
+enum vfio_cdev_state { VFIO_CDEV_NONE, VFIO_CDEV_NO_NODE, VFIO_CDEV_OK };
+/* "auto", "container", "iommufd": 0, else -EINVAL. */
+int vfio_backend_parse(const char *s, enum vfio_backend *out);
+/* The backend to use (CONTAINER or IOMMUFD) and why, in words for the
+ * trace, --stats and --report; or -ENODEV when iommufd was asked for and
+ * the host lacks it, with why (the start of the error line). */
+int vfio_backend_choose(enum vfio_backend want, bool has_dev_iommu, enum vfio_cdev_state cdev,
+			const char **why);
+
+/* The Intel VT-d Capability and Extended Capability registers (VT-d spec
+ * 11.4.2, 11.4.3) in words: the address widths, and whether nesting,
+ * pass-through and second-stage dirty tracking are offered.  Returns what
+ * snprintf would. */
+int vfio_vtd_decode(uint64_t cap, uint64_t ecap, char *buf, size_t len);
 
 /* May a BAR of size bytes be served through a memory slot over the
  * region's mmap?  sparse/nsparse are the kernel's mmap-able areas (NULL,0

@@ -6,6 +6,7 @@
  * the fast path.  Kept apart from vfio.c so unit tests can link it alone.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <linux/pci_regs.h>
 #include <stdio.h>
 #include <string.h>
@@ -282,4 +283,102 @@ bool vfio_fast_path_ok(uint64_t size, const struct vfio_area *sparse, unsigned n
 		p = end > p ? end : p + page;
 	}
 	return true;
+}
+
+int vfio_backend_parse(const char *s, enum vfio_backend *out)
+{
+	static const char *const names[] = {
+	    [VFIO_BACKEND_AUTO] = "auto",
+	    [VFIO_BACKEND_CONTAINER] = "container",
+	    [VFIO_BACKEND_IOMMUFD] = "iommufd",
+	};
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (s && !strcmp(s, names[i])) {
+			*out = (enum vfio_backend)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int vfio_backend_choose(enum vfio_backend want, bool has_dev_iommu, enum vfio_cdev_state cdev,
+			const char **why)
+{
+	switch (want) {
+	case VFIO_BACKEND_CONTAINER:
+		*why = "asked for with --vfio-backend container";
+		return VFIO_BACKEND_CONTAINER;
+	case VFIO_BACKEND_IOMMUFD:
+		if (!has_dev_iommu) {
+			*why = "no /dev/iommu (the kernel lacks CONFIG_IOMMUFD)";
+			return -ENODEV;
+		}
+		if (cdev == VFIO_CDEV_NONE) {
+			*why = "the device has no VFIO cdev (the kernel lacks "
+			       "CONFIG_VFIO_DEVICE_CDEV)";
+			return -ENODEV;
+		}
+		if (cdev == VFIO_CDEV_NO_NODE) {
+			*why = "the device's VFIO cdev has no node under /dev/vfio/devices";
+			return -ENODEV;
+		}
+		*why = "asked for with --vfio-backend iommufd";
+		return VFIO_BACKEND_IOMMUFD;
+	case VFIO_BACKEND_AUTO: break;
+	}
+	/* auto: the newer interface whenever the host offers all of it. */
+	if (!has_dev_iommu)
+		*why = "auto: no /dev/iommu (kernel without CONFIG_IOMMUFD)";
+	else if (cdev == VFIO_CDEV_NONE)
+		*why = "auto: /dev/iommu, but no VFIO cdev for the device (kernel without "
+		       "CONFIG_VFIO_DEVICE_CDEV)";
+	else if (cdev == VFIO_CDEV_NO_NODE)
+		*why = "auto: /dev/iommu, but the device's cdev has no /dev/vfio/devices node";
+	else {
+		*why = "auto: /dev/iommu and the device's cdev are there";
+		return VFIO_BACKEND_IOMMUFD;
+	}
+	return VFIO_BACKEND_CONTAINER;
+}
+
+/* VT-d 11.4.2 Capability Register: CM bit 7, SAGAW 12:8 (bit n: a 2+n
+ * level table, 39/48/57-bit), MGAW 21:16 (width - 1).
+ * VT-d 11.4.3 Extended Capability Register: QI 1, IR 3, PT 6 (pass-through
+ * translation type), SC 7, NEST 26 (nested translation), SMTS 43 (scalable
+ * mode), SSADS 45 (accessed/dirty bits in second-stage tables: what
+ * dirty tracking of DMA needs, with scalable mode), SSTS 46, FSTS 47. */
+int vfio_vtd_decode(uint64_t cap, uint64_t ecap, char *buf, size_t len)
+{
+#define BIT(r, n) (((r) >> (n)) & 1)
+	static const char *const levels[5] = {"", "39-bit", "48-bit", "57-bit", ""};
+	unsigned sagaw = (unsigned)(cap >> 8) & 0x1f;
+	char widths[32] = "";
+	size_t used = 0;
+
+	for (unsigned n = 1; n < 4; n++)
+		if (sagaw & (1u << n))
+			used += (size_t)snprintf(widths + used, sizeof(widths) - used, "%s%s",
+						 used ? "/" : "", levels[n]);
+	return snprintf(
+	    buf, len,
+	    "nesting %s, pass-through %s, dirty tracking %s; MGAW %u bits, SAGAW "
+	    "0x%x (%s), caching mode %s, scalable mode %s, first-stage %s, "
+	    "second-stage %s, IR %s, QI %s, snoop control %s",
+	    BIT(ecap, 26) ? "yes" : "no", BIT(ecap, 6) ? "yes" : "no",
+	    BIT(ecap, 45) && BIT(ecap, 43) ? "yes" : "no", (unsigned)((cap >> 16) & 0x3f) + 1,
+	    sagaw, used ? widths : "none", BIT(cap, 7) ? "yes" : "no", BIT(ecap, 43) ? "yes" : "no",
+	    BIT(ecap, 47) ? "yes" : "no", BIT(ecap, 46) ? "yes" : "no", BIT(ecap, 3) ? "yes" : "no",
+	    BIT(ecap, 1) ? "yes" : "no", BIT(ecap, 7) ? "yes" : "no");
+#undef BIT
+}
+
+int vfio_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
 }

@@ -3,7 +3,7 @@
  * vfio_container.c - the legacy VFIO IOMMU backend: a container
  * (/dev/vfio/vfio) holding the device's IOMMU group (/dev/vfio/N) with the
  * type1 IOMMU driver.  See Documentation/driver-api/vfio.rst in Linux for
- * the sequence; an IOMMUFD backend would replace this file behind the same
+ * the sequence; vfio_iommufd.c is the other backend behind the same
  * struct vfio_iommu_ops.
  */
 #include <dirent.h>
@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/vfio.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,18 +27,7 @@ void vfio_iommu_init(struct vfio_iommu *io, const struct vfio_iommu_ops *ops)
 	io->container_fd = -1;
 	io->group_fd = -1;
 	io->group = -1;
-}
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
+	io->iommufd = -1;
 }
 
 /* The group number is the name of the directory iommu_group points at. */
@@ -66,18 +54,15 @@ static int group_of(const char *sysdev, int *group)
 	return 0;
 }
 
-/* Which process holds /dev/vfio/N open?  Only to make the error useful:
- * walks /proc/<pid>/fd, which root can read. */
-static long group_holder(int group)
+long vfio_path_holder(const char *want, const char *want2)
 {
-	char want[64], path[PATH_MAX], target[64];
+	char path[PATH_MAX], target[64];
 	DIR *proc = opendir("/proc");
 	struct dirent *p;
 	long found = -1;
 
 	if (!proc)
 		return -1;
-	snprintf(want, sizeof(want), "/dev/vfio/%d", group);
 	while (found < 0 && (p = readdir(proc))) {
 		DIR *fds;
 		struct dirent *f;
@@ -99,7 +84,7 @@ static long group_holder(int group)
 			if (n <= 0)
 				continue;
 			target[n] = 0;
-			if (!strcmp(target, want)) {
+			if (!strcmp(target, want) || (want2 && !strcmp(target, want2))) {
 				found = pid;
 				break;
 			}
@@ -148,8 +133,12 @@ static void group_blockers(int group, char *out, size_t outlen)
 	closedir(d);
 }
 
-static void container_detach(struct vfio_iommu *io)
+static void container_detach(struct vfio_iommu *io, int device_fd)
 {
+	/* The device fd first: the group cannot leave the container while a
+	 * device of it is open (the kernel says EBUSY). */
+	if (device_fd >= 0)
+		close(device_fd);
 	if (io->group_fd >= 0) {
 		if (io->container_set)
 			ioctl(io->group_fd, VFIO_GROUP_UNSET_CONTAINER);
@@ -171,41 +160,45 @@ static int container_attach(struct vfio_iommu *io, const char *bdf, const char *
 
 	ret = group_of(sysdev, &io->group);
 	if (ret)
-		return fail(err, errlen, ret,
-			    "vfio %s: no IOMMU group (the host IOMMU is off); boot the host kernel "
-			    "with intel_iommu=on (AMD: amd_iommu=on) and an IOMMU enabled in "
-			    "firmware or QEMU (-device intel-iommu)",
-			    bdf);
+		return vfio_errf(
+		    err, errlen, ret,
+		    "vfio %s: no IOMMU group (the host IOMMU is off); boot the host kernel "
+		    "with intel_iommu=on (AMD: amd_iommu=on) and an IOMMU enabled in "
+		    "firmware or QEMU (-device intel-iommu)",
+		    bdf);
 	trace(TRACE_VFIO, "attach: %s is in IOMMU group %d", bdf, io->group);
 
 	io->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	if (io->container_fd < 0) {
 		ret = -errno;
-		fail(err, errlen, ret, "vfio %s: cannot open /dev/vfio/vfio: %s; %s", bdf,
-		     strerror(-ret),
-		     ret == -ENOENT ? "load the driver: modprobe vfio-pci"
-				    : "run kvmini as root (or give this user the VFIO devices)");
+		vfio_errf(err, errlen, ret, "vfio %s: cannot open /dev/vfio/vfio: %s; %s", bdf,
+			  strerror(-ret),
+			  ret == -ENOENT
+			      ? "load the driver: modprobe vfio-pci"
+			      : "run kvmini as root (or give this user the VFIO devices)");
 		goto out;
 	}
-	v = ioctl(io->container_fd, VFIO_GET_API_VERSION);
+	v = attach_ioctl(io, io->container_fd, VFIO_GET_API_VERSION);
 	if (v != VFIO_API_VERSION) {
-		ret = fail(err, errlen, -EPROTO,
-			   "vfio %s: kernel VFIO API version %d, kvmini speaks %d: use a kernel "
-			   "with the standard VFIO API",
-			   bdf, v, VFIO_API_VERSION);
+		ret =
+		    vfio_errf(err, errlen, -EPROTO,
+			      "vfio %s: kernel VFIO API version %d, kvmini speaks %d: use a kernel "
+			      "with the standard VFIO API",
+			      bdf, v, VFIO_API_VERSION);
 		goto out;
 	}
 	/* v2 fixes the unmap semantics of v1 (no partial unmaps); take it
 	 * when the kernel offers it, as every current VMM does. */
-	if (ioctl(io->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0) {
+	if (attach_ioctl(io, io->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0) {
 		io->type = VFIO_TYPE1v2_IOMMU;
-	} else if (ioctl(io->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0) {
+	} else if (attach_ioctl(io, io->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0) {
 		io->type = VFIO_TYPE1_IOMMU;
 	} else {
-		ret = fail(err, errlen, -ENODEV,
-			   "vfio %s: the kernel offers no type1 IOMMU driver for VFIO; load it: "
-			   "modprobe vfio_iommu_type1",
-			   bdf);
+		ret =
+		    vfio_errf(err, errlen, -ENODEV,
+			      "vfio %s: the kernel offers no type1 IOMMU driver for VFIO; load it: "
+			      "modprobe vfio_iommu_type1",
+			      bdf);
 		goto out;
 	}
 	trace(TRACE_VFIO, "attach: container /dev/vfio/vfio, API %d, %s offered", v,
@@ -216,64 +209,67 @@ static int container_attach(struct vfio_iommu *io, const char *bdf, const char *
 	if (io->group_fd < 0) {
 		ret = -errno;
 		if (ret == -EBUSY) {
-			long pid = group_holder(io->group);
+			long pid = vfio_path_holder(path, io->cdev[0] ? io->cdev : NULL);
 			char who[48] = "";
 
 			if (pid > 0)
 				snprintf(who, sizeof(who), " (pid %ld)", pid);
-			fail(err, errlen, ret,
-			     "vfio %s: device in use by another process%s (another kvmini?): "
-			     "IOMMU group %d is open elsewhere; stop that process first",
-			     bdf, who, io->group);
+			vfio_errf(err, errlen, ret,
+				  "vfio %s: device in use by another process%s (another kvmini?): "
+				  "IOMMU group %d%s is open elsewhere; stop that process first",
+				  bdf, who, io->group, io->cdev[0] ? " or the device's cdev" : "");
 		} else {
-			fail(err, errlen, ret,
-			     "vfio %s: cannot open %s: %s; is the device bound to vfio-pci and "
-			     "are you root?",
-			     bdf, path, strerror(-ret));
+			vfio_errf(
+			    err, errlen, ret,
+			    "vfio %s: cannot open %s: %s; is the device bound to vfio-pci and "
+			    "are you root?",
+			    bdf, path, strerror(-ret));
 		}
 		goto out;
 	}
-	if (ioctl(io->group_fd, VFIO_GROUP_GET_STATUS, &status)) {
+	if (attach_ioctl(io, io->group_fd, VFIO_GROUP_GET_STATUS, &status)) {
 		ret = -errno;
-		fail(err, errlen, ret, "vfio %s: VFIO_GROUP_GET_STATUS: %s", bdf, strerror(-ret));
+		vfio_errf(err, errlen, ret, "vfio %s: VFIO_GROUP_GET_STATUS: %s", bdf,
+			  strerror(-ret));
 		goto out;
 	}
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
 		char who[512];
 
 		group_blockers(io->group, who, sizeof(who));
-		ret = fail(err, errlen, -EPERM,
-			   "vfio %s: IOMMU group %d is not viable: %s; bind every device of "
-			   "/sys/kernel/iommu_groups/%d/devices to vfio-pci (or unbind it)",
-			   bdf, io->group, who[0] ? who : "another device has a host driver",
-			   io->group);
+		ret = vfio_errf(err, errlen, -EPERM,
+				"vfio %s: IOMMU group %d is not viable: %s; bind every device of "
+				"/sys/kernel/iommu_groups/%d/devices to vfio-pci (or unbind it)",
+				bdf, io->group, who[0] ? who : "another device has a host driver",
+				io->group);
 		goto out;
 	}
 	trace(TRACE_VFIO, "attach: group %d opened, viable", io->group);
 
-	if (ioctl(io->group_fd, VFIO_GROUP_SET_CONTAINER, &io->container_fd)) {
+	if (attach_ioctl(io, io->group_fd, VFIO_GROUP_SET_CONTAINER, &io->container_fd)) {
 		ret = -errno;
-		fail(err, errlen, ret, "vfio %s: VFIO_GROUP_SET_CONTAINER: %s", bdf,
-		     strerror(-ret));
+		vfio_errf(err, errlen, ret, "vfio %s: VFIO_GROUP_SET_CONTAINER: %s", bdf,
+			  strerror(-ret));
 		goto out;
 	}
 	io->container_set = true;
-	if (ioctl(io->container_fd, VFIO_SET_IOMMU, io->type)) {
+	if (attach_ioctl(io, io->container_fd, VFIO_SET_IOMMU, io->type)) {
 		ret = -errno;
-		fail(err, errlen, ret,
-		     "vfio %s: VFIO_SET_IOMMU: %s; the IOMMU may not support this device", bdf,
-		     strerror(-ret));
+		vfio_errf(err, errlen, ret,
+			  "vfio %s: VFIO_SET_IOMMU: %s; the IOMMU may not support this device", bdf,
+			  strerror(-ret));
 		goto out;
 	}
 	trace(TRACE_VFIO, "attach: container set, IOMMU %s",
 	      io->type == VFIO_TYPE1v2_IOMMU ? "type1v2" : "type1");
 
-	fd = ioctl(io->group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	fd = attach_ioctl(io, io->group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (fd < 0) {
 		ret = -errno;
-		fail(err, errlen, ret, "vfio %s: VFIO_GROUP_GET_DEVICE_FD: %s%s", bdf,
-		     strerror(-ret),
-		     ret == -EBUSY ? " (device in use by another process (another kvmini?))" : "");
+		vfio_errf(err, errlen, ret, "vfio %s: VFIO_GROUP_GET_DEVICE_FD: %s%s", bdf,
+			  strerror(-ret),
+			  ret == -EBUSY ? " (device in use by another process (another kvmini?))"
+					: "");
 		goto out;
 	}
 	*device_fd = fd;
@@ -281,7 +277,7 @@ static int container_attach(struct vfio_iommu *io, const char *bdf, const char *
 	return 0;
 
 out:
-	container_detach(io);
+	container_detach(io, -1);
 	return ret;
 }
 
@@ -317,6 +313,7 @@ static int container_dma_unmap(struct vfio_iommu *io, uint64_t iova, uint64_t si
 
 const struct vfio_iommu_ops vfio_container_ops = {
     .name = "container",
+    .map_ioctl = "VFIO_IOMMU_MAP_DMA",
     .attach = container_attach,
     .detach = container_detach,
     .dma_map = container_dma_map,

@@ -389,7 +389,7 @@ static void check_vfio(const struct host_facts *h, const char *want)
 }
 
 /* The real thing: attach and release through the realize code. */
-static void check_vfio_attach(const char *bdf)
+static void check_vfio_attach(const char *bdf, const char *backend)
 {
 	char buf[4096], line[768] = "", summary[256];
 	int p[2], st;
@@ -407,7 +407,7 @@ static void check_vfio_attach(const char *bdf)
 		close(p[0]);
 		dup2(p[1], 2);
 		dup2(p[1], 1);
-		vfio_probe(bdf, summary, sizeof(summary));
+		vfio_probe(bdf, backend, summary, sizeof(summary));
 		printf("kvmini: probe: %s\n", summary);
 		exit(0);
 	}
@@ -537,7 +537,7 @@ int check_run(const struct config *cfg)
 	check_vfio(&h, cfg->vfio ? canon : NULL);
 	check_net(&h, cfg->net);
 	if (cfg->vfio && chk.status != EXIT_VFIO)
-		check_vfio_attach(canon);
+		check_vfio_attach(canon, cfg->vfio_backend);
 	if (chk.status)
 		printf("kvmini check: NOT READY, exit %d: %s\n", chk.status, chk.reason);
 	else

@@ -31,6 +31,9 @@ static const char usage[] =
 	"                     tap=NAME[,mac=02:xx:xx:xx:xx:xx]\n"
 	"  --vfio BDF         assign host PCI device DDDD:BB:DD.F (bound to vfio-pci)\n"
 	"  --vfio-trap-bars   trap every BAR access of the assigned device (slow path)\n"
+	"  --vfio-backend B   how VFIO reaches the IOMMU: auto (default: iommufd when\n"
+	"                     /dev/iommu and the device's cdev exist), container,\n"
+	"                     iommufd\n"
 	"  --trace LIST       explain what happens, on stderr: io,pci,virtio,vfio,\n"
 	"                     exit,boot or all\n"
 	"  --stats            print VM exits by reason and by device at exit\n"
@@ -46,7 +49,7 @@ static const char usage[] =
 	"the first thing missing (3, 4, 6 or 7).\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_NET, OPT_VFIO,
-       OPT_VFIO_TRAP, OPT_TRACE, OPT_STATS, OPT_REPORT };
+       OPT_VFIO_TRAP, OPT_TRACE, OPT_STATS, OPT_REPORT, OPT_VFIO_BACKEND };
 
 static const struct option options[] = {
 	{"kernel", required_argument, NULL, OPT_KERNEL},
@@ -56,6 +59,7 @@ static const struct option options[] = {
 	{"net", required_argument, NULL, OPT_NET},
 	{"vfio", required_argument, NULL, OPT_VFIO},
 	{"vfio-trap-bars", no_argument, NULL, OPT_VFIO_TRAP},
+	{"vfio-backend", required_argument, NULL, OPT_VFIO_BACKEND},
 	{"trace", required_argument, NULL, OPT_TRACE},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"report", required_argument, NULL, OPT_REPORT},
@@ -100,7 +104,8 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 	const char *bad;
 	int c;
 
-	*cfg = (struct config){.cmdline = "", .mem_size = GUEST_MEM_DEFAULT, .net = "loopback"};
+	*cfg = (struct config){.cmdline = "", .mem_size = GUEST_MEM_DEFAULT, .net = "loopback",
+			       .vfio_backend = "auto"};
 	/* "kvmini check ...": the same options, read after the word. */
 	if (argc > 1 && !strcmp(argv[1], "check")) {
 		cfg->check = true;
@@ -133,6 +138,14 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 		case OPT_NET: cfg->net = optarg; break;
 		case OPT_VFIO: cfg->vfio = optarg; break;
 		case OPT_VFIO_TRAP: cfg->vfio_trap_bars = true; break;
+		case OPT_VFIO_BACKEND:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "container") &&
+			    strcmp(optarg, "iommufd"))
+				die(EXIT_USAGE, "--vfio-backend '%s': use auto, container or iommufd",
+				    optarg);
+			cfg->vfio_backend = optarg;
+			cfg->vfio_backend_set = true;
+			break;
 		case OPT_TRACE:
 			trace_mask |= trace_parse(optarg, &bad);
 			if (!trace_mask)
@@ -156,6 +169,8 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 		    argv[optind]);
 	if (cfg->vfio_trap_bars && !cfg->vfio)
 		die(EXIT_USAGE, "--vfio-trap-bars needs --vfio BDF");
+	if (cfg->vfio_backend_set && !cfg->vfio)
+		die(EXIT_USAGE, "--vfio-backend needs --vfio BDF");
 	if (cfg->initrd && !cfg->kernel)
 		die(EXIT_USAGE, "--initrd needs a Linux kernel: give --kernel FILE too");
 }

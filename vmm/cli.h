@@ -16,6 +16,8 @@ struct config {
 	const char *net;     /* "loopback", "none", "tap=NAME[,mac=..]" */
 	const char *vfio;    /* DDDD:BB:DD.F or NULL */
 	bool vfio_trap_bars;
+	const char *vfio_backend; /* "auto" (default), "container", "iommufd" */
+	bool vfio_backend_set;
 	bool stats;
 	const char *report;  /* --report FILE */
 	bool check;          /* `kvmini check [options]` (vmm/check.c) */

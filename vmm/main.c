@@ -87,6 +87,7 @@ static void print_stats(struct vm *m)
 	fprintf(stderr, "  counters:\n");
 	for (int i = 0; i < STAT_MAX; i++)
 		fprintf(stderr, "    %-48s %llu\n", stat_names[i], (unsigned long long)stats[i]);
+	vfio_print_stats(stderr);
 }
 
 static double now_ms(void)
@@ -134,7 +135,9 @@ static void write_report(const char *path, struct vm *m, int status, double setu
 	for (int i = 0; i < STAT_MAX; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", stat_names[i],
 			(unsigned long long)stats[i]);
-	fprintf(f, "}}\n");
+	fprintf(f, "}");
+	vfio_report_json(f);
+	fprintf(f, "}\n");
 	fclose(f);
 }
 
@@ -201,7 +204,7 @@ int main(int argc, char **argv)
 	pci_host_init(&vm);
 	vnet_init(&vm, cfg.net);
 	if (cfg.vfio)
-		vfio_init(&vm, cfg.vfio, cfg.vfio_trap_bars);
+		vfio_init(&vm, cfg.vfio, cfg.vfio_trap_bars, cfg.vfio_backend);
 
 	/* ACPI tables for every guest (the embedded one ignores them). */
 	rsdp = acpi_setup(&vm);

@@ -12,6 +12,9 @@
 # @BUILD@ stands for the build directory; a line "# l1-prep: COMMAND" runs
 # COMMAND on the host from the repo root first):
 #   --no-iommu        no intel-iommu: every vfio bind fails (error tests)
+#   --kernel K        debian (default): Debian's kernel with modules (no
+#                     IOMMUFD); iommufd: the kernel test/nested/kernel-iommufd.sh
+#                     builds once (IOMMUFD, VFIO cdev; everything built in)
 #   --timeout S       bound the whole QEMU run (default 300 s, TCG is slow)
 #   --mem SIZE        L1 memory (default 1G)
 #   --stream          also copy the console to stdout as it comes
@@ -45,7 +48,7 @@ logfile=$2
 shift 2
 [ -r "$scenario" ] || { echo "l1.sh: cannot read scenario $scenario" >&2; exit 2; }
 
-iommu=1 timeout_s=300 mem=1G stream=0 dmesg=0 vnet_dev=0 interactive=0
+iommu=1 timeout_s=300 mem=1G stream=0 dmesg=0 vnet_dev=0 interactive=0 kernel=debian
 files=()
 # Options from the scenario's "# l1:" line come first; the command line wins.
 # @BUILD@ in that line stands for the build directory.
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--dmesg) dmesg=1 ;;
 	--file) files+=("$2"); shift ;;
 	--vnet-dev) vnet_dev=1 ;;
+	--kernel) kernel=$2; shift ;;
 	*) echo "l1.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -86,10 +90,22 @@ mkdir -p "$work" "$(dirname "$logfile")"
 
 # --- the kernel (cached outside the repo) -------------------------------
 t0=$(date +%s)
-kdir=$("$here/kernel.sh")
-kver=$(ls "$kdir/lib/modules")
-vmlinuz=$kdir/boot/vmlinuz-$kver
-moddir=$kdir/lib/modules/$kver
+case $kernel in
+debian)
+	kdir=$("$here/kernel.sh")
+	kver=$(ls "$kdir/lib/modules")
+	vmlinuz=$kdir/boot/vmlinuz-$kver
+	moddir=$kdir/lib/modules/$kver
+	;;
+iommufd)
+	# Everything built in: no modules to pack (moddir stays empty).
+	kdir=$("$here/kernel-iommufd.sh")
+	kver="$(cat "$kdir/source") (IOMMUFD, $(basename "$kdir"))"
+	vmlinuz=$kdir/bzImage
+	moddir=
+	;;
+*) echo "l1.sh: --kernel $kernel: use debian or iommufd" >&2; exit 2 ;;
+esac
 log "kernel $kver ($(($(date +%s) - t0)) s)"
 
 # --- the initramfs ------------------------------------------------------
@@ -103,6 +119,10 @@ ln -s busybox "$rd/bin/sh"
 cp "$here/init" "$rd/init"
 cp "$here/lib.sh" "$rd/lib/kvmini/lib.sh"
 cp "$scenario" "$rd/scenario.sh"
+# Every scenario too, so that one can source another's cases
+# (/lib/kvmini/scenarios/NAME.sh).
+mkdir -p "$rd/lib/kvmini/scenarios"
+cp "$here"/scenarios/*.sh "$rd/lib/kvmini/scenarios/"
 chmod +x "$rd/init"
 
 kvmini=${KVMINI:-$build/kvmini}
@@ -146,6 +166,7 @@ place() { # relpath: place its dependencies, then itself
 	esac >"$rd/lib/modules/$base"
 	order+=("${base%.ko}")
 }
+[ -n "$moddir" ] || modules=()
 for m in "${modules[@]}"; do
 	rel=$(modpath "$m")
 	if [ -z "$rel" ]; then
@@ -156,7 +177,7 @@ for m in "${modules[@]}"; do
 	fi
 	place "$rel"
 done
-printf '%s\n' "${order[@]}" >"$rd/lib/modules/order"
+printf '%s\n' "${order[@]}" | sed '/^$/d' >"$rd/lib/modules/order"
 
 accel=${L1_ACCEL:-}
 if [ -z "$accel" ]; then

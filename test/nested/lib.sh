@@ -22,9 +22,12 @@
 #   note TEXT                  a TAP comment
 #   bench NAME VALUE UNIT      a benchmark figure (make bench collects it)
 #   uptime_ms                  prints milliseconds since L1 boot
+#   hold OUT ERE CMD...        CMD in the background until its output
+#                              matches ERE; pid in $held
 #
 # Environment set by init: L1_KVM (1/0), EDU_BDF, EDU_GROUP, EDU_VFIO (1/0),
-# VNET_BDF, VNET_GROUP, VNET_VFIO (l1.sh --vnet-dev),
+# EDU_CDEV (vfioN or empty), VNET_BDF, VNET_GROUP, VNET_VFIO, VNET_CDEV
+# (l1.sh --vnet-dev), L1_IOMMUFD (1/0: /dev/iommu exists),
 # TAP (tap0, or empty), TAP_ADDR, TAP_PREFIX, KVMINI (/bin/kvmini),
 # L1_ACCEL (tcg/kvm), L1_IOMMU (1/0), L1_SCENARIO.
 # Case names: no spaces.
@@ -82,4 +85,18 @@ note() {
 
 bench() {
 	echo "@@@ BENCH $1 $2 $3"
+}
+
+# hold OUTFILE WAIT_ERE CMD [ARGS...]: start CMD in the background with its
+# output in OUTFILE and wait (120 s at most) until a line matches WAIT_ERE;
+# its pid is left in $held.  For the in-use and signal tests.
+hold() {
+	local out=$1 want=$2 i=0
+	shift 2
+	"$@" >"$out" 2>&1 &
+	held=$!
+	while ! grep -qE "$want" "$out" && [ $i -lt 120 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
 }

@@ -238,8 +238,76 @@ static void test_span(void)
 	tap_ok(!vfio_span_overlap(0x10, 0, 0x10, 4, &lo, &hi), "empty access: nothing");
 }
 
+/* --vfio-backend: auto prefers iommufd only when all of it is there; an
+ * explicit iommufd on a host without it is an error with the reason. */
+static void test_backend_choice(void)
+{
+	enum vfio_backend b;
+	const char *why = NULL;
+
+	tap_ok(!vfio_backend_parse("auto", &b) && b == VFIO_BACKEND_AUTO, "parse auto");
+	tap_ok(!vfio_backend_parse("container", &b) && b == VFIO_BACKEND_CONTAINER,
+	       "parse container");
+	tap_ok(!vfio_backend_parse("iommufd", &b) && b == VFIO_BACKEND_IOMMUFD, "parse iommufd");
+	tap_eq(vfio_backend_parse("IOMMUFD", &b), -EINVAL, "parse is exact: IOMMUFD refused");
+	tap_eq(vfio_backend_parse("", &b), -EINVAL, "parse: empty refused");
+
+	tap_eq(vfio_backend_choose(VFIO_BACKEND_AUTO, true, VFIO_CDEV_OK, &why),
+	       VFIO_BACKEND_IOMMUFD, "auto with /dev/iommu and a cdev: iommufd");
+	tap_ok(why && strstr(why, "auto:"), "  reason says auto (%s)", why);
+	tap_eq(vfio_backend_choose(VFIO_BACKEND_AUTO, false, VFIO_CDEV_OK, &why),
+	       VFIO_BACKEND_CONTAINER, "auto without /dev/iommu: container");
+	tap_ok(strstr(why, "no /dev/iommu") != NULL, "  reason names /dev/iommu (%s)", why);
+	tap_eq(vfio_backend_choose(VFIO_BACKEND_AUTO, true, VFIO_CDEV_NONE, &why),
+	       VFIO_BACKEND_CONTAINER, "auto without a cdev: container");
+	tap_ok(strstr(why, "CONFIG_VFIO_DEVICE_CDEV") != NULL, "  reason names the option (%s)",
+	       why);
+	tap_eq(vfio_backend_choose(VFIO_BACKEND_AUTO, true, VFIO_CDEV_NO_NODE, &why),
+	       VFIO_BACKEND_CONTAINER, "auto with a cdev but no /dev node: container");
+	tap_eq(vfio_backend_choose(VFIO_BACKEND_CONTAINER, true, VFIO_CDEV_OK, &why),
+	       VFIO_BACKEND_CONTAINER, "container asked for: container, even with iommufd there");
+	tap_eq(vfio_backend_choose(VFIO_BACKEND_IOMMUFD, true, VFIO_CDEV_OK, &why),
+	       VFIO_BACKEND_IOMMUFD, "iommufd asked for and there: iommufd");
+	tap_eq(vfio_backend_choose(VFIO_BACKEND_IOMMUFD, false, VFIO_CDEV_NONE, &why), -ENODEV,
+	       "iommufd asked for, no /dev/iommu: refused");
+	tap_ok(strstr(why, "CONFIG_IOMMUFD") != NULL, "  reason names CONFIG_IOMMUFD (%s)", why);
+	tap_eq(vfio_backend_choose(VFIO_BACKEND_IOMMUFD, true, VFIO_CDEV_NONE, &why), -ENODEV,
+	       "iommufd asked for, no cdev: refused");
+	tap_eq(vfio_backend_choose(VFIO_BACKEND_IOMMUFD, true, VFIO_CDEV_NO_NODE, &why), -ENODEV,
+	       "iommufd asked for, cdev without a node: refused");
+}
+
+/* VT-d registers: bit positions from the VT-d spec, 11.4.2 and 11.4.3. */
+static void test_vtd_decode(void)
+{
+	char buf[400];
+	/* SAGAW bit 2 (48-bit, 4-level), MGAW 39 (38 in 21:16), CM bit 7. */
+	uint64_t cap = (1ull << 10) | (38ull << 16) | (1ull << 7);
+
+	vfio_vtd_decode(cap, 0, buf, sizeof(buf));
+	tap_ok(strstr(buf, "nesting no, pass-through no, dirty tracking no") != NULL,
+	       "ecap 0: nothing offered (%s)", buf);
+	tap_ok(strstr(buf, "MGAW 39 bits") && strstr(buf, "SAGAW 0x4 (48-bit)") &&
+		   strstr(buf, "caching mode yes"),
+	       "cap: widths and caching mode");
+	vfio_vtd_decode(0, 1ull << 6, buf, sizeof(buf));
+	tap_ok(strstr(buf, "pass-through yes") && strstr(buf, "nesting no"), "ecap bit 6: PT");
+	vfio_vtd_decode(0, 1ull << 26, buf, sizeof(buf));
+	tap_ok(strstr(buf, "nesting yes") && strstr(buf, "pass-through no"), "ecap bit 26: NEST");
+	vfio_vtd_decode(0, 1ull << 45, buf, sizeof(buf));
+	tap_ok(strstr(buf, "dirty tracking no") != NULL,
+	       "ecap SSADS (45) without scalable mode: no dirty tracking");
+	vfio_vtd_decode(0, (1ull << 45) | (1ull << 43), buf, sizeof(buf));
+	tap_ok(strstr(buf, "dirty tracking yes") && strstr(buf, "scalable mode yes"),
+	       "ecap SSADS (45) + SMTS (43): dirty tracking");
+	vfio_vtd_decode(0, (1ull << 3) | (1ull << 1), buf, sizeof(buf));
+	tap_ok(strstr(buf, "IR yes, QI yes") != NULL, "ecap bits 3, 1: IR, QI");
+}
+
 int main(void)
 {
+	test_backend_choice();
+	test_vtd_decode();
 	test_span();
 	test_bdf();
 	test_caps();

@@ -5,6 +5,8 @@
 # virtio-net functions: kvmini's own at 00:01.0 and the assigned one at
 # 00:02.0, and drives both (guest/virtio_net.c), each with its own MSI-X
 # vectors (0x40-0x42 and 0x44-0x46, include/memmap.h).
+# vfio-iommufd.sh sources this file on the IOMMUFD kernel, with one more
+# expectation for the traced case in $MSIX_EXPECT.
 # l1: --vnet-dev --timeout 240
 
 if [ "$VNET_VFIO" != 1 ]; then
@@ -35,7 +37,7 @@ case_run vnet-msix checks timeout=120 "$@" \
 	'match=^\[vfio *\] bars: BAR4: mmapped at .*fast path' \
 	'match=^\[vfio *\] irq: MSI-X on: [0-9]+ eventfd' \
 	'match=^\[vfio *\] irq: MSI-X disabled at the device' \
-	'match=^\[vfio *\] teardown: done' \
+	'match=^\[vfio *\] teardown: done' ${MSIX_EXPECT:+"$MSIX_EXPECT"} \
 	-- kvmini --vfio "$VNET_BDF" --net loopback --trace vfio --stats
 # --- every BAR access trapped (pread/pwrite through vfio-pci) --------------
 case_run vnet-msix-trap checks timeout=120 "$@" \

@@ -174,6 +174,7 @@ int main(int argc, char **argv)
 	rtc_init(&vm);
 	report_init(&vm);
 	pci_host_init(&vm);
+	pci_host_claim_cf9(pm_rst_cnt_io, NULL); /* reset control inside 0xcf8-0xcff */
 	vnet_init(&vm, cfg.net);
 	if (cfg.vfio)
 		vfio_init(&vm, cfg.vfio, cfg.vfio_trap_bars);

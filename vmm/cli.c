@@ -17,8 +17,9 @@ static const char usage[] =
 	"optionally, a host PCI device assigned through VFIO.\n"
 	"\n"
 	"  --kernel FILE      boot FILE instead of the embedded guest: a Linux\n"
-	"                     bzImage, or a PVH ELF (vmlinux, build/guest.elf)\n"
-	"  --initrd FILE      initramfs for a Linux --kernel\n"
+	"                     bzImage, a PVH ELF32/ELF64 (vmlinux, build/guest.elf)\n"
+	"                     or a Multiboot v1 kernel\n"
+	"  --initrd FILE      initramfs for a Linux --kernel, or a Multiboot module\n"
 	"  --cmdline STRING   guest command line (default: empty; for Linux\n"
 	"                     \"console=ttyS0 earlyprintk=ttyS0 panic=-1 pci=noearly\")\n"
 	"  --mem SIZE         guest RAM, e.g. 64M (default; 256M for Linux), 2G;\n"
@@ -27,6 +28,8 @@ static const char usage[] =
 	"                     tap=NAME[,mac=02:xx:xx:xx:xx:xx]\n"
 	"  --vfio BDF         assign host PCI device DDDD:BB:DD.F (bound to vfio-pci)\n"
 	"  --vfio-trap-bars   trap every BAR access of the assigned device (slow path)\n"
+	"  --pci-poweron      leave PCI functions as at power-on (BARs unassigned,\n"
+	"                     decoding off) instead of assigning them as firmware does\n"
 	"  --trace LIST       explain what happens, on stderr: io,pci,virtio,vfio,\n"
 	"                     exit,boot or all\n"
 	"  --stats            print VM exits by reason and by device at exit\n"
@@ -40,7 +43,7 @@ static const char usage[] =
 	"130 SIGINT, 143 SIGTERM.\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_NET, OPT_VFIO,
-       OPT_VFIO_TRAP, OPT_TRACE, OPT_STATS, OPT_REPORT };
+       OPT_VFIO_TRAP, OPT_TRACE, OPT_STATS, OPT_REPORT, OPT_PCI_POWERON };
 
 static const struct option options[] = {
 	{"kernel", required_argument, NULL, OPT_KERNEL},
@@ -50,6 +53,7 @@ static const struct option options[] = {
 	{"net", required_argument, NULL, OPT_NET},
 	{"vfio", required_argument, NULL, OPT_VFIO},
 	{"vfio-trap-bars", no_argument, NULL, OPT_VFIO_TRAP},
+	{"pci-poweron", no_argument, NULL, OPT_PCI_POWERON},
 	{"trace", required_argument, NULL, OPT_TRACE},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"report", required_argument, NULL, OPT_REPORT},
@@ -120,6 +124,7 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 		case OPT_NET: cfg->net = optarg; break;
 		case OPT_VFIO: cfg->vfio = optarg; break;
 		case OPT_VFIO_TRAP: cfg->vfio_trap_bars = true; break;
+		case OPT_PCI_POWERON: cfg->pci_poweron = true; break;
 		case OPT_TRACE:
 			trace_mask |= trace_parse(optarg, &bad);
 			if (!trace_mask)

@@ -16,6 +16,7 @@ struct config {
 	const char *net;     /* "loopback", "none", "tap=NAME[,mac=..]" */
 	const char *vfio;    /* DDDD:BB:DD.F or NULL */
 	bool vfio_trap_bars;
+	bool pci_poweron;    /* --pci-poweron: skip the firmware-like PCI start */
 	bool stats;
 	const char *report;  /* --report FILE */
 	bool mem_set, cmdline_set; /* given on the command line (else the

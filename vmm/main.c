@@ -18,6 +18,7 @@
 #include "vcpu.h"
 #include "vm.h"
 #include "../devices/pci.h"
+#include "../devices/pci_assign.h"
 #include "../devices/pm.h"
 #include "../devices/report.h"
 #include "../devices/rtc.h"
@@ -184,6 +185,10 @@ int main(int argc, char **argv)
 	vnet_init(&vm, cfg.net);
 	if (cfg.vfio)
 		vfio_init(&vm, cfg.vfio, cfg.vfio_trap_bars);
+	/* Last of the devices: every function is on the bus, so the
+	 * firmware-like start can place them all (pci_assign.h). */
+	if (!cfg.pci_poweron)
+		pci_assign_all(&vm);
 
 	/* ACPI tables for every guest (the embedded one ignores them). */
 	rsdp = acpi_setup(&vm);

@@ -41,7 +41,7 @@ trap 'rm -rf "$sockdir"' EXIT
 wire=$sockdir/wire
 
 qemu=(qemu-system-x86_64 -M q35 -accel tcg -m 128M -nographic -nic none -no-reboot
-	-kernel "$guest"
+	-kernel "$guest" -append pci_start=firmware
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 	-device edu
 	-netdev "dgram,id=net0,local.type=unix,local.path=$wire,remote.type=unix,remote.path=$wire"

@@ -27,8 +27,13 @@ case_run kernel-not-elf rc=5 lines=1 'match=^kvmini: ' -- kvmini --kernel /tmp/n
 # An ELF without a PVH note: busybox itself.
 case_run kernel-no-pvh rc=5 lines=1 'match=^kvmini: ' -- kvmini --kernel /bin/busybox
 
-# The same guest linked as an ELF32 (build/guest32.elf): all its checks.
-case_run elf32-pvh checks 'match=^kvmini tiny guest' -- kvmini --kernel /l2/guest32.elf
+# The same guest linked as an ELF32 (build/guest32.elf): all its checks,
+# told to expect the firmware-like PCI start (docs/pci.md) ...
+case_run elf32-pvh checks 'match=^kvmini tiny guest' 'match=^pci: start state: firmware' \
+	-- kvmini --kernel /l2/guest32.elf --cmdline pci_start=firmware
+# ... and, with --pci-poweron, every function as at power-on.
+case_run pci-poweron checks 'match=^pci: start state: power-on' \
+	-- kvmini --pci-poweron --cmdline pci_start=poweron
 
 # The Multiboot kernel checks %eax, the memory fields and map, the command
 # line and the module, then resets through 0xcf9: exit 10 (EXIT_REBOOT).

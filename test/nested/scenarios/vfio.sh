@@ -46,7 +46,8 @@ case_run edu checks timeout=120 \
 	'match=^\[vfio *\] irq: MSI on' \
 	'match=^\[vfio *\] teardown: done' \
 	'match=^ +vfio [0-9a-f:.]+ BAR0 +0$' \
-	-- /tmp/kept edu --vfio "$EDU_BDF" --net loopback --trace vfio --stats
+	-- /tmp/kept edu --vfio "$EDU_BDF" --net loopback --trace vfio --stats \
+	--cmdline pci_start=firmware
 
 # --- the same with every BAR access trapped -----------------------------
 case_run edu-trap checks timeout=120 \

@@ -19,7 +19,8 @@
  * restore), then places all of them at once from the apertures in
  * include/memmap.h, largest first so natural alignment wastes nothing,
  * and only then turns decoding on.  Firmware's placement (SeaBIOS under
- * QEMU) is deliberately replaced: the point is to exercise the sizing and
+ * QEMU, kvmini's own firmware-like start) is first checked, then
+ * deliberately replaced: the point is to exercise the sizing and
  * relocation paths of whatever emulates the devices.
  */
 #include "guest.h"

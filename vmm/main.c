@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 	if (cfg.initrd) {
 		if (!linux_guest && !multiboot)
 			die(EXIT_USAGE, "--initrd needs a Linux kernel (a bzImage, or a vmlinux with "
-					"a PVH note) in --kernel");
+					"a PVH note) or a Multiboot kernel in --kernel");
 		initrd = load_file(cfg.initrd, &initrd_size, "initrd");
 	}
 	/* Linux wants more room and a console; the embedded guest keeps its

@@ -44,7 +44,8 @@ $(foreach t,$(UNIT_NAMES),$(eval $(call UNIT_RULE,$(t))))
 # Images the loader tests boot under kvmini and under QEMU: a second link
 # of the tiny guest as an ELF32 (same code, PVH note unchanged), and the
 # Multiboot test kernel (test/multiboot/).
-TEST_IMAGES := $(BUILD)/guest32.elf $(BUILD)/test/mbtest.elf $(BUILD)/test/mbmodule.txt
+TEST_IMAGES := $(BUILD)/guest32.elf $(BUILD)/test/mbtest.elf $(BUILD)/test/mbtest-aout.bin \
+	$(BUILD)/test/mbmodule.txt
 all: $(TEST_IMAGES)
 
 $(BUILD)/guest32.elf: $(BUILD)/guest.elf
@@ -56,6 +57,11 @@ $(BUILD)/test/mbtest.o: test/multiboot/mbtest.asm
 
 $(BUILD)/test/mbtest.elf: $(BUILD)/test/mbtest.o test/multiboot/mbtest.ld
 	ld -m elf_i386 -T test/multiboot/mbtest.ld --build-id=none -z noexecstack $< -o $@
+
+# The same kernel as a flat binary located by the a.out-kludge fields.
+$(BUILD)/test/mbtest-aout.bin: test/multiboot/mbtest.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin -DAOUT $< -o $@
 
 $(BUILD)/test/mbmodule.txt: test/multiboot/module.txt
 	@mkdir -p $(dir $@)

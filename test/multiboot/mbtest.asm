@@ -11,11 +11,21 @@
 ; -no-reboot, QEMU exits 0.  The same binary runs under both loaders
 ; (test/qemu/multiboot.t, test/nested/scenarios/foundation.sh).
 ;
+;
+; Built twice (test/test.mk): as an ELF32 (nasm -f elf32, linked by
+; mbtest.ld), and with -DAOUT as a flat binary whose header carries the
+; a.out-kludge address fields (flag 16), the other way a loader learns where
+; the image goes.
+;
 ; What the test runs pass: --cmdline / -append containing "mbtest=hello",
 ; and one module (--initrd / -initrd) whose file starts with MOD_MAGIC.
 
 %define MB_MAGIC      0x1badb002
+%ifdef AOUT
+%define MB_FLAGS      0x00010003        ; + flag 16: the address fields below
+%else
 %define MB_FLAGS      0x00000003        ; page-aligned modules, memory info
+%endif
 %define BOOT_MAGIC    0x2badb002
 %define COM1          0x3f8
 %define RST_CNT       0xcf9
@@ -32,12 +42,25 @@
 %define MBI_LOADER_NAME  64
 
 bits 32
+%ifdef AOUT
+	org 0x100000
 section .text
+image_start:
+%else
+section .text
+%endif
 align 4
 mb_header:
 	dd MB_MAGIC
 	dd MB_FLAGS
 	dd -(MB_MAGIC + MB_FLAGS)
+%ifdef AOUT
+	dd mb_header                    ; header_addr
+	dd image_start                  ; load_addr
+	dd load_end                     ; load_end_addr: the file ends here
+	dd kernel_end                   ; bss_end_addr
+	dd mb_start                     ; entry_addr
+%endif
 
 global mb_start
 mb_start:
@@ -300,6 +323,7 @@ ntest:		dd 0
 nfail:		dd 0
 boot_eax:	dd 0
 boot_ebx:	dd 0
+load_end:
 
 section .bss
 alignb 16

@@ -4,7 +4,7 @@
 # Also the other small kernels kvmini boots (issue 13): the tiny guest as an
 # ELF32, and the Multiboot test kernel (test/multiboot/), which resets
 # through 0xcf9.
-# l1: --file @BUILD@/guest32.elf:/l2/guest32.elf --file @BUILD@/test/mbtest.elf:/l2/mbtest.elf --file @BUILD@/test/mbmodule.txt:/l2/mbmodule.txt
+# l1: --file @BUILD@/guest32.elf:/l2/guest32.elf --file @BUILD@/test/mbtest.elf:/l2/mbtest.elf --file @BUILD@/test/mbtest-aout.bin:/l2/mbtest-aout.bin --file @BUILD@/test/mbmodule.txt:/l2/mbmodule.txt
 
 # The embedded guest with no options: its banner on stdout, every check it
 # reports becomes a TAP line, exit status = the guest's status.
@@ -40,6 +40,9 @@ case_run pci-poweron checks 'match=^pci: start state: power-on' \
 case_run multiboot rc=10 'match=^ok 8 - boot loader name given' \
 	'match=^mbtest: done, 0 failed' 'nomatch=^not ok' 'match=0xcf9 hard reset' \
 	-- kvmini --kernel /l2/mbtest.elf --cmdline "mbtest=hello" --initrd /l2/mbmodule.txt
+# The same kernel as a flat binary placed by the a.out-kludge fields.
+case_run multiboot-aout rc=10 'match=^mbtest: done, 0 failed' 'nomatch=^not ok' \
+	-- kvmini --kernel /l2/mbtest-aout.bin --cmdline "mbtest=hello" --initrd /l2/mbmodule.txt
 # A Multiboot header with a bad checksum (magic, flags 0, checksum 0):
 # one line, exit 5.
 printf '\002\260\255\033\000\000\000\000\000\000\000\000' >/tmp/mbbad

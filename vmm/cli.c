@@ -13,8 +13,8 @@
 
 static const char usage[] =
 	"Usage: kvmini [options]\n"
-	"Boot a tiny guest (or a PVH kernel) on KVM with a virtio-net device and,\n"
-	"optionally, a host PCI device assigned through VFIO.\n"
+	"Boot a tiny guest (or a Linux, PVH or Multiboot kernel) on KVM with a\n"
+	"virtio-net device and, optionally, a host PCI device assigned through VFIO.\n"
 	"\n"
 	"  --kernel FILE      boot FILE instead of the embedded guest: a Linux\n"
 	"                     bzImage, a PVH ELF32/ELF64 (vmlinux, build/guest.elf)\n"

@@ -193,6 +193,9 @@ void pci_cfg_write(struct pci_dev *d, unsigned off, unsigned len, uint32_t val);
 
 /* The host bridge at 00:00.0, mechanism #1 at 0xcf8 and ECAM. */
 void pci_host_init(struct vm *vm);
+/* Byte accesses to 0xcf9 (inside mechanism #1's ports) go to fn instead:
+ * the chipset's reset control register lives there (devices/pm.c). */
+void pci_host_claim_cf9(bus_handler fn, void *opaque);
 struct pci_dev *pci_find(unsigned bus, unsigned dev, unsigned fn);
 
 /* Register names for traces: "BAR0", "Command", "MSI-X ctrl", ... */

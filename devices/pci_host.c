@@ -26,6 +26,14 @@
 
 static struct pci_dev host_bridge;
 static uint32_t cf8;
+static bus_handler rst_cnt_fn; /* 0xcf9, see pci_host_claim_cf9() */
+static void *rst_cnt_opaque;
+
+void pci_host_claim_cf9(bus_handler fn, void *opaque)
+{
+	rst_cnt_fn = fn;
+	rst_cnt_opaque = opaque;
+}
 
 static const char *width_ch(bool is_write)
 {
@@ -107,6 +115,12 @@ static void conf1_access(void *opaque, uint64_t off, void *data, uint32_t len, b
 			} else {
 				memcpy(data, &cf8, 4);
 			}
+			return;
+		}
+		/* A byte at 0xcf9 is the chipset's reset control register
+		 * (devices/pm.c), which shares these ports on every Intel PC. */
+		if (off == 1 && len == 1 && rst_cnt_fn) {
+			rst_cnt_fn(rst_cnt_opaque, 0, data, 1, is_write);
 			return;
 		}
 		/* The address register answers 32-bit accesses only (PCI 3.0

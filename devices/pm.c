@@ -23,6 +23,7 @@ static struct pm {
 	struct vm *vm;
 	uint16_t en;  /* PM1_EN */
 	uint16_t cnt; /* PM1_CNT, SLP_EN never stored */
+	uint8_t rst_cnt; /* 0xcf9: SYS_RST and FULL_RST as last written */
 } pm;
 
 int pm1_cnt_action(uint16_t val)
@@ -115,6 +116,39 @@ static void kbd_io(void *opaque, uint64_t off, void *data, uint32_t len, bool is
 	}
 	if (((uint8_t *)data)[0] == KBD_CMD_RESET)
 		pm_end(p, EXIT_REBOOT, "guest asked for a reboot (keyboard controller reset)");
+}
+
+const char *rst_cnt_action(uint8_t val)
+{
+	if (!(val & RST_CNT_RST_CPU))
+		return NULL;
+	if (val & RST_CNT_FULL_RST)
+		return "full reset";
+	return val & RST_CNT_SYS_RST ? "hard reset" : "soft reset";
+}
+
+/* 0xcf9, a byte (pci_host.c hands over only those). */
+void pm_rst_cnt_io(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write)
+{
+	struct pm *p = &pm;
+	uint8_t v = *(uint8_t *)data;
+	const char *what;
+	char msg[80];
+
+	(void)opaque, (void)off, (void)len;
+	if (!is_write) {
+		*(uint8_t *)data = p->rst_cnt;
+		return;
+	}
+	/* A machine reboots the same way whatever kind of reset it was asked
+	 * for; the kind only goes into the line that says why kvmini ends. */
+	what = rst_cnt_action(v);
+	if (what) {
+		snprintf(msg, sizeof(msg), "guest asked for a reboot (0xcf9 %s)", what);
+		pm_end(p, EXIT_REBOOT, msg);
+		return;
+	}
+	p->rst_cnt = v & (RST_CNT_SYS_RST | RST_CNT_FULL_RST);
 }
 
 void pm_init(struct vm *vm)

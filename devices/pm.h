@@ -13,12 +13,15 @@
  *   0x608-0x60b  PM_TMR_BLK:   3.579545 MHz, 32 bits (FADT TMR_VAL_EXT)
  *   0x60c        RESET_REG:    write PM_RESET_VALUE to reboot
  *   0x064        i8042 command port: 0xfe reboots, reads 0 (nothing there)
+ *   0xcf9        reset control (RST_CNT, byte access only; the port sits in
+ *                the PCI mechanism #1 range: pci_host.c forwards it here)
  */
 #ifndef KVMINI_PM_H
 #define KVMINI_PM_H
 
 #include "memmap.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -48,6 +51,22 @@ struct vm;
  * offered, ignored). */
 enum { PM_ACT_NONE, PM_ACT_POWEROFF, PM_ACT_SLEEP };
 int pm1_cnt_action(uint16_t val);
+
+/* Reset control register at 0xcf9 (Intel ICH/PCH RST_CNT, as QEMU's q35
+ * offers it): bit 1 SYS_RST picks a hard reset over a soft one, bit 2
+ * RST_CPU starts the reset, bit 3 FULL_RST asks for a power cycle.  A write
+ * with RST_CPU set reboots the guest (kvmini exits EXIT_REBOOT); the other
+ * bits are stored and read back. */
+#define PORT_RST_CNT	  0xcf9
+#define RST_CNT_SYS_RST	  0x02
+#define RST_CNT_RST_CPU	  0x04
+#define RST_CNT_FULL_RST  0x08
+/* What a write of val to RST_CNT asks for: 0 none, else a string naming
+ * the kind of reset, for the exit line. */
+const char *rst_cnt_action(uint8_t val);
+/* The register itself, a bus handler for byte accesses (main.c hands it
+ * to pci_host_claim_cf9(), as the port lies inside 0xcf8-0xcff). */
+void pm_rst_cnt_io(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write);
 
 void pm_init(struct vm *vm);
 

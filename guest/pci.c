@@ -19,7 +19,8 @@
  * restore), then places all of them at once from the apertures in
  * include/memmap.h, largest first so natural alignment wastes nothing,
  * and only then turns decoding on.  Firmware's placement (SeaBIOS under
- * QEMU) is deliberately replaced: the point is to exercise the sizing and
+ * QEMU, kvmini's own firmware-like start) is first checked, then
+ * deliberately replaced: the point is to exercise the sizing and
  * relocation paths of whatever emulates the devices.
  */
 #include "guest.h"
@@ -366,6 +367,192 @@ static void rom_size(enum mech m, struct pci_func *f, bool *bad)
 	f->rom.size = (uint32_t)(~mask + 1);
 	if (!is_pow2(f->rom.size))
 		*bad = true;
+}
+
+/* ---- the state functions start in ------------------------------------------
+ * On a PC the firmware assigns every BAR and turns decoding on before the
+ * OS runs: SeaBIOS under QEMU, kvmini itself by default (docs/pci.md).
+ * kvmini --pci-poweron leaves every function as at power-on instead.  The
+ * command line says which one a test run expects (pci_start=firmware or
+ * pci_start=poweron); without it the guest goes by what Command reads.
+ * Everything is read before sizing touches a register. */
+struct start_snap {
+	uint16_t cmd;
+	uint32_t bar[6];
+	uint8_t line, pin;
+};
+static struct start_snap snap[PCI_MAX_FUNCS];
+
+static bool is_chipset(const struct pci_func *f)
+{
+	return f->class_code == 0x06 && f->subclass <= 0x01;
+}
+
+static uint64_t snap_bar_addr(const struct start_snap *s, unsigned b)
+{
+	if (s->bar[b] & BAR_IO)
+		return s->bar[b] & ~3u;
+	if ((s->bar[b] & BAR_MEM_TYPE) == BAR_MEM_64 && b < 5)
+		return (uint64_t)s->bar[b + 1] << 32 | (s->bar[b] & ~0xfu);
+	return s->bar[b] & ~0xfu;
+}
+
+/* Vector Control of MSI-X entry 0, read at the address firmware gave the
+ * table's BAR: reset leaves every vector masked (PCI 3.0 6.8.2.9), so a
+ * decoding BAR reads bit 0 set; one that does not decode reads all ones. */
+static int msix_answers(enum mech m, const struct pci_func *f, const struct start_snap *s)
+{
+	unsigned cap = cfg_read(m, F(f), CFG_CAP_PTR, 1) & 0xfc;
+
+	for (unsigned hops = 0; cap && hops < 48; hops++) {
+		if ((cfg_read(m, F(f), cap, 1)) == PCI_CAP_MSIX) {
+			uint32_t t = cfg_read(m, F(f), cap + 4, 4);
+			uint64_t a = snap_bar_addr(s, t & 7) + (t & ~7u) + 12;
+
+			if ((t & 7) > 5 || a >= GUEST_MAPPED_TOP || a < PAGE_SIZE)
+				return -1; /* cannot look there */
+			uint32_t v = mmio_read32((uintptr_t)a);
+
+			return v != 0xffffffffu && (v & 1);
+		}
+		cap = cfg_read(m, F(f), cap + 1, 1) & 0xfc;
+	}
+	return -1;
+}
+
+static bool start_firmware; /* the state this run checks */
+static int msix_fw_ok = -1; /* -1: no MSI-X table seen */
+
+static void start_snapshot(enum mech m)
+{
+	char opt[16] = "";
+	bool any_decode = false;
+
+	for (unsigned i = 0; i < nfuncs; i++) {
+		struct pci_func *f = &funcs[i];
+		struct start_snap *s = &snap[i];
+
+		if (f->header_type != 0 || is_chipset(f))
+			continue;
+		s->cmd = (uint16_t)cfg_read(m, F(f), CFG_COMMAND, 2);
+		for (unsigned b = 0; b < 6; b++)
+			s->bar[b] = cfg_read(m, F(f), CFG_BAR0 + 4 * b, 4);
+		s->line = (uint8_t)cfg_read(m, F(f), CFG_INT_LINE, 1);
+		s->pin = (uint8_t)cfg_read(m, F(f), CFG_INT_PIN, 1);
+		any_decode |= (s->cmd & (CMD_IO | CMD_MEM)) != 0;
+	}
+	if (cmdline_get("pci_start", opt, sizeof(opt)))
+		start_firmware = !strcmp(opt, "firmware");
+	else
+		start_firmware = any_decode;
+	printf("pci: start state: %s (%s)\n", start_firmware ? "firmware-assigned" : "power-on",
+	       opt[0] ? "pci_start= on the command line" : "from what Command reads");
+	if (!start_firmware)
+		return;
+	for (unsigned i = 0; i < nfuncs; i++) {
+		struct pci_func *f = &funcs[i];
+
+		if (f->header_type != 0 || is_chipset(f) || !(snap[i].cmd & CMD_MEM))
+			continue;
+		int r = msix_answers(m, f, &snap[i]);
+
+		/* edu (QEMU's teaching device, what kvmini's VFIO tests
+		 * assign): its identification register at BAR0 + 0. */
+		if (r && f->vendor == 0x1234 && f->device == 0x11e8) {
+			uint64_t a = snap_bar_addr(&snap[i], 0);
+
+			if (a >= PAGE_SIZE && a < GUEST_MAPPED_TOP)
+				r = mmio_read32((uintptr_t)a) == 0x010000edu;
+		}
+		if (r >= 0)
+			msix_fw_ok = (msix_fw_ok != 0) && r;
+		if (r == 0)
+			printf("# %02x:%02x.%x does not answer at its assigned address\n", F(f));
+	}
+}
+
+/* After sizing: sizes known, the snapshot holds what the guest found. */
+static void start_check(void)
+{
+	bool on_kvmini = funcs[0].vendor == KVMINI_HB_VENDOR && funcs[0].device == KVMINI_HB_DEVICE;
+	bool placed = true, cmd_ok = true, line_ok = true, off_ok = true;
+
+	for (unsigned i = 0; i < nfuncs; i++) {
+		struct pci_func *f = &funcs[i];
+		const struct start_snap *s = &snap[i];
+		uint16_t want = 0;
+
+		if (f->header_type != 0 || is_chipset(f))
+			continue;
+		for (unsigned b = 0; b < 6; b++) {
+			const struct pci_bar_info *bi = &f->bar[b];
+			uint64_t a = snap_bar_addr(s, b);
+
+			if (bi->type == PCI_BAR_NONE || !bi->size)
+				continue;
+			want |= bi->type == PCI_BAR_IO ? CMD_IO : CMD_MEM;
+			if (!start_firmware) {
+				if (a)
+					off_ok = false;
+				continue;
+			}
+			bool bad = !a || (a & (bi->size - 1));
+
+			/* kvmini's apertures (include/memmap.h, its _CRS): 64-bit
+			 * BARs above 4 GiB, 32-bit ones below. */
+			if (on_kvmini && bi->type == PCI_BAR_IO)
+				bad |= a < PCI_IOPORT_BASE || a + bi->size > PCI_IOPORT_BASE + PCI_IOPORT_SIZE;
+			else if (on_kvmini && bi->type == PCI_BAR_MEM64)
+				bad |= a < PCI_MMIO64_BASE || a + bi->size > PCI_MMIO64_BASE + PCI_MMIO64_SIZE;
+			else if (on_kvmini)
+				bad |= a < PCI_MMIO32_BASE || a + bi->size > PCI_MMIO32_BASE + PCI_MMIO32_SIZE;
+			/* No overlap with any BAR of the same kind seen so far. */
+			for (unsigned j = 0; j <= i; j++) {
+				for (unsigned c = 0; c < 6; c++) {
+					const struct pci_bar_info *o = &funcs[j].bar[c];
+					uint64_t oa = snap_bar_addr(&snap[j], c);
+
+					if ((j == i && c >= b) || funcs[j].header_type != 0 ||
+					    is_chipset(&funcs[j]) || o->type == PCI_BAR_NONE || !o->size ||
+					    (o->type == PCI_BAR_IO) != (bi->type == PCI_BAR_IO))
+						continue;
+					if (a < oa + o->size && oa < a + bi->size)
+						bad = true;
+				}
+			}
+			if (bad) {
+				printf("# %02x:%02x.%x BAR%u at %#lx (%lu bytes): not a proper assignment\n", F(f), b, a,
+				       bi->size);
+				placed = false;
+			}
+		}
+		if (!start_firmware) {
+			if (s->cmd & (CMD_IO | CMD_MEM | CMD_MASTER))
+				off_ok = false;
+			continue;
+		}
+		/* SeaBIOS turns both decodes on everywhere, and its own AHCI
+		 * driver leaves bus mastering on: only kvmini promises exactly
+		 * what it assigned and no bus mastering. */
+		if ((s->cmd & want) != want ||
+		    (on_kvmini && ((s->cmd & (CMD_IO | CMD_MEM)) != want || (s->cmd & CMD_MASTER)))) {
+			printf("# %02x:%02x.%x Command %#x, expected decode %#x%s\n", F(f), s->cmd, want,
+			       on_kvmini ? " and no bus master" : "");
+			cmd_ok = false;
+		}
+		if (s->pin && (s->line == 0 || s->line == 0xff))
+			line_ok = false;
+	}
+	if (!start_firmware) {
+		guest_check("pci: power-on start: decoding off and no BAR assigned", off_ok);
+		return;
+	}
+	guest_check("pci: firmware start: every BAR assigned, naturally aligned, no overlaps", placed);
+	guest_check("pci: firmware start: decoding on for each BAR kind present (kvmini: that only, no bus master)", cmd_ok);
+	guest_check("pci: firmware start: Interrupt Line written where there is a pin", line_ok);
+	if (msix_fw_ok >= 0)
+		guest_check("pci: firmware start: MSI-X tables (and edu's ID) answer at the assigned addresses",
+			    msix_fw_ok);
 }
 
 /* One BAR (or ROM) waiting for an address. */
@@ -766,6 +953,9 @@ void pci_init(void)
 
 	t0 = rdtsc();
 
+	/* What firmware (or power-on) left, before anything is touched. */
+	start_snapshot(m);
+
 	/* Size every BAR with decode off. */
 	bool sized = true;
 
@@ -792,6 +982,7 @@ void pci_init(void)
 		}
 	}
 	guest_check("pci: every BAR sizes to a power of two with its type bits intact", sized);
+	start_check();
 
 	/* Place them all, program, enable decode and bus mastering. */
 	bool placed = place_all(), readback = true, cmd_ok = true;

@@ -20,6 +20,10 @@
  *               | command line (<= 4 KiB)   |
  *   0x0000_4000 +---------------------------+ PVH_MODLIST
  *               | PVH module list (initrd)  |
+ *               |                           | (Multiboot boot: the same
+ *               |                           |  pages hold MB_INFO,
+ *               |                           |  MB_MMAP, MB_CMDLINE,
+ *               |                           |  MB_MODS; see below)
  *   0x0000_6000 +---------------------------+ BZ_GDT        (bzImage boot only:
  *   0x0000_7000 +---------------------------+ BZ_ZERO_PAGE   Linux reuses these
  *   0x0000_9000 +---------------------------+ BZ_PML4,       pages once it
@@ -32,6 +36,8 @@
  *   0x000e_0000 +---------------------------+ ACPI_BASE: RSDP and tables
  *   0x0010_0000 +---------------------------+ GUEST_LOAD_ADDR (1 MiB)
  *               | guest image (ELF PT_LOADs)|
+ *               | Multiboot module (--initrd|  on the first page after
+ *               |   ), page-aligned         |  the kernel's end)
  *               | guest heap / DMA pages    |
  *   mem_size    +---------------------------+ end of RAM (--mem)
  *               | (nothing: reads as 0xff)  |
@@ -70,6 +76,19 @@
 #define PVH_CMDLINE_MAX 4096UL  /* bytes, including the NUL */
 #define PVH_MODLIST 0x4000UL    /* struct hvm_modlist_entry[] (the initrd) */
 #define GUEST_LOAD_ADDR 0x100000UL
+
+/* Multiboot v1 boot (vmm/multiboot.c): the information structure and what
+ * it points to, in the pages PVH uses for its own (a kernel boots one way
+ * only).  The --initrd module goes on the first 4 KiB boundary after the
+ * kernel's last segment; segments must lie at or above GUEST_LOAD_ADDR. */
+#define MB_INFO 0x1000UL        /* struct multiboot_info, %ebx at entry */
+#define MB_LOADER_NAME 0x1800UL /* "kvmini 0.1.0" */
+#define MB_MMAP 0x2000UL        /* memory map entries (20 + 4 bytes each) */
+#define MB_CMDLINE 0x3000UL     /* NUL-terminated command line */
+#define MB_CMDLINE_MAX 4096UL   /* bytes, including the NUL */
+#define MB_MODS 0x4000UL        /* struct multiboot_mod[1] */
+#define MB_MOD_STRING 0x4100UL  /* the module's string: the --initrd path */
+#define MB_MOD_STRING_MAX 0xf00UL
 
 /* Linux bzImage boot (vmm/bzimage.c): where kvmini puts what the 64-bit
  * boot protocol entry needs.  All of it is RAM Linux may reuse. */

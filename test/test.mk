@@ -3,7 +3,8 @@
 #   make deps       install the Debian packages the build and tests need
 #                   (as root; only what is missing, so a second run is quick)
 #   make unit       build and run the unit tests (TAP, through prove)
-#   make crosscheck the tiny guest booted directly under QEMU (no KVM)
+#   make crosscheck the tiny guest (ELF64 and ELF32) and the Multiboot test
+#                   kernel booted directly under QEMU (no KVM)
 #   make nested     the nested KVM test: kvmini inside an L1 Linux under QEMU
 #   make test       deps, build, then all three, as one TAP run
 #   make run        the demo: build/kvmini directly with /dev/kvm, else in L1
@@ -42,6 +43,32 @@ endef
 $(foreach t,$(UNIT_NAMES),$(eval $(call UNIT_RULE,$(t))))
 -include $(UNIT_BINS:=.d)
 
+# Images the loader tests boot under kvmini and under QEMU: a second link
+# of the tiny guest as an ELF32 (same code, PVH note unchanged), and the
+# Multiboot test kernel (test/multiboot/).
+TEST_IMAGES := $(BUILD)/guest32.elf $(BUILD)/test/mbtest.elf $(BUILD)/test/mbtest-aout.bin \
+	$(BUILD)/test/mbmodule.txt
+all: $(TEST_IMAGES)
+
+$(BUILD)/guest32.elf: $(BUILD)/guest.elf
+	objcopy -O elf32-i386 $< $@
+
+$(BUILD)/test/mbtest.o: test/multiboot/mbtest.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 $< -o $@
+
+$(BUILD)/test/mbtest.elf: $(BUILD)/test/mbtest.o test/multiboot/mbtest.ld
+	ld -m elf_i386 -T test/multiboot/mbtest.ld --build-id=none -z noexecstack $< -o $@
+
+# The same kernel as a flat binary located by the a.out-kludge fields.
+$(BUILD)/test/mbtest-aout.bin: test/multiboot/mbtest.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f bin -DAOUT $< -o $@
+
+$(BUILD)/test/mbmodule.txt: test/multiboot/module.txt
+	@mkdir -p $(dir $@)
+	cp $< $@
+
 deps:
 	@test/nested/deps.sh
 
@@ -50,8 +77,8 @@ unit-build: $(UNIT_BINS)
 unit: unit-build
 	prove --timer -e '' $(UNIT_BINS)
 
-crosscheck: $(BUILD)/guest.elf
-	prove -v --timer -e '' test/qemu/crosscheck.t
+crosscheck: $(BUILD)/guest.elf $(TEST_IMAGES)
+	prove -v --timer -e '' test/qemu/*.t
 
 nested: $(BUILD)/kvmini
 	prove -v --timer -e '' test/nested/nested.t
@@ -70,7 +97,7 @@ test:
 	$(MAKE) --no-print-directory -k unit-build || { fail=1; echo "== make test: UNIT TEST BUILD FAILED"; }; \
 	bins=; for b in $(UNIT_BINS); do [ -x $$b ] && bins="$$bins $$b"; done; \
 	stage "4/4 tests: unit, QEMU cross-check, nested KVM"; \
-	prove -v --timer -e '' $$bins test/install.t test/report/report.t test/qemu/crosscheck.t test/nested/nested.t || fail=1; \
+	prove -v --timer -e '' $$bins test/install.t test/report/report.t test/qemu/*.t test/nested/nested.t || fail=1; \
 	stage "done, $$([ $$fail = 0 ] && echo PASS || echo FAIL)"; \
 	exit $$fail
 

@@ -314,31 +314,57 @@ void bzimage_load(struct vm *vm, const uint8_t *buf, const struct bzimage *bz, c
 
 bool elf_is_linux(const uint8_t *buf, size_t size)
 {
-	Elf64_Ehdr eh;
+	bool is64;
+	uint64_t phoff;
+	unsigned phnum, phsz;
 
-	if (size < sizeof(eh) || memcmp(buf, ELFMAG, SELFMAG) || buf[EI_CLASS] != ELFCLASS64)
+	/* ELF64 or ELF32 (a 32-bit vmlinux with the PVH note boots too): the
+	 * program headers differ in width, the notes do not. */
+	if (size < sizeof(Elf64_Ehdr) || memcmp(buf, ELFMAG, SELFMAG))
 		return false;
-	memcpy(&eh, buf, sizeof(eh));
-	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > size ||
-	    (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > size - eh.e_phoff)
-		return false;
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		uint64_t off = 0;
+	is64 = buf[EI_CLASS] == ELFCLASS64;
+	if (is64) {
+		Elf64_Ehdr eh;
 
-		memcpy(&ph, buf + eh.e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
-		if (ph.p_type != PT_NOTE || ph.p_offset > size || ph.p_filesz > size - ph.p_offset)
+		memcpy(&eh, buf, sizeof(eh));
+		phoff = eh.e_phoff, phnum = eh.e_phnum, phsz = eh.e_phentsize;
+	} else if (buf[EI_CLASS] == ELFCLASS32) {
+		Elf32_Ehdr eh;
+
+		memcpy(&eh, buf, sizeof(eh));
+		phoff = eh.e_phoff, phnum = eh.e_phnum, phsz = eh.e_phentsize;
+	} else {
+		return false;
+	}
+	if (phsz != (is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)) || phoff > size ||
+	    (uint64_t)phnum * phsz > size - phoff)
+		return false;
+	for (unsigned i = 0; i < phnum; i++) {
+		uint64_t p_type, p_offset, p_filesz, off = 0;
+
+		if (is64) {
+			Elf64_Phdr ph;
+
+			memcpy(&ph, buf + phoff + (uint64_t)i * phsz, sizeof(ph));
+			p_type = ph.p_type, p_offset = ph.p_offset, p_filesz = ph.p_filesz;
+		} else {
+			Elf32_Phdr ph;
+
+			memcpy(&ph, buf + phoff + (uint64_t)i * phsz, sizeof(ph));
+			p_type = ph.p_type, p_offset = ph.p_offset, p_filesz = ph.p_filesz;
+		}
+		if (p_type != PT_NOTE || p_offset > size || p_filesz > size - p_offset)
 			continue;
-		while (ph.p_filesz - off >= sizeof(Elf64_Nhdr)) {
+		while (p_filesz - off >= sizeof(Elf64_Nhdr)) {
 			Elf64_Nhdr n;
 			uint64_t name = off + sizeof(n), next;
 
-			memcpy(&n, buf + ph.p_offset + off, sizeof(n));
+			memcpy(&n, buf + p_offset + off, sizeof(n));
 			next = name + (((uint64_t)n.n_namesz + 3) & ~3ULL) +
 			       (((uint64_t)n.n_descsz + 3) & ~3ULL);
-			if (next > ph.p_filesz)
+			if (next > p_filesz)
 				break;
-			if (n.n_namesz == 6 && !memcmp(buf + ph.p_offset + name, "Linux", 6))
+			if (n.n_namesz == 6 && !memcmp(buf + p_offset + name, "Linux", 6))
 				return true;
 			off = next;
 		}

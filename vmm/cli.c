@@ -14,15 +14,16 @@
 static const char usage[] =
 	"Usage: kvmini [options]\n"
 	"       kvmini check [--vfio BDF] [--net SPEC] [--report FILE]\n"
-	"Boot a tiny guest (or a PVH kernel) on KVM with a virtio-net device and,\n"
-	"optionally, a host PCI device assigned through VFIO.  \"kvmini check\"\n"
-	"starts no guest: it tells what this host offers kvmini, one line per item\n"
-	"(ok, missing, not permitted, info) with a fix for each one missing, and\n"
-	"with --vfio also attaches and releases that device.\n"
+	"Boot a tiny guest (or a Linux, PVH or Multiboot kernel) on KVM with a\n"
+	"virtio-net device and, optionally, a host PCI device assigned through VFIO.\n"
+	"\"kvmini check\" starts no guest: it tells what this host offers kvmini,\n"
+	"one line per item (ok, missing, not permitted, info) with a fix for each\n"
+	"one missing, and with --vfio also attaches and releases that device.\n"
 	"\n"
 	"  --kernel FILE      boot FILE instead of the embedded guest: a Linux\n"
-	"                     bzImage, or a PVH ELF (vmlinux, build/guest.elf)\n"
-	"  --initrd FILE      initramfs for a Linux --kernel\n"
+	"                     bzImage, a PVH ELF32/ELF64 (vmlinux, build/guest.elf)\n"
+	"                     or a Multiboot v1 kernel\n"
+	"  --initrd FILE      initramfs for a Linux --kernel, or a Multiboot module\n"
 	"  --cmdline STRING   guest command line (default: empty; for Linux\n"
 	"                     \"console=ttyS0 earlyprintk=ttyS0 panic=-1 pci=noearly\")\n"
 	"  --mem SIZE         guest RAM, e.g. 64M (default; 256M for Linux), 2G;\n"
@@ -34,6 +35,8 @@ static const char usage[] =
 	"  --vfio-backend B   how VFIO reaches the IOMMU: auto (default: iommufd when\n"
 	"                     /dev/iommu and the device's cdev exist), container,\n"
 	"                     iommufd\n"
+	"  --pci-poweron      leave PCI functions as at power-on (BARs unassigned,\n"
+	"                     decoding off) instead of assigning them as firmware does\n"
 	"  --trace LIST       explain what happens, on stderr: io,pci,virtio,vfio,\n"
 	"                     exit,boot or all\n"
 	"  --stats            print VM exits by reason and by device at exit\n"
@@ -49,7 +52,8 @@ static const char usage[] =
 	"the first thing missing (3, 4, 6 or 7).\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_NET, OPT_VFIO,
-       OPT_VFIO_TRAP, OPT_TRACE, OPT_STATS, OPT_REPORT, OPT_VFIO_BACKEND };
+       OPT_VFIO_TRAP, OPT_TRACE, OPT_STATS, OPT_REPORT, OPT_VFIO_BACKEND,
+       OPT_PCI_POWERON };
 
 static const struct option options[] = {
 	{"kernel", required_argument, NULL, OPT_KERNEL},
@@ -60,6 +64,7 @@ static const struct option options[] = {
 	{"vfio", required_argument, NULL, OPT_VFIO},
 	{"vfio-trap-bars", no_argument, NULL, OPT_VFIO_TRAP},
 	{"vfio-backend", required_argument, NULL, OPT_VFIO_BACKEND},
+	{"pci-poweron", no_argument, NULL, OPT_PCI_POWERON},
 	{"trace", required_argument, NULL, OPT_TRACE},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"report", required_argument, NULL, OPT_REPORT},
@@ -146,6 +151,7 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 			cfg->vfio_backend = optarg;
 			cfg->vfio_backend_set = true;
 			break;
+		case OPT_PCI_POWERON: cfg->pci_poweron = true; break;
 		case OPT_TRACE:
 			trace_mask |= trace_parse(optarg, &bad);
 			if (!trace_mask)

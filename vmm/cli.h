@@ -18,6 +18,7 @@ struct config {
 	bool vfio_trap_bars;
 	const char *vfio_backend; /* "auto" (default), "container", "iommufd" */
 	bool vfio_backend_set;
+	bool pci_poweron;    /* --pci-poweron: skip the firmware-like PCI start */
 	bool stats;
 	const char *report;  /* --report FILE */
 	bool check;          /* `kvmini check [options]` (vmm/check.c) */

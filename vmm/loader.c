@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * loader.c - PVH ELF loading.
+ * loader.c - PVH ELF loading (ELF32 and ELF64).
  *
  * The PVH boot ABI: the image is an ELF whose notes carry
  * XEN_ELFNOTE_PHYS32_ENTRY, a 32-bit physical entry point.  The VMM loads
@@ -84,90 +84,168 @@ static int find_pvh_note(const uint8_t *p, uint64_t len, uint32_t *entry)
 	return 0;
 }
 
-int pvh_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct pvh_image *img,
-	      char *err, size_t errlen)
-{
-	Elf64_Ehdr eh;
-	int have_note = 0;
+/* ELF32 and ELF64 headers carry the same fields in different widths; the
+ * checks below read them through these, widened without sign extension
+ * (an Elf32_Addr of 0x80000000 is 2 GiB, never 0xffffffff80000000). */
+struct elf_hdr {
+	unsigned cls; /* ELFCLASS32 or ELFCLASS64 */
+	uint16_t type, machine, phentsize, phnum;
+	uint32_t version;
+	uint64_t phoff, entry;
+};
 
-	memset(img, 0, sizeof(*img));
+struct elf_phdr {
+	uint32_t type;
+	uint64_t offset, paddr, filesz, memsz;
+};
+
+static int elf_read_hdr(const uint8_t *buf, size_t size, struct elf_hdr *h, char *err,
+			size_t errlen)
+{
 	if (size < 4 || memcmp(buf, ELFMAG, SELFMAG))
 		return loader_err(err, errlen, "not an ELF file, nor a bzImage: give a Linux bzImage, "
-					 "a PVH ELF such as vmlinux, or build/guest.elf");
-	if (size < sizeof(eh))
+					 "a PVH or Multiboot ELF such as vmlinux, or build/guest.elf");
+	if (size < EI_NIDENT)
 		return loader_err(err, errlen, "truncated ELF header (%zu bytes)", size);
-	memcpy(&eh, buf, sizeof(eh));
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
-		return loader_err(err, errlen, "not a 64-bit ELF (class %u): kvmini loads ELF64 only",
-			    eh.e_ident[EI_CLASS]);
-	if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
+	h->cls = buf[EI_CLASS];
+	if (h->cls == ELFCLASS64) {
+		Elf64_Ehdr eh;
+
+		if (size < sizeof(eh))
+			return loader_err(err, errlen, "truncated ELF header (%zu bytes)", size);
+		memcpy(&eh, buf, sizeof(eh));
+		*h = (struct elf_hdr){ELFCLASS64, eh.e_type, eh.e_machine, eh.e_phentsize,
+				      eh.e_phnum, eh.e_version, eh.e_phoff, eh.e_entry};
+	} else if (h->cls == ELFCLASS32) {
+		Elf32_Ehdr eh;
+
+		if (size < sizeof(eh))
+			return loader_err(err, errlen, "truncated ELF header (%zu bytes)", size);
+		memcpy(&eh, buf, sizeof(eh));
+		*h = (struct elf_hdr){ELFCLASS32, eh.e_type, eh.e_machine, eh.e_phentsize,
+				      eh.e_phnum, eh.e_version, eh.e_phoff, eh.e_entry};
+	} else {
+		return loader_err(err, errlen, "unknown ELF class %u (neither 32- nor 64-bit)",
+				  buf[EI_CLASS]);
+	}
+	if (buf[EI_DATA] != ELFDATA2LSB)
 		return loader_err(err, errlen, "not a little-endian ELF");
-	if (eh.e_ident[EI_VERSION] != EV_CURRENT || eh.e_version != EV_CURRENT)
-		return loader_err(err, errlen, "unknown ELF version %u", eh.e_version);
-	if (eh.e_type != ET_EXEC)
-		return loader_err(err, errlen, "ELF type %u is not an executable (ET_EXEC)", eh.e_type);
-	if (eh.e_machine != EM_X86_64)
-		return loader_err(err, errlen, "ELF machine %u is not x86-64", eh.e_machine);
-	if (eh.e_phentsize != sizeof(Elf64_Phdr))
-		return loader_err(err, errlen, "bad program header size %u", eh.e_phentsize);
-	if (eh.e_phnum == 0 || eh.e_phnum == PN_XNUM)
+	if (buf[EI_VERSION] != EV_CURRENT || h->version != EV_CURRENT)
+		return loader_err(err, errlen, "unknown ELF version %u", h->version);
+	if (h->type != ET_EXEC)
+		return loader_err(err, errlen, "ELF type %u is not an executable (ET_EXEC)", h->type);
+	/* An ELF64 is x86-64; an ELF32 is i386 or x32, entered in 32-bit mode
+	 * either way. */
+	if (h->cls == ELFCLASS64 ? h->machine != EM_X86_64
+				 : h->machine != EM_386 && h->machine != EM_X86_64)
+		return loader_err(err, errlen, "ELF machine %u is not %s", h->machine,
+				  h->cls == ELFCLASS64 ? "x86-64" : "i386 or x86-64");
+	if (h->phentsize != (h->cls == ELFCLASS64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
+		return loader_err(err, errlen, "bad program header size %u", h->phentsize);
+	if (h->phnum == 0 || h->phnum == PN_XNUM)
 		return loader_err(err, errlen, "no program headers");
-	if (!in_buf(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), size))
+	if (!in_buf(h->phoff, (uint64_t)h->phnum * h->phentsize, size))
 		return loader_err(err, errlen, "program headers lie outside the file");
+	return 0;
+}
 
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
+/* Program header i of an image elf_read_hdr() accepted. */
+static void elf_read_phdr(const uint8_t *buf, const struct elf_hdr *h, unsigned i,
+			  struct elf_phdr *ph)
+{
+	const uint8_t *p = buf + h->phoff + (uint64_t)i * h->phentsize;
 
-		memcpy(&ph, buf + eh.e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
-		if (ph.p_type == PT_NOTE) {
+	if (h->cls == ELFCLASS64) {
+		Elf64_Phdr e;
+
+		memcpy(&e, p, sizeof(e));
+		*ph = (struct elf_phdr){e.p_type, e.p_offset, e.p_paddr, e.p_filesz, e.p_memsz};
+	} else {
+		Elf32_Phdr e;
+
+		memcpy(&e, p, sizeof(e));
+		*ph = (struct elf_phdr){e.p_type, e.p_offset, e.p_paddr, e.p_filesz, e.p_memsz};
+	}
+}
+
+int elf_load_segs(const uint8_t *buf, size_t size, uint64_t mem_size, uint64_t low_limit,
+		  struct pvh_image *img, int *have_note, char *err, size_t errlen)
+{
+	struct elf_hdr eh = {0};
+
+	memset(img, 0, sizeof(*img));
+	if (elf_read_hdr(buf, size, &eh, err, errlen))
+		return -1;
+	img->elf_class = eh.cls;
+	img->e_entry = eh.entry;
+	for (unsigned i = 0; i < eh.phnum; i++) {
+		struct elf_phdr ph;
+
+		elf_read_phdr(buf, &eh, i, &ph);
+		if (ph.type == PT_NOTE && have_note) {
 			int r;
 
-			if (!in_buf(ph.p_offset, ph.p_filesz, size))
+			if (!in_buf(ph.offset, ph.filesz, size))
 				return loader_err(err, errlen, "note segment %u lies outside the file", i);
-			r = find_pvh_note(buf + ph.p_offset, ph.p_filesz, &img->entry);
+			r = find_pvh_note(buf + ph.offset, ph.filesz, &img->entry);
 			if (r < 0)
 				return loader_err(err, errlen, "malformed PVH entry note");
-			have_note |= r;
+			*have_note |= r;
 			continue;
 		}
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+		if (ph.type != PT_LOAD || ph.memsz == 0)
 			continue;
 		if (img->nsegs == LOADER_MAX_SEGS)
 			return loader_err(err, errlen, "more than %d loadable segments", LOADER_MAX_SEGS);
-		if (!in_buf(ph.p_offset, ph.p_filesz, size))
+		if (!in_buf(ph.offset, ph.filesz, size))
 			return loader_err(err, errlen, "segment %u: file range 0x%llx+0x%llx lies outside "
 						 "the file (truncated image?)",
-				    i, (unsigned long long)ph.p_offset,
-				    (unsigned long long)ph.p_filesz);
-		if (ph.p_filesz > ph.p_memsz)
+				    i, (unsigned long long)ph.offset, (unsigned long long)ph.filesz);
+		if (ph.filesz > ph.memsz)
 			return loader_err(err, errlen, "segment %u: file size larger than memory size", i);
-		if (!in_buf(ph.p_paddr, ph.p_memsz, mem_size))
+		if (!in_buf(ph.paddr, ph.memsz, mem_size))
 			return loader_err(err, errlen, "segment %u at 0x%llx+0x%llx does not fit in %llu MiB "
 						 "of RAM: raise --mem",
-				    i, (unsigned long long)ph.p_paddr,
-				    (unsigned long long)ph.p_memsz,
+				    i, (unsigned long long)ph.paddr, (unsigned long long)ph.memsz,
 				    (unsigned long long)(mem_size >> 20));
-		if (ph.p_paddr < PVH_CMDLINE + PVH_CMDLINE_MAX)
+		if (ph.paddr < low_limit)
 			return loader_err(err, errlen, "segment %u at 0x%llx overlaps the boot structures "
-						 "below 0x%lx",
-				    i, (unsigned long long)ph.p_paddr, PVH_CMDLINE + PVH_CMDLINE_MAX);
-		img->seg[img->nsegs].paddr = ph.p_paddr;
-		img->seg[img->nsegs].filesz = ph.p_filesz;
-		img->seg[img->nsegs].memsz = ph.p_memsz;
-		img->seg[img->nsegs].offset = ph.p_offset;
+						 "below 0x%llx",
+				    i, (unsigned long long)ph.paddr, (unsigned long long)low_limit);
+		img->seg[img->nsegs].paddr = ph.paddr;
+		img->seg[img->nsegs].filesz = ph.filesz;
+		img->seg[img->nsegs].memsz = ph.memsz;
+		img->seg[img->nsegs].offset = ph.offset;
 		img->nsegs++;
 	}
 	if (!img->nsegs)
 		return loader_err(err, errlen, "no loadable segments");
+	return 0;
+}
+
+int pvh_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct pvh_image *img,
+	      char *err, size_t errlen)
+{
+	int have_note = 0;
+
+	if (elf_load_segs(buf, size, mem_size, PVH_CMDLINE + PVH_CMDLINE_MAX, img, &have_note,
+			  err, errlen))
+		return -1;
 	if (!have_note)
 		return loader_err(err, errlen, "no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): the "
 					 "image cannot be started in 32-bit mode");
 	/* The entry must land in something we loaded. */
-	for (unsigned i = 0; i < img->nsegs; i++)
-		if (img->entry >= img->seg[i].paddr &&
-		    img->entry - img->seg[i].paddr < img->seg[i].memsz)
-			return 0;
+	if (elf_entry_loaded(img, img->entry))
+		return 0;
 	return loader_err(err, errlen, "PVH entry 0x%x is outside every loaded segment", img->entry);
+}
+
+bool elf_entry_loaded(const struct pvh_image *img, uint32_t entry)
+{
+	for (unsigned i = 0; i < img->nsegs; i++)
+		if (entry >= img->seg[i].paddr && entry - img->seg[i].paddr < img->seg[i].memsz)
+			return true;
+	return false;
 }
 
 unsigned guest_memmap(uint64_t mem_size, struct hvm_memmap_entry *e, unsigned max)
@@ -189,16 +267,8 @@ unsigned guest_memmap(uint64_t mem_size, struct hvm_memmap_entry *e, unsigned ma
 	return n;
 }
 
-void pvh_load(struct vm *vm, const uint8_t *buf, const struct pvh_image *img, const char *cmdline)
+void loader_copy_segs(struct vm *vm, const uint8_t *buf, const struct pvh_image *img)
 {
-	struct hvm_start_info *si;
-	struct hvm_memmap_entry *mm;
-	size_t clen = strlen(cmdline);
-
-	if (clen >= PVH_CMDLINE_MAX)
-		die(EXIT_USAGE, "--cmdline is %zu bytes; the limit is %lu", clen,
-		    PVH_CMDLINE_MAX - 1);
-
 	for (unsigned i = 0; i < img->nsegs; i++) {
 		uint8_t *dst = vm_gpa(vm, img->seg[i].paddr, img->seg[i].memsz);
 
@@ -212,7 +282,19 @@ void pvh_load(struct vm *vm, const uint8_t *buf, const struct pvh_image *img, co
 		      (unsigned long long)(img->seg[i].paddr + img->seg[i].memsz),
 		      (unsigned long long)img->seg[i].filesz);
 	}
+}
 
+void pvh_load(struct vm *vm, const uint8_t *buf, const struct pvh_image *img, const char *cmdline)
+{
+	struct hvm_start_info *si;
+	struct hvm_memmap_entry *mm;
+	size_t clen = strlen(cmdline);
+
+	if (clen >= PVH_CMDLINE_MAX)
+		die(EXIT_USAGE, "--cmdline is %zu bytes; the limit is %lu", clen,
+		    PVH_CMDLINE_MAX - 1);
+
+	loader_copy_segs(vm, buf, img);
 	memcpy(vm_gpa(vm, PVH_CMDLINE, clen + 1), cmdline, clen + 1);
 	mm = vm_gpa(vm, PVH_MEMMAP, 128 * sizeof(*mm));
 	si = vm_gpa(vm, PVH_START_INFO, sizeof(*si));

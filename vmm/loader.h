@@ -9,6 +9,7 @@
 #ifndef KVMINI_LOADER_H
 #define KVMINI_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,8 @@ struct vm;
 
 struct pvh_image {
 	uint32_t entry; /* 32-bit physical entry (XEN_ELFNOTE_PHYS32_ENTRY) */
+	unsigned elf_class; /* ELFCLASS32 or ELFCLASS64 */
+	uint64_t e_entry;   /* the ELF header's entry (Multiboot uses it) */
 	unsigned nsegs;
 	struct {
 		uint64_t paddr, filesz, memsz, offset;
@@ -29,6 +32,16 @@ struct pvh_image {
  * line saying what is wrong into err. */
 int pvh_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct pvh_image *img,
 	      char *err, size_t errlen);
+
+/* The checks both PVH and Multiboot ELFs get (ELF32 or ELF64): header,
+ * program headers in the file, every PT_LOAD's file range in the file and
+ * its memory range inside [low_limit, mem_size).  Fills img->seg[] and
+ * img->elf_class; when have_note is not NULL, also looks for the PVH note
+ * (img->entry, *have_note = 1).  0, or -1 with one line in err. */
+int elf_load_segs(const uint8_t *buf, size_t size, uint64_t mem_size, uint64_t low_limit,
+		  struct pvh_image *img, int *have_note, char *err, size_t errlen);
+/* Does entry fall inside a segment of img? */
+bool elf_entry_loaded(const struct pvh_image *img, uint32_t entry);
 
 /* For the pure checks here and in bzimage.c: write one line into err
  * (printf-style) and return -1, so "return loader_err(...)" ends a check. */
@@ -58,6 +71,10 @@ unsigned guest_memmap(uint64_t mem_size, struct hvm_memmap_entry *e, unsigned ma
  * into guest RAM, write the start info and the command line.  Dies with
  * EXIT_USAGE when the command line is too long. */
 void pvh_load(struct vm *vm, const uint8_t *buf, const struct pvh_image *img, const char *cmdline);
+
+/* Copy the checked segments of img into guest RAM, zeroing each one's
+ * tail past its file size (.bss). */
+void loader_copy_segs(struct vm *vm, const uint8_t *buf, const struct pvh_image *img);
 
 /* Read a whole file (for --kernel); dies with EXIT_KERNEL on error. */
 uint8_t *load_file(const char *path, size_t *size, const char *what);

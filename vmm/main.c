@@ -16,10 +16,12 @@
 #include "cli.h"
 #include "loader.h"
 #include "memmap.h"
+#include "multiboot.h"
 #include "trace.h"
 #include "vcpu.h"
 #include "vm.h"
 #include "../devices/pci.h"
+#include "../devices/pci_assign.h"
 #include "../devices/pm.h"
 #include "../devices/report.h"
 #include "../devices/rtc.h"
@@ -148,9 +150,10 @@ int main(int argc, char **argv)
 	size_t image_size, initrd_size = 0;
 	struct pvh_image pvh;
 	struct bzimage bz;
+	struct multiboot_image mb;
 	char err[256];
 	uint64_t rsdp;
-	bool bzimage = false, linux_guest = false;
+	bool bzimage = false, linux_guest = false, multiboot = false;
 	sigset_t sigs;
 	int status;
 	double t_start = now_ms(), t_run;
@@ -166,15 +169,17 @@ int main(int argc, char **argv)
 	if (cfg.kernel) {
 		image = load_file(cfg.kernel, &image_size, "kernel");
 		bzimage = bzimage_detect(image, image_size);
+		/* Multiboot before PVH, as QEMU decides for -kernel. */
+		multiboot = !bzimage && multiboot_detect(image, image_size);
 		linux_guest = bzimage || elf_is_linux(image, image_size);
 	} else {
 		image = _binary_guest_elf_start;
 		image_size = _binary_guest_elf_end - _binary_guest_elf_start;
 	}
 	if (cfg.initrd) {
-		if (!linux_guest)
+		if (!linux_guest && !multiboot)
 			die(EXIT_USAGE, "--initrd needs a Linux kernel (a bzImage, or a vmlinux with "
-					"a PVH note) in --kernel");
+					"a PVH note) or a Multiboot kernel in --kernel");
 		initrd = load_file(cfg.initrd, &initrd_size, "initrd");
 	}
 	/* Linux wants more room and a console; the embedded guest keeps its
@@ -186,8 +191,10 @@ int main(int argc, char **argv)
 	/* Check the image against the RAM it will get once, here, before
 	 * opening KVM, so a bad --kernel is reported as such on any machine;
 	 * the loaders take what the check found. */
-	if (bzimage ? bzimage_parse(image, image_size, cfg.mem_size, &bz, err, sizeof(err))
-		    : pvh_parse(image, image_size, cfg.mem_size, &pvh, err, sizeof(err)))
+	if (bzimage    ? bzimage_parse(image, image_size, cfg.mem_size, &bz, err, sizeof(err))
+	    : multiboot ? multiboot_parse(image, image_size, cfg.mem_size, initrd_size, &mb, err,
+					  sizeof(err))
+			: pvh_parse(image, image_size, cfg.mem_size, &pvh, err, sizeof(err)))
 		die(EXIT_KERNEL, "kernel image '%s': %s", cfg.kernel ? cfg.kernel : "(embedded)",
 		    err);
 
@@ -202,15 +209,22 @@ int main(int argc, char **argv)
 	rtc_init(&vm);
 	report_init(&vm);
 	pci_host_init(&vm);
+	pci_host_claim_cf9(pm_rst_cnt_io, NULL); /* reset control inside 0xcf8-0xcff */
 	vnet_init(&vm, cfg.net);
 	if (cfg.vfio)
 		vfio_init(&vm, cfg.vfio, cfg.vfio_trap_bars, cfg.vfio_backend);
+	/* Last of the devices: every function is on the bus, so the
+	 * firmware-like start can place them all (pci_assign.h). */
+	if (!cfg.pci_poweron)
+		pci_assign_all(&vm);
 
 	/* ACPI tables for every guest (the embedded one ignores them). */
 	rsdp = acpi_setup(&vm);
 	if (bzimage) {
 		bzimage_load(&vm, image, &bz, cfg.cmdline, initrd, initrd_size, rsdp);
 		vcpu_setup_linux64(&vm, bzimage_entry64(&bz));
+	} else if (multiboot) {
+		multiboot_load(&vm, image, &mb, cfg.cmdline, cfg.initrd, initrd, initrd_size);
 	} else {
 		pvh_load(&vm, image, &pvh, cfg.cmdline);
 		pvh_add_linux(&vm, &pvh, initrd, initrd_size, rsdp);

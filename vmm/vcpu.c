@@ -70,6 +70,7 @@ void vcpu_start(struct vm *vm, const struct vcpu_start *st)
 	struct kvm_sregs s;
 	struct kvm_regs r = {.rflags = 0x2 /* bit 1 is always 1; IF clear */,
 			     .rip = st->rip,
+			     .rax = st->rax,
 			     .rbx = st->rbx,
 			     .rsi = st->rsi};
 

@@ -16,7 +16,7 @@ struct vcpu_start {
 	uint64_t cr0, cr3, cr4, efer;
 	uint64_t gdt_base;
 	uint16_t gdt_limit;
-	uint64_t rip, rbx, rsi;
+	uint64_t rip, rax, rbx, rsi;
 };
 void vcpu_start(struct vm *vm, const struct vcpu_start *st);
 

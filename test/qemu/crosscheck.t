@@ -13,14 +13,17 @@
 # sends comes back to it).
 #
 # Env: GUEST (default build/guest.elf), QEMU_TIMEOUT (default 60 s),
-# BUILD (default build).  The console log is kept in $BUILD/qemu/.
+# BUILD (default build), XC_NAME (log name and TAP prefix; elf32.t runs this
+# with the ELF32 link).  The console log is kept in $BUILD/qemu/.
 set -uo pipefail
 
 cd "$(dirname "$0")/../.."
 build=${BUILD:-build}
 guest=${GUEST:-$build/guest.elf}
 tmo=${QEMU_TIMEOUT:-60}
-log=$build/qemu/crosscheck.log
+xc=${XC_NAME:-crosscheck}
+log=$build/qemu/$xc.log
+what=${XC_WHAT:-guest}
 mkdir -p "$build/qemu"
 
 if ! command -v qemu-system-x86_64 >/dev/null; then
@@ -38,7 +41,7 @@ trap 'rm -rf "$sockdir"' EXIT
 wire=$sockdir/wire
 
 qemu=(qemu-system-x86_64 -M q35 -accel tcg -m 128M -nographic -nic none -no-reboot
-	-kernel "$guest"
+	-kernel "$guest" -append pci_start=firmware
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 	-device edu
 	-netdev "dgram,id=net0,local.type=unix,local.path=$wire,remote.type=unix,remote.path=$wire"
@@ -65,19 +68,19 @@ while IFS= read -r line; do
 	if [[ $line =~ ^(not\ )?ok\ [0-9]+\ -\ (.*)$ ]]; then
 		nchecks=$((nchecks + 1))
 		if [ -z "${BASH_REMATCH[1]}" ]; then
-			emit ok "guest under QEMU: ${BASH_REMATCH[2]}"
+			emit ok "$what under QEMU: ${BASH_REMATCH[2]}"
 		else
-			emit not-ok "guest under QEMU: ${BASH_REMATCH[2]}"
+			emit not-ok "$what under QEMU: ${BASH_REMATCH[2]}"
 		fi
 	elif [[ $line =~ guest:\ done,\ status\ ([0-9]+) ]]; then
 		status=${BASH_REMATCH[1]}
 	fi
 done < <(tail -n +2 "$log")
 
-[ $nchecks -gt 0 ] && emit ok "guest under QEMU printed $nchecks checks" ||
-	emit not-ok "guest under QEMU printed checks (none seen)"
+[ $nchecks -gt 0 ] && emit ok "$what under QEMU printed $nchecks checks" ||
+	emit not-ok "$what under QEMU printed checks (none seen)"
 if [ -n "$status" ]; then
-	emit ok "guest under QEMU reported done (status $status)"
+	emit ok "$what under QEMU reported done (status $status)"
 	want=$(((status << 1) | 1))
 	if [ "$rc" = "$want" ]; then
 		emit ok "QEMU exit status $rc = (status << 1) | 1 (isa-debug-exit)"
@@ -87,7 +90,7 @@ if [ -n "$status" ]; then
 	[ "$status" = 0 ] && emit ok "guest status is 0" || emit not-ok "guest status is 0 (got $status)"
 else
 	[ "$rc" = 124 ] || [ "$rc" = 137 ] && why="timed out after ${tmo}s" || why="QEMU exit status $rc"
-	emit not-ok "guest under QEMU reported done ($why)"
+	emit not-ok "$what under QEMU reported done ($why)"
 fi
 
 if [ $fail = 1 ]; then

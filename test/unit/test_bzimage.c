@@ -276,5 +276,30 @@ int main(void)
 		tap_ok(!elf_is_linux(elf, sizeof(elf)), "a note segment past the file is ignored");
 		tap_ok(!elf_is_linux(img, sizeof(img)), "a bzImage is not an ELF");
 	}
+	/* The same as an ELF32 (a 32-bit vmlinux). */
+	{
+		static uint8_t elf[512];
+		Elf32_Ehdr *eh = (Elf32_Ehdr *)elf;
+		Elf32_Phdr *ph = (Elf32_Phdr *)(elf + 64);
+		Elf32_Nhdr *nh = (Elf32_Nhdr *)(elf + 128);
+
+		memcpy(eh->e_ident, ELFMAG, SELFMAG);
+		eh->e_ident[EI_CLASS] = ELFCLASS32;
+		eh->e_phoff = 64;
+		eh->e_phentsize = sizeof(Elf32_Phdr);
+		eh->e_phnum = 1;
+		ph->p_type = PT_NOTE;
+		ph->p_offset = 128;
+		ph->p_filesz = sizeof(*nh) + 8 + 4;
+		nh->n_namesz = 6;
+		nh->n_descsz = 4;
+		memcpy(elf + 128 + sizeof(*nh), "Linux", 6);
+		tap_ok(elf_is_linux(elf, sizeof(elf)), "an ELF32 with a Linux note is Linux");
+		eh->e_phentsize = sizeof(Elf64_Phdr);
+		tap_ok(!elf_is_linux(elf, sizeof(elf)), "an ELF32 with ELF64-sized headers is not");
+		eh->e_phentsize = sizeof(Elf32_Phdr);
+		ph->p_filesz = 0xffffffffu;
+		tap_ok(!elf_is_linux(elf, sizeof(elf)), "an ELF32 note segment past the file is ignored");
+	}
 	return tap_done();
 }

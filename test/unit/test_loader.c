@@ -74,6 +74,55 @@ static struct img good(void)
 	return m;
 }
 
+/* The same image as an ELF32 (i386), with a 4-byte entry note. */
+struct img32 {
+	Elf32_Ehdr eh;
+	Elf32_Phdr ph[2];
+	Elf32_Nhdr nh;
+	char name[4];
+	uint32_t entry;
+	uint8_t code[64];
+} __attribute__((packed));
+
+static struct img32 good32(void)
+{
+	struct img32 m;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.eh.e_ident, ELFMAG, SELFMAG);
+	m.eh.e_ident[EI_CLASS] = ELFCLASS32;
+	m.eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	m.eh.e_ident[EI_VERSION] = EV_CURRENT;
+	m.eh.e_type = ET_EXEC;
+	m.eh.e_machine = EM_386;
+	m.eh.e_version = EV_CURRENT;
+	m.eh.e_phoff = offsetof(struct img32, ph);
+	m.eh.e_phentsize = sizeof(Elf32_Phdr);
+	m.eh.e_phnum = 2;
+	m.ph[0] = (Elf32_Phdr){.p_type = PT_LOAD,
+			       .p_offset = offsetof(struct img32, code),
+			       .p_paddr = LOAD,
+			       .p_filesz = 64,
+			       .p_memsz = 4096};
+	m.ph[1] = (Elf32_Phdr){.p_type = PT_NOTE,
+			       .p_offset = offsetof(struct img32, nh),
+			       .p_filesz = sizeof(Elf32_Nhdr) + 8};
+	m.nh = (Elf32_Nhdr){.n_namesz = 4, .n_descsz = 4, .n_type = 18};
+	memcpy(m.name, "Xen", 4);
+	m.entry = LOAD + 16;
+	return m;
+}
+
+/* An ELF64 whose note carries an 8-byte entry (as Linux's does). */
+struct img8 {
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[2];
+	Elf64_Nhdr nh;
+	char name[4];
+	uint64_t entry;
+	uint8_t code[64];
+} __attribute__((packed));
+
 static int parse(const void *buf, size_t size, struct pvh_image *pi, char *err)
 {
 	return pvh_parse(buf, size, MEM, pi, err, 256);
@@ -97,7 +146,7 @@ int main(void)
 	char err[256];
 	struct img m = good();
 
-	printf("1..30\n");
+	printf("1..40\n");
 	ok(parse(&m, sizeof(m), &pi, err) == 0 && pi.entry == LOAD + 16 && pi.nsegs == 1 &&
 		   pi.seg[0].paddr == LOAD && pi.seg[0].memsz == 4096,
 	   "a well-formed PVH ELF is accepted, entry and segment found");
@@ -106,8 +155,8 @@ int main(void)
 	bad(&m, 40, "truncated ELF header", "truncated header");
 	m = good(), m.eh.e_ident[0] = 'M';
 	bad(&m, sizeof(m), "not an ELF", "bad magic");
-	m = good(), m.eh.e_ident[EI_CLASS] = ELFCLASS32;
-	bad(&m, sizeof(m), "64-bit", "ELF32 refused");
+	m = good(), m.eh.e_ident[EI_CLASS] = 3;
+	bad(&m, sizeof(m), "unknown ELF class 3", "ELF class neither 32 nor 64 refused");
 	m = good(), m.eh.e_ident[EI_DATA] = ELFDATA2MSB;
 	bad(&m, sizeof(m), "little-endian", "big-endian refused");
 	m = good(), m.eh.e_version = 7;
@@ -152,6 +201,63 @@ int main(void)
 	bad(&m, sizeof(m), "outside every loaded segment", "entry outside the segments");
 	m = good(), m.ph[1].p_offset = sizeof(m) + 4;
 	bad(&m, sizeof(m), "outside the file", "note segment outside the file");
+
+	/* ELF32: the same checks, 32-bit fields widened without sign
+	 * extension. */
+	{
+		struct img32 m32 = good32();
+		struct pvh_image p32;
+		char e32[256] = "";
+
+		ok(parse(&m32, sizeof(m32), &p32, e32) == 0 && p32.entry == LOAD + 16 &&
+			   p32.nsegs == 1 && p32.seg[0].paddr == LOAD && p32.seg[0].memsz == 4096 &&
+			   p32.elf_class == ELFCLASS32,
+		   "a well-formed ELF32 PVH image is accepted, entry and segment found");
+		m32.ph[0].p_paddr = 0x80000000u;
+		ok(parse(&m32, sizeof(m32), &p32, e32) < 0 && strstr(e32, "at 0x80000000+") &&
+			   !strstr(e32, "ffffffff"),
+		   "ELF32 p_paddr 0x80000000 is 2 GiB (not sign-extended) and refused past RAM");
+		if (!strstr(e32, "at 0x80000000+"))
+			printf("#   got '%s'\n", e32);
+		m32 = good32(), m32.eh.e_machine = EM_AARCH64;
+		ok(parse(&m32, sizeof(m32), &p32, e32) < 0 && strstr(e32, "i386"),
+		   "ELF32 of another machine refused");
+		m32 = good32(), m32.eh.e_phentsize = sizeof(Elf64_Phdr);
+		ok(parse(&m32, sizeof(m32), &p32, e32) < 0 && strstr(e32, "program header size"),
+		   "ELF32 with ELF64-sized program headers refused");
+		m32 = good32(), m32.ph[0].p_filesz = 4096;
+		ok(parse(&m32, sizeof(m32), &p32, e32) < 0 && strstr(e32, "outside the file"),
+		   "ELF32 segment data past the end refused");
+		m32 = good32(), m32.ph[0].p_memsz = 0xffffffffu;
+		ok(parse(&m32, sizeof(m32), &p32, e32) < 0 && strstr(e32, "does not fit"),
+		   "ELF32 segment of 4 GiB refused");
+		m32 = good32(), m32.entry = 0x50000;
+		ok(parse(&m32, sizeof(m32), &p32, e32) < 0 &&
+			   strstr(e32, "outside every loaded segment"),
+		   "ELF32 entry outside the segments refused");
+		m32 = good32(), m32.nh.n_type = 1;
+		ok(parse(&m32, sizeof(m32), &p32, e32) < 0 && strstr(e32, "no PVH entry note"),
+		   "ELF32 without the PVH note refused");
+	}
+	{
+		struct img8 m8;
+		struct img mm = good();
+		struct pvh_image p8;
+		char e8[256] = "";
+
+		memcpy(&m8, &mm, offsetof(struct img8, entry));
+		m8.eh.e_phoff = offsetof(struct img8, ph);
+		m8.ph[0].p_offset = offsetof(struct img8, code);
+		m8.ph[1].p_offset = offsetof(struct img8, nh);
+		m8.ph[1].p_filesz = sizeof(Elf64_Nhdr) + 12;
+		m8.nh.n_descsz = 8;
+		m8.entry = LOAD + 32;
+		ok(parse(&m8, sizeof(m8), &p8, e8) == 0 && p8.entry == LOAD + 32,
+		   "an 8-byte note entry is read whole");
+		m8.entry = 0x100000000ULL + LOAD;
+		ok(parse(&m8, sizeof(m8), &p8, e8) < 0 && strstr(e8, "malformed PVH entry note"),
+		   "an 8-byte note entry above 4 GiB refused");
+	}
 
 	ok(cli_parse_size("64M") == 64UL << 20 && cli_parse_size("2G") == 2UL << 30 &&
 		   cli_parse_size("512") == 512UL << 20 && cli_parse_size("4096K") == 4UL << 20 &&

@@ -48,7 +48,8 @@ case_run edu checks timeout=120 \
 	'match=^ +vfio [0-9a-f:.]+ BAR0 +0$' \
 	'match=^\[vfio *\] attach: backend container \(auto: no /dev/iommu' \
 	'match=^  vfio [0-9a-f:.]+: backend container \(auto: no /dev/iommu' \
-	-- /tmp/kept edu --vfio "$EDU_BDF" --net loopback --trace vfio --stats
+	-- /tmp/kept edu --vfio "$EDU_BDF" --net loopback --trace vfio --stats \
+	--cmdline pci_start=firmware
 
 # --- the same with every BAR access trapped -----------------------------
 case_run edu-trap checks timeout=120 \

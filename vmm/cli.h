@@ -18,6 +18,7 @@ struct config {
 	bool vfio_trap_bars;
 	bool stats;
 	const char *report;  /* --report FILE */
+	bool no_seccomp;     /* --no-seccomp: threads run unconfined */
 	bool mem_set, cmdline_set; /* given on the command line (else the
 				      defaults depend on the kernel: main.c) */
 };

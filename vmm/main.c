@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "loader.h"
 #include "memmap.h"
+#include "seccomp.h"
 #include "trace.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -132,6 +133,9 @@ int main(int argc, char **argv)
 	cli_parse(argc, argv, &cfg);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signals_setup(&sigs);
+	/* Before any thread starts: each confines itself (vmm/seccomp.h). */
+	seccomp_enabled = !cfg.no_seccomp;
+	seccomp_check();
 
 	/* The guest image first: a bad --kernel is the user's to fix and
 	 * should not wait for (or disturb) KVM and devices. */
@@ -189,6 +193,9 @@ int main(int argc, char **argv)
 		vcpu_setup_pvh(&vm, pvh.entry, PVH_START_INFO);
 	}
 
+	/* Setup is over: from here the vCPU loop, the report and the
+	 * teardown run under the vCPU thread's allowlist. */
+	seccomp_confine(SECCOMP_VCPU);
 	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 	status = vcpu_run(&vm);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);

@@ -164,9 +164,15 @@ static void reset_device(struct vfio_dev *v, const char *when)
 		      when);
 		return;
 	}
-	if (ioctl(v->fd, VFIO_DEVICE_RESET))
-		warn("vfio %s: VFIO_DEVICE_RESET %s: %s", v->bdf, when, strerror(errno));
-	else
+	if (ioctl(v->fd, VFIO_DEVICE_RESET)) {
+		/* After the host's request (REQ) the kernel holds the device's
+		 * lock for its removal, so vfio-pci's reset can only try and
+		 * fail with EAGAIN: not worth a warning, bus master is off. */
+		if (errno == EAGAIN && __atomic_load_n(&v->events.req_seen, __ATOMIC_SEQ_CST))
+			trace(TRACE_VFIO, "reset: %s: busy (the host is removing the device)", when);
+		else
+			warn("vfio %s: VFIO_DEVICE_RESET %s: %s", v->bdf, when, strerror(errno));
+	} else
 		trace(TRACE_VFIO, "reset: %s: VFIO_DEVICE_RESET done", when);
 }
 

@@ -98,6 +98,7 @@ static void *events_thread(void *arg)
 			uint64_t n = drain(e->req_fd);
 
 			__atomic_add_fetch(&stats[STAT_VFIO_REQ], n, __ATOMIC_RELAXED);
+			__atomic_store_n(&e->req_seen, true, __ATOMIC_SEQ_CST);
 			trace(TRACE_VFIO,
 			      "req: the host asks for the device back: stopping the guest");
 			vcpu_request_exit(e->vm, EXIT_VFIO_REQ, e->why);

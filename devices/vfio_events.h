@@ -21,6 +21,7 @@ struct vfio_events {
 	int req_fd, err_fd, stop_fd; /* -1 when not in use */
 	pthread_t thread;
 	bool thread_up;
+	bool req_seen; /* the host asked for the device (atomic) */
 	char bdf[16];
 	char why[160]; /* the line printed when the host asks */
 };

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "acpi.h"
 #include "bzimage.h"
@@ -196,6 +198,11 @@ int main(int argc, char **argv)
 	/* Setup is over: from here the vCPU loop, the report and the
 	 * teardown run under the vCPU thread's allowlist. */
 	seccomp_confine(SECCOMP_VCPU);
+#ifdef KVMINI_TEST_FORBIDDEN_SYSCALL
+	/* Test build only (build/test/kvmini-forbidden, test_seccomp): a
+	 * call no thread may make, to see the filter stop kvmini. */
+	syscall(SYS_uname, NULL);
+#endif
 	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 	status = vcpu_run(&vm);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);

@@ -8,9 +8,13 @@
  * call, ioctl requests by thread, a foreign architecture.  Then the real
  * thing in forked children: a confined child that makes a forbidden call
  * is stopped with exit status 12 and the one-line message naming it; an
- * allowed call goes through.
+ * allowed call goes through.  Last, where /dev/kvm is usable, the test
+ * build of kvmini (build/test/kvmini-forbidden: one uname() right after the
+ * vCPU thread confines itself) must stop the same way.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <linux/audit.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
@@ -108,6 +112,25 @@ static void allowed_write(void)
 	_exit(1);
 }
 
+/* Run build/test/kvmini-forbidden (beside this binary) on the tiny guest. */
+static void forbidden_kvmini(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	char *slash;
+	int null = open("/dev/null", O_RDWR);
+
+	if (n <= 0 || null < 0)
+		_exit(98);
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	strcpy(slash ? slash + 1 : path, "kvmini-forbidden");
+	dup2(null, STDIN_FILENO);
+	dup2(null, STDOUT_FILENO); /* the guest's console */
+	execl(path, path, "--net", "none", (char *)NULL);
+	_exit(97);
+}
+
 int main(void)
 {
 	char out[512], msg[256];
@@ -190,5 +213,20 @@ int main(void)
 	st = child(allowed_write, out, sizeof(out));
 	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && !strcmp(out, "still here\n"),
 	       "an allowed call goes through (status 0x%x)", st);
+
+	if (access("/dev/kvm", R_OK | W_OK)) {
+		printf("ok %u - # SKIP kvmini-forbidden needs /dev/kvm (%s)\n", ++tap_n,
+		       strerror(errno));
+		return tap_done();
+	}
+	st = child(forbidden_kvmini, out, sizeof(out));
+	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == EXIT_SECCOMP,
+	       "kvmini's test build: the forbidden call stops it with status %d (status 0x%x)",
+	       EXIT_SECCOMP, st);
+	tap_ok(strstr(out, "kvmini: seccomp: the vcpu thread made a forbidden system call 63 "
+			   "(uname); stopping (run with --no-seccomp to debug)\n") != NULL,
+	       "...with the line naming it");
+	if (!strstr(out, "forbidden system call 63"))
+		tap_diag("its stderr: %s", out);
 	return tap_done();
 }

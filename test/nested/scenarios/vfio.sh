@@ -44,6 +44,7 @@ case_run edu checks timeout=120 \
 	'match=^\[vfio *\] dma: guest RAM .* mapped at IOVA = GPA' \
 	'match=^\[vfio *\] irq: INTx on' \
 	'match=^\[vfio *\] irq: MSI on' \
+	'match=^\[vfio *\] irq: REQ .* on: eventfd watched by the vfio events thread' \
 	'match=^\[vfio *\] teardown: done' \
 	'match=^ +vfio [0-9a-f:.]+ BAR0 +0$' \
 	-- /tmp/kept edu --vfio "$EDU_BDF" --net loopback --trace vfio --stats

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "memmap.h"
+#include "../vmm/seccomp.h"
 #include "../vmm/trace.h"
 #include "../vmm/vm.h"
 
@@ -171,6 +172,7 @@ static void *serial_reader(void *arg)
 	struct serial *s = arg;
 	uint8_t buf[64];
 
+	seccomp_confine(SECCOMP_SERIAL);
 	for (;;) {
 		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
 

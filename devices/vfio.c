@@ -34,6 +34,7 @@
 #include "../vmm/vm.h"
 #include "pci.h"
 #include "vfio.h"
+#include "vfio_events.h"
 
 #define NREGIONS VFIO_PCI_NUM_REGIONS /* BAR0-5, ROM, config, VGA */
 #define NIRQS	 VFIO_PCI_NUM_IRQS    /* INTx, MSI, MSI-X, ERR, REQ */
@@ -95,6 +96,7 @@ struct vfio_dev {
 	int msi_fd;
 	int msix_fd[PCI_MSIX_MAX_VECTORS];
 	unsigned msix_nvec;
+	struct vfio_events events; /* REQ and ERR (vfio_events.c) */
 
 	/* Vendor-specific capabilities, whose bytes after the header live in
 	 * the device: guest offset, device offset, length (header included). */
@@ -188,9 +190,15 @@ static void reset_device(struct vfio_dev *v, const char *when)
 		      when);
 		return;
 	}
-	if (ioctl(v->fd, VFIO_DEVICE_RESET))
-		warn("vfio %s: VFIO_DEVICE_RESET %s: %s", v->bdf, when, strerror(errno));
-	else
+	if (ioctl(v->fd, VFIO_DEVICE_RESET)) {
+		/* After the host's request (REQ) the kernel holds the device's
+		 * lock for its removal, so vfio-pci's reset can only try and
+		 * fail with EAGAIN: not worth a warning, bus master is off. */
+		if (errno == EAGAIN && __atomic_load_n(&v->events.req_seen, __ATOMIC_SEQ_CST))
+			trace(TRACE_VFIO, "reset: %s: busy (the host is removing the device)", when);
+		else
+			warn("vfio %s: VFIO_DEVICE_RESET %s: %s", v->bdf, when, strerror(errno));
+	} else
 		trace(TRACE_VFIO, "reset: %s: VFIO_DEVICE_RESET done", when);
 }
 
@@ -212,6 +220,9 @@ static void vfio_teardown(void *arg)
 		pci_unregister(&v->pci);
 		v->registered = false;
 	}
+	/* The REQ/ERR watcher first: nothing may ask the vCPU to stop once
+	 * the teardown has begun. */
+	vfio_events_stop(&v->events, v->fd);
 	if (v->fd >= 0) {
 		irq_disable(v);
 		/* Stop the device mastering before its DMA mappings vanish. */
@@ -1144,6 +1155,7 @@ static int new_eventfd(struct vfio_dev *v)
 static void vfio_irqs(struct vfio_dev *v)
 {
 	struct pci_dev *d = &v->pci;
+	int ret;
 
 	if (d->intx_pin) {
 		v->intx_fd = new_eventfd(v);
@@ -1161,8 +1173,12 @@ static void vfio_irqs(struct vfio_dev *v)
 	}
 	/* Like a device out of reset: INTx until the guest enables MSI. */
 	irq_mode_set(v, irq_wanted(v));
-	if (v->irq[VFIO_PCI_ERR_IRQ_INDEX].count || v->irq[VFIO_PCI_REQ_IRQ_INDEX].count)
-		trace(TRACE_VFIO, "irq: ERR/REQ indexes not used (no AER or unplug in kvmini)");
+	/* The host's side: REQ (give the device back) and ERR (AER). */
+	ret = vfio_events_start(&v->events, v->vm, v->fd, v->bdf, &v->irq[VFIO_PCI_ERR_IRQ_INDEX],
+				&v->irq[VFIO_PCI_REQ_IRQ_INDEX]);
+	if (ret)
+		die(EXIT_HOST, "vfio %s: cannot watch the host's requests: %s", v->bdf,
+		    strerror(-ret));
 }
 
 /* ---- the realize flow ---------------------------------------------------- */
@@ -1176,6 +1192,7 @@ void vfio_init(struct vm *vm, const char *bdf, bool trap_bars, const char *backe
 	v->vm = vm;
 	v->fd = v->intx_fd = v->intx_resample_fd = v->msi_fd = -1;
 	memset(v->msix_fd, 0xff, sizeof(v->msix_fd));
+	v->events.req_fd = v->events.err_fd = v->events.stop_fd = -1;
 	v->trap_bars = trap_bars;
 	v->active = true;
 	v->want = backend ? backend : "auto";

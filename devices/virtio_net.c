@@ -52,6 +52,7 @@
 #include "memmap.h"
 #include "pci.h"
 #include "virtq.h"
+#include "../vmm/seccomp.h"
 #include "../vmm/trace.h"
 #include "../vmm/vm.h"
 
@@ -1175,6 +1176,8 @@ static void *io_thread(void *arg)
 	struct vnet *n = arg;
 	struct epoll_event ev[8];
 
+	/* Its setup was done by vnet_init before the thread started. */
+	seccomp_confine(SECCOMP_IO);
 	for (;;) {
 		int ne = epoll_wait(n->epfd, ev, 8, -1);
 		if (ne < 0 && errno != EINTR) {

@@ -315,9 +315,22 @@ void edu_test(struct pci_func *f)
 	edu_intx(f);
 	printf("edu: %lu interrupts acknowledged\n", (uint64_t)acks);
 	/* edu_hold=S keeps the device busy S seconds more: the host's tests
-	 * start a second kvmini on it, or stop this one with SIGTERM. */
+	 * start a second kvmini on it, or stop this one with SIGTERM.  With
+	 * edu_hold_dma it runs DMA transfers (device -> guest RAM) back to
+	 * back meanwhile, so a signal or the host's request for the device
+	 * lands in the middle of one. */
 	n = cmdline_u64("edu_hold", 0);
-	if (n) {
+	if (n && cmdline_has("edu_hold_dma")) {
+		uint8_t *buf = page_alloc(1);
+		uint64_t t0 = rdtsc(), k = 0;
+
+		pci_set_bus_master(f, true);
+		printf("edu: holding the device for %lu s, DMA running\n", n);
+		while (buf && us_since(t0) < n * 1000000 &&
+		       edu_dma(EDU_DMA_BUF, (uint32_t)virt_to_phys(buf), EDU_DMA_TO_RAM, 0))
+			k++;
+		printf("edu: %lu DMA transfers while holding\n", k);
+	} else if (n) {
 		printf("edu: holding the device for %lu s\n", n);
 		mdelay(n * 1000);
 	}

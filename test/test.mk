@@ -69,6 +69,15 @@ $(BUILD)/test/mbmodule.txt: test/multiboot/module.txt
 	@mkdir -p $(dir $@)
 	cp $< $@
 
+# kvmini built with one forbidden system call right after the vCPU thread
+# confines itself (vmm/main.c): test_seccomp runs it where /dev/kvm is.
+$(BUILD)/test/kvmini-forbidden: vmm/main.c $(filter-out $(BUILD)/host/vmm/main.o,$(HOST_OBJS)) \
+		$(BUILD)/host/guest_blob.o
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -DKVMINI_TEST_FORBIDDEN_SYSCALL -c $< -o $@.o
+	$(HOSTCC) $(HOST_LDFLAGS) $@.o $(filter-out $<,$^) -o $@
+$(BUILD)/test/test_seccomp: $(BUILD)/test/kvmini-forbidden
+
 deps:
 	@test/nested/deps.sh
 

@@ -42,18 +42,20 @@ static const char usage[] =
 	"  --stats            print VM exits by reason and by device at exit\n"
 	"  --report FILE      write a JSON report (status and its reason, host,\n"
 	"                     devices, timings, checks, exits) to FILE\n"
+	"  --no-seccomp       do not confine kvmini's threads (for debugging)\n"
 	"  -h, --help         this text\n"
 	"  -V, --version      the version\n"
 	"\n"
 	"Exit status: the guest's (0 all checks passed, 1 a check failed);\n"
 	"2 usage, 3 no /dev/kvm, 4 KVM too old, 5 bad kernel image, 6 VFIO,\n"
 	"7 network backend, 8 guest crashed, 9 host resources, 10 guest reboot,\n"
+	"11 the host took the VFIO device back, 12 forbidden system call (seccomp),\n"
 	"130 SIGINT, 143 SIGTERM.  kvmini check: 0 ready, else the code above of\n"
 	"the first thing missing (3, 4, 6 or 7).\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_NET, OPT_VFIO,
        OPT_VFIO_TRAP, OPT_TRACE, OPT_STATS, OPT_REPORT, OPT_VFIO_BACKEND,
-       OPT_PCI_POWERON };
+       OPT_PCI_POWERON, OPT_NO_SECCOMP };
 
 static const struct option options[] = {
 	{"kernel", required_argument, NULL, OPT_KERNEL},
@@ -68,6 +70,7 @@ static const struct option options[] = {
 	{"trace", required_argument, NULL, OPT_TRACE},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"report", required_argument, NULL, OPT_REPORT},
+	{"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -161,6 +164,7 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_STATS: cfg->stats = true; break;
 		case OPT_REPORT: cfg->report = optarg; break;
+		case OPT_NO_SECCOMP: cfg->no_seccomp = true; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': printf("kvmini %s\n", KVMINI_VERSION); exit(0);
 		case ':':

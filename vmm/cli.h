@@ -22,6 +22,7 @@ struct config {
 	bool stats;
 	const char *report;  /* --report FILE */
 	bool check;          /* `kvmini check [options]` (vmm/check.c) */
+	bool no_seccomp;     /* --no-seccomp: threads run unconfined */
 	bool mem_set, cmdline_set; /* given on the command line (else the
 				      defaults depend on the kernel: main.c) */
 };

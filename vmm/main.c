@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "acpi.h"
 #include "bzimage.h"
@@ -17,6 +19,7 @@
 #include "loader.h"
 #include "memmap.h"
 #include "multiboot.h"
+#include "seccomp.h"
 #include "trace.h"
 #include "vcpu.h"
 #include "vm.h"
@@ -102,24 +105,22 @@ static double now_ms(void)
 
 /* The --report file: docs/report.md describes it field by field, and
  * docs/report.schema.json is the contract a test holds real reports to. */
-static void write_report(const char *path, struct vm *m, int status, double setup_ms,
-			 double run_ms)
+static void write_report(const char *path, struct vm *m, const struct host_facts *h, int status,
+			 double setup_ms, double run_ms)
 {
 	FILE *f = fopen(path, "w");
 	unsigned failed, n = report_count(&failed);
 	bool first = true;
-	struct host_facts h;
 
 	if (!f) {
 		warn("cannot write the report to '%s'", path);
 		return;
 	}
-	host_facts_read(&h);
 	fprintf(f, "{\"kvmini\":\"%s\",\"report\":%d,\"mode\":\"run\",\"status\":%d,\"reason\":",
 		KVMINI_VERSION, REPORT_FORMAT, status);
 	json_string(f, exit_status_text(status));
 	fprintf(f, ",\"host\":");
-	host_facts_json(f, &h);
+	host_facts_json(f, h);
 	fprintf(f, ",\"timings_ms\":{\"setup\":%.1f,\"run\":%.1f},\"devices\":", setup_ms, run_ms);
 	pci_json_devices(f);
 	fprintf(f, ",\"events\":[],\"checks_total\":%u,\"checks_failed\":%u,\"checks\":", n,
@@ -155,6 +156,7 @@ int main(int argc, char **argv)
 	uint64_t rsdp;
 	bool bzimage = false, linux_guest = false, multiboot = false;
 	sigset_t sigs;
+	struct host_facts host;
 	int status;
 	double t_start = now_ms(), t_run;
 
@@ -163,6 +165,9 @@ int main(int argc, char **argv)
 		return check_run(&cfg);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signals_setup(&sigs);
+	/* Before any thread starts: each confines itself (vmm/seccomp.h). */
+	seccomp_enabled = !cfg.no_seccomp;
+	seccomp_check();
 
 	/* The guest image first: a bad --kernel is the user's to fix and
 	 * should not wait for (or disturb) KVM and devices. */
@@ -231,6 +236,19 @@ int main(int argc, char **argv)
 		vcpu_setup_pvh(&vm, pvh.entry, PVH_START_INFO);
 	}
 
+	/* The report's host facts are read now, while kvmini may still look
+	 * around (/proc, /sys, /dev/kvm): the allowlist below has no room
+	 * for that, and they describe the host the run started on. */
+	if (cfg.report)
+		host_facts_read(&host);
+	/* Setup is over: from here the vCPU loop, the report and the
+	 * teardown run under the vCPU thread's allowlist. */
+	seccomp_confine(SECCOMP_VCPU);
+#ifdef KVMINI_TEST_FORBIDDEN_SYSCALL
+	/* Test build only (build/test/kvmini-forbidden, test_seccomp): a
+	 * call no thread may make, to see the filter stop kvmini. */
+	syscall(SYS_uname, NULL);
+#endif
 	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 	t_run = now_ms();
 	status = vcpu_run(&vm);
@@ -240,6 +258,6 @@ int main(int argc, char **argv)
 	if (cfg.stats)
 		print_stats(&vm);
 	if (cfg.report)
-		write_report(cfg.report, &vm, status, t_run - t_start, now_ms() - t_run);
+		write_report(cfg.report, &vm, &host, status, t_run - t_start, now_ms() - t_run);
 	return status; /* teardown() runs from atexit */
 }

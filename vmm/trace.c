@@ -22,6 +22,8 @@ const char *const stat_names[STAT_MAX] = {
 	[STAT_VIRTIO_RX] = "virtio: frames received",
 	[STAT_VFIO_BAR_TRAP] = "vfio: trapped BAR accesses (pread/pwrite)",
 	[STAT_VFIO_IRQS] = "vfio: device interrupts",
+	[STAT_VFIO_REQ] = "vfio: host requests for the device (REQ)",
+	[STAT_VFIO_ERR] = "vfio: device errors reported by the host (ERR, AER)",
 };
 
 static const struct {

@@ -27,6 +27,8 @@ enum {
 	EXIT_GUEST_CRASH = 8,  /* triple fault, unhandled exit, hostile guest stop */
 	EXIT_HOST = 9,         /* host resource failure (memory, threads, fds) */
 	EXIT_REBOOT = 10,      /* guest asked for a reboot */
+	EXIT_VFIO_REQ = 11,    /* the host asked for the assigned device back */
+	EXIT_SECCOMP = 12,     /* a thread made a system call outside its allowlist */
 	EXIT_SIGINT = 130,     /* interrupted (128 + SIGINT) */
 	EXIT_SIGTERM = 143,    /* terminated (128 + SIGTERM) */
 };
@@ -64,6 +66,8 @@ enum stat_id {
 	STAT_VIRTIO_RX,     /* frames received */
 	STAT_VFIO_BAR_TRAP, /* BAR accesses forwarded by pread/pwrite */
 	STAT_VFIO_IRQS,     /* device interrupts */
+	STAT_VFIO_REQ,      /* host requests for the device back (VFIO REQ irq) */
+	STAT_VFIO_ERR,      /* errors the host reported (VFIO ERR irq, AER) */
 	STAT_MAX
 };
 extern uint64_t stats[STAT_MAX];

@@ -9,6 +9,7 @@
 #include "vcpu.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +20,13 @@
 #include "vm.h"
 
 static volatile sig_atomic_t stop_signal;
+
+/* A stop asked for by another thread (vcpu_request_exit): the status and
+ * the line to print.  vcpu_tid/running let the asker kick KVM_RUN. */
+static int stop_status;
+static const char *stop_why;
+static pthread_t vcpu_thread;
+static bool vcpu_kick_ready, vcpu_running;
 
 static const char *const exit_names[] = {
 	[KVM_EXIT_UNKNOWN] = "UNKNOWN",
@@ -165,6 +173,42 @@ void vcpu_request_stop(struct vm *vm, int sig)
 		vm->run->immediate_exit = 1;
 }
 
+static void on_kick(int sig)
+{
+	(void)sig; /* only to make KVM_RUN return with EINTR */
+}
+
+void vcpu_kick_init(void)
+{
+	struct sigaction sa = {.sa_handler = on_kick}; /* no SA_RESTART */
+
+	if (vcpu_kick_ready)
+		return;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL))
+		die_errno(EXIT_HOST, "sigaction for the vCPU kick");
+	vcpu_thread = pthread_self();
+	__atomic_store_n(&vcpu_kick_ready, true, __ATOMIC_SEQ_CST);
+}
+
+void vcpu_request_exit(struct vm *vm, int status, const char *why)
+{
+	/* The first request wins; later ones (the host repeats REQ) change
+	 * nothing.  One thread asks (the VFIO events thread), so a load and a
+	 * store do; why is in place before the status that publishes it. */
+	if (__atomic_load_n(&stop_status, __ATOMIC_SEQ_CST))
+		return;
+	stop_why = why;
+	__atomic_store_n(&stop_status, status, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&vm->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	/* Inside KVM_RUN the immediate_exit flag is not looked at again:
+	 * a signal to the vCPU thread makes it return.  Before vcpu_run
+	 * starts, its first look at stop_status sees the request. */
+	if (__atomic_load_n(&vcpu_running, __ATOMIC_SEQ_CST) &&
+	    __atomic_load_n(&vcpu_kick_ready, __ATOMIC_SEQ_CST))
+		pthread_kill(vcpu_thread, VCPU_KICK_SIGNAL);
+}
+
 static int vcpu_crash(struct vm *vm, const char *what)
 {
 	fflush(stdout);
@@ -177,7 +221,15 @@ int vcpu_run(struct vm *vm)
 {
 	struct kvm_run *run = vm->run;
 
+	__atomic_store_n(&vcpu_running, true, __ATOMIC_SEQ_CST);
 	for (;;) {
+		int st = __atomic_load_n(&stop_status, __ATOMIC_SEQ_CST);
+
+		if (st) {
+			fflush(stdout);
+			fprintf(stderr, "kvmini: %s\n", stop_why);
+			return st;
+		}
 		if (stop_signal) {
 			fflush(stdout);
 			fprintf(stderr, "kvmini: stopped by %s\n",

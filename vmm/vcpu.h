@@ -3,6 +3,7 @@
 #ifndef KVMINI_VCPU_H
 #define KVMINI_VCPU_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,6 +35,13 @@ int vcpu_run(struct vm *vm);
 
 /* Called from the SIGINT/SIGTERM handler: make KVM_RUN return. */
 void vcpu_request_stop(struct vm *vm, int sig);
+
+/* Another thread asks the VM to stop: vcpu_run() prints "kvmini: WHY" and
+ * returns status.  vcpu_kick_init() must have run on the vCPU thread (it
+ * installs the VCPU_KICK_SIGNAL handler that pulls KVM_RUN out). */
+#define VCPU_KICK_SIGNAL SIGUSR1
+void vcpu_kick_init(void);
+void vcpu_request_exit(struct vm *vm, int status, const char *why);
 
 /* Print registers to stderr (for crashes and unhandled exits). */
 void vcpu_dump(struct vm *vm);

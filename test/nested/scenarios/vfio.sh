@@ -44,6 +44,7 @@ case_run edu checks timeout=120 \
 	'match=^\[vfio *\] dma: guest RAM .* mapped at IOVA = GPA' \
 	'match=^\[vfio *\] irq: INTx on' \
 	'match=^\[vfio *\] irq: MSI on' \
+	'match=^\[vfio *\] irq: REQ .* on: eventfd watched by the vfio events thread' \
 	'match=^\[vfio *\] teardown: done' \
 	'match=^ +vfio [0-9a-f:.]+ BAR0 +0$' \
 	'match=^\[vfio *\] attach: backend container \(auto: no /dev/iommu' \
@@ -130,6 +131,11 @@ while ! grep -q "edu: holding" /tmp/holder.out && [ $i -lt 120 ]; do
 	i=$((i + 1))
 done
 check holder-running grep -q "edu: holding" /tmp/holder.out
+# Confinement (docs/confinement.md): every thread of a running kvmini is
+# under its seccomp filter (mode 2), and there are several of them.
+threads=$(ls "/proc/$holder/task" 2>/dev/null | wc -l)
+note "kvmini threads: $threads; seccomp modes: $(cat /proc/"$holder"/task/*/status 2>/dev/null | awk '/^Seccomp:/ { printf "%s ", $2 }')"
+check seccomp-mode-2-every-thread sh -c "[ $threads -ge 2 ] && ! grep -h '^Seccomp:' /proc/$holder/task/*/status | grep -qv '	2\$'"
 case_run in-use rc=6 lines=1 \
 	'match=^kvmini: vfio .*: device in use by another process \(pid [0-9]+\) \(another kvmini\?\)' \
 	-- kvmini --vfio "$EDU_BDF"
@@ -141,18 +147,58 @@ check sigterm-exit-143 [ "$holder_rc" = 143 ]
 check sigterm-teardown-ran grep -q "teardown: done" /tmp/holder.out
 case_run after-sigterm checks timeout=120 -- kvmini --vfio "$EDU_BDF" --net loopback
 
-# The same with SIGINT (Ctrl-C), this time while the guest is still
-# testing the device (edu_hold given, so it stays busy if it gets there).
-kvmini --vfio "$EDU_BDF" --trace vfio --cmdline edu_hold=120 >/tmp/holder2.out 2>&1 &
+# The same with SIGINT (Ctrl-C), this time in the middle of a DMA transfer
+# (edu_hold_dma: the guest runs them back to back, about 100 ms each).
+kvmini --vfio "$EDU_BDF" --trace vfio --cmdline "edu_hold=120 edu_hold_dma" >/tmp/holder2.out 2>&1 &
 holder=$!
 i=0
-while ! grep -q "edu: testing" /tmp/holder2.out && [ $i -lt 120 ]; do
+while ! grep -q "edu: holding.*DMA running" /tmp/holder2.out && [ $i -lt 120 ]; do
 	sleep 1
 	i=$((i + 1))
 done
 kill -INT "$holder"
 wait "$holder"
 holder_rc=$?
+check sigint-during-dma [ "$(tr -d '\r' </tmp/holder2.out | grep -c 'DMA running$')" = 1 ]
 check sigint-exit-130 [ "$holder_rc" = 130 ]
 check sigint-teardown-ran grep -q "teardown: done" /tmp/holder2.out
 case_run after-sigint checks timeout=120 -- kvmini --vfio "$EDU_BDF" --net loopback
+
+# The host asks for the device back (VFIO REQ) while the guest runs DMA:
+# kvmini stops the guest, releases the device and exits 11 with one line,
+# and the host's removal returns within seconds (without the answer it
+# would wait for the whole hold: the kernel repeats the request every 10 s
+# and waits for the fds to close).  Then rescan, rebind, run again.
+kvmini --vfio "$EDU_BDF" --trace vfio --report /tmp/req.json \
+	--cmdline "edu_hold=120 edu_hold_dma" >/tmp/req.out 2>&1 &
+holder=$!
+i=0
+while ! grep -q "edu: holding.*DMA running" /tmp/req.out && [ $i -lt 120 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+t0=$(uptime_ms)
+echo 1 >"/sys/bus/pci/devices/$EDU_BDF/remove"
+remove_ms=$(($(uptime_ms) - t0))
+wait "$holder"
+holder_rc=$?
+sed 's/^/@@@ NOTE req | /' /tmp/req.out | grep -v '^@@@ NOTE req | kvmini: check' | tail -n 14
+note "host removal of $EDU_BDF with kvmini running: $remove_ms ms"
+bench vfio_req_host_removal_ms "$remove_ms" ms
+check req-exit-11 [ "$holder_rc" = 11 ]
+check req-one-line grep -q "^kvmini: the host asked for the assigned device $EDU_BDF back (VFIO request): guest stopped, device released" /tmp/req.out
+check req-teardown-ran grep -q "teardown: done" /tmp/req.out
+check req-removal-within-seconds [ "$remove_ms" -lt 8000 ]
+check req-device-gone [ ! -e "/sys/bus/pci/devices/$EDU_BDF" ]
+check req-in-report grep -q '"status":11,.*"vfio: host requests for the device (REQ)":[1-9]' /tmp/req.json
+echo 1 >/sys/bus/pci/rescan
+i=0
+while [ ! -e "/sys/bus/pci/devices/$EDU_BDF" ] && [ $i -lt 20 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+# vfio-pci takes it back by itself (new_id is still set); bind if not.
+[ -e "/sys/bus/pci/devices/$EDU_BDF/driver" ] ||
+	echo "$EDU_BDF" >/sys/bus/pci/drivers/vfio-pci/bind 2>/dev/null
+check req-rescan-bound-to-vfio-pci [ "$(basename "$(readlink "/sys/bus/pci/devices/$EDU_BDF/driver")")" = vfio-pci ]
+case_run after-req checks timeout=120 -- kvmini --vfio "$EDU_BDF" --net loopback

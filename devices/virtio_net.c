@@ -1170,6 +1170,55 @@ static void early_kick(struct vnet *n, unsigned q)
 	needs_reset(n, why);
 }
 
+/* One wake-up's work, for the events epoll reported (lock held).  Kept
+ * apart from the loop so the unit test can run it on its own thread, one
+ * step at a time (test/unit/test_virtio_net.c). */
+static void io_events(struct vnet *n, const struct epoll_event *ev, int ne)
+{
+	bool kicked[NQUEUES] = {false, false};
+
+	for (int i = 0; i < ne; i++) {
+		uint32_t id = ev[i].data.u32;
+		uint64_t cnt;
+		if (id < NQUEUES) {
+			if (read(n->kick_fd[id], &cnt, sizeof(cnt)) == sizeof(cnt)) {
+				stat_add(STAT_VIRTIO_KICKS, cnt);
+				kicked[id] = true;
+			}
+		} else if (id == 101) {
+			/* INTx EOI'd: still pending? assert again. */
+			if (read(n->intx_rs_fd, &cnt, sizeof(cnt)) == sizeof(cnt) && n->isr &&
+			    !intx_disabled(n))
+				signal_fd(n->intx_fd);
+		} else if (id == 99) {
+			if (read(n->ctl_fd, &cnt, sizeof(cnt)) < 0)
+				(void)0;
+		} else if (id == 100) {
+			if (ev[i].events & (EPOLLERR | EPOLLHUP)) {
+				tap_gone(n, EBADFD);
+			} else if (ev[i].events & EPOLLOUT) {
+				n->tx_blocked = false;
+			}
+		}
+	}
+	for (unsigned q = 0; q < NQUEUES; q++) {
+		if (kicked[q]) {
+			early_kick(n, q);
+			if (live(n))
+				vtrace("%s kick", qname(q));
+		}
+	}
+	if (kicked[RXQ])
+		n->rx_stalled = false;
+	if (live(n)) {
+		rx_from_tap(n);
+		tx_process(n);
+	} else {
+		rx_from_tap(n); /* not live: reads and drops */
+	}
+	tap_watch(n);
+}
+
 static void *io_thread(void *arg)
 {
 	struct vnet *n = arg;
@@ -1186,47 +1235,7 @@ static void *io_thread(void *arg)
 			pthread_mutex_unlock(&n->lock);
 			return NULL;
 		}
-		bool kicked[NQUEUES] = {false, false};
-		for (int i = 0; i < ne; i++) {
-			uint32_t id = ev[i].data.u32;
-			uint64_t cnt;
-			if (id < NQUEUES) {
-				if (read(n->kick_fd[id], &cnt, sizeof(cnt)) == sizeof(cnt)) {
-					stat_add(STAT_VIRTIO_KICKS, cnt);
-					kicked[id] = true;
-				}
-			} else if (id == 101) {
-				/* INTx EOI'd: still pending? assert again. */
-				if (read(n->intx_rs_fd, &cnt, sizeof(cnt)) == sizeof(cnt) &&
-				    n->isr && !intx_disabled(n))
-					signal_fd(n->intx_fd);
-			} else if (id == 99) {
-				if (read(n->ctl_fd, &cnt, sizeof(cnt)) < 0)
-					(void)0;
-			} else if (id == 100) {
-				if (ev[i].events & (EPOLLERR | EPOLLHUP)) {
-					tap_gone(n, EBADFD);
-				} else if (ev[i].events & EPOLLOUT) {
-					n->tx_blocked = false;
-				}
-			}
-		}
-		for (unsigned q = 0; q < NQUEUES; q++) {
-			if (kicked[q]) {
-				early_kick(n, q);
-				if (live(n))
-					vtrace("%s kick", qname(q));
-			}
-		}
-		if (kicked[RXQ])
-			n->rx_stalled = false;
-		if (live(n)) {
-			rx_from_tap(n);
-			tx_process(n);
-		} else {
-			rx_from_tap(n); /* not live: reads and drops */
-		}
-		tap_watch(n);
+		io_events(n, ev, ne);
 		pthread_mutex_unlock(&n->lock);
 	}
 }

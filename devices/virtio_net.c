@@ -948,10 +948,12 @@ static void flush(struct vnet *n, unsigned q)
 
 static void rx_stall(struct vnet *n)
 {
-	/* Out of rx buffers: ask for a kick when the driver posts more.  If
-	 * more arrived meanwhile than the frame found, the driver may have
-	 * decided not to kick before it saw our request: the caller retries.
-	 * Each retry needs strictly more buffers, so this ends. */
+	/* Out of rx buffers: ask for a kick when the driver posts more (with
+	 * EVENT_IDX at the avail index seen now: the buffers the frame found
+	 * and gave back are already behind it).  If more arrived meanwhile
+	 * than the frame found, the driver may have decided not to kick
+	 * before it saw our request: the caller retries.  Each retry needs
+	 * strictly more buffers, so this ends. */
 	virtq_kicks_on(&n->vq[RXQ]);
 	int avail = virtq_avail_count(&n->vq[RXQ]);
 	n->rx_stalled = !(avail > 0 && (unsigned)avail > n->rx_had);

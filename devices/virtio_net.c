@@ -140,7 +140,10 @@ struct vnet {
 	unsigned rx_had; /* rx chains there were when a frame did not fit */
 	bool tx_blocked; /* the tap said EAGAIN: wait for EPOLLOUT */
 	uint8_t *txbuf;	 /* loopback bounce buffer */
-	struct virtq_chain chain, first;
+	/* chain: the tx chain being sent; first, more: the rx chains a frame
+	 * is copied into.  Apart, because a looped-back frame fills rx chains
+	 * while its tx chain is still to be given back. */
+	struct virtq_chain chain, first, more;
 	uint16_t mrg_head[VIRTQ_MAX_SIZE];
 	uint32_t mrg_len[VIRTQ_MAX_SIZE];
 	uint64_t drops;
@@ -885,7 +888,7 @@ static int rx_deliver(struct vnet *n, uint8_t *buf, size_t len)
 		return 0;
 	}
 	while (done < len) {
-		struct virtq_chain *c = nb ? &n->chain : &n->first;
+		struct virtq_chain *c = nb ? &n->more : &n->first;
 		int r = virtq_pop(q, c);
 		if (r < 0) {
 			snprintf(why, sizeof(why), "rx queue: %s", q->err);

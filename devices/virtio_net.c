@@ -478,6 +478,18 @@ static void device_reset(struct vnet *n)
 	}
 	n->isr = 0; /* an asserted INTx line drops at the next EOI */
 	n->rx_held = n->rx_stalled = n->tx_blocked = false;
+	n->rx_had = 0;
+	/* A notify written before the reset may still sit in a kick eventfd
+	 * (KVM signals it during the guest's write; the I/O thread reads it
+	 * under this lock, later).  It belongs to the old device: read after
+	 * the reset it would look like a kick for a queue never enabled and
+	 * set DEVICE_NEEDS_RESET on the fresh device, which Linux's vp_reset
+	 * then waits on forever.  Discard it. */
+	for (unsigned q = 0; q < NQUEUES; q++) {
+		uint64_t cnt;
+		if (n->kick_fd[q] >= 0 && read(n->kick_fd[q], &cnt, sizeof(cnt)) == sizeof(cnt))
+			vtrace("reset: %s kick pending from before the reset discarded", qname(q));
+	}
 	tap_set_offload(n, 0);
 }
 

@@ -686,6 +686,12 @@ static void common_write(struct vnet *n, unsigned off, unsigned len, uint64_t va
 		else if (val != 1)
 			vtrace("queue_enable %llu for %s: ignored (only 1 is allowed)",
 			       (unsigned long long)val, qname(n->qsel));
+	} else if (off >= VIRTIO_PCI_COMMON_Q_DESCLO && off < VIRTIO_PCI_COMMON_Q_USEDHI + 4 &&
+		   (off & (len - 1))) {
+		/* 4.1.3.1: the driver accesses a field with its own width at its
+		 * own offset (64-bit fields as two 32-bit halves, or whole). */
+		vtrace("%s queue address write %#x/%u = %#llx misaligned: ignored",
+		       qname(n->qsel), off, len, (unsigned long long)val);
 	} else if ((off & ~7u) == VIRTIO_PCI_COMMON_Q_DESCLO && (len == 4 || IS(off & ~7u, 8))) {
 		set_half(&qc->desc, off, len, val);
 	} else if ((off & ~7u) == VIRTIO_PCI_COMMON_Q_AVAILLO && (len == 4 || IS(off & ~7u, 8))) {

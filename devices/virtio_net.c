@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include <linux/if_tun.h>
+#include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
@@ -119,6 +120,7 @@ struct vnet {
 	bool irq_fd_ok[NVEC];	 /* pci_irq_eventfd() accepted it */
 	int intx_fd, intx_rs_fd; /* INTx as a level irqfd and its resample fd */
 	bool intx_ok;
+	bool intx_line;	     /* we asserted the line and KVM has not lowered it (lock) */
 	uint64_t notify_gpa; /* where the ioeventfds sit, 0 = none */
 	uint32_t tap_events; /* what epoll watches on the tap now */
 
@@ -240,6 +242,39 @@ static bool intx_disabled(struct vnet *n)
 	 * only delays the decision to the next interrupt. */
 	return __atomic_load_n(&n->pci.cfg.bytes[0x05], __ATOMIC_RELAXED) & 0x04;
 }
+/*
+ * Bring the INTx line in line with "interrupt pending and not disabled"
+ * (PCI 3.0 6.2.2, Command bit 10): pending is a set ISR, disabled is INTx
+ * Disable or MSI-X on (lock held; both threads).  Raising signals the level
+ * irqfd.  Lowering has two paths: when the guest disables INTx we detach
+ * and re-attach the irqfd, which makes KVM drop the line at once; when the
+ * ISR read clears the interrupt we leave the line to KVM, which lowers it
+ * at the guest's EOI and tells us through the resample fd (the ISR is read
+ * in the handler, before that EOI, so the guest cannot tell the two apart).
+ */
+static void intx_update(struct vnet *n)
+{
+	bool off = intx_disabled(n) || pci_msix_enabled(&n->pci);
+	bool want = n->intx_ok && n->isr && !off;
+
+	if (want && !n->intx_line) {
+		if (signal_fd(n->intx_fd)) {
+			n->intx_line = true;
+			stat_add(STAT_VIRTIO_IRQS, 1);
+		}
+	} else if (!want && n->intx_line && off) {
+		vm_irqfd(n->vm, n->intx_fd, n->pci.intx_gsi, n->intx_rs_fd, false);
+		n->intx_ok = vm_irqfd(n->vm, n->intx_fd, n->pci.intx_gsi, n->intx_rs_fd, true) == 0;
+		n->intx_line = false;
+		vtrace("INTx %s: line lowered",
+		       intx_disabled(n) ? "disabled" : "replaced by MSI-X");
+		if (!n->intx_ok)
+			warn("virtio-net: INTx irqfd lost on GSI %u: without MSI-X the device "
+			     "cannot interrupt",
+			     n->pci.intx_gsi);
+	}
+}
+
 static void raise_vector(struct vnet *n, uint16_t vector, uint8_t isr_bit)
 {
 	if (pci_msix_enabled(&n->pci)) {
@@ -254,12 +289,10 @@ static void raise_vector(struct vnet *n, uint16_t vector, uint8_t isr_bit)
 			stat_add(STAT_VIRTIO_IRQS, 1);
 		return;
 	}
-	/* INTx: the ISR says why (4.1.4.5).  The line is a level irqfd; KVM
-	 * lowers it at EOI and tells us through the resample fd, where we
-	 * raise it again while the ISR is still set. */
+	/* INTx: the ISR says why (4.1.4.5); pending while it is set, with
+	 * INTx Disable or without. */
 	n->isr |= isr_bit;
-	if (n->intx_ok && !intx_disabled(n) && signal_fd(n->intx_fd))
-		stat_add(STAT_VIRTIO_IRQS, 1);
+	intx_update(n);
 }
 
 static void config_changed(struct vnet *n)
@@ -690,8 +723,8 @@ static void common_write(struct vnet *n, unsigned off, unsigned len, uint64_t va
 		   (off & (len - 1))) {
 		/* 4.1.3.1: the driver accesses a field with its own width at its
 		 * own offset (64-bit fields as two 32-bit halves, or whole). */
-		vtrace("%s queue address write %#x/%u = %#llx misaligned: ignored",
-		       qname(n->qsel), off, len, (unsigned long long)val);
+		vtrace("%s queue address write %#x/%u = %#llx misaligned: ignored", qname(n->qsel),
+		       off, len, (unsigned long long)val);
 	} else if ((off & ~7u) == VIRTIO_PCI_COMMON_Q_DESCLO && (len == 4 || IS(off & ~7u, 8))) {
 		set_half(&qc->desc, off, len, val);
 	} else if ((off & ~7u) == VIRTIO_PCI_COMMON_Q_AVAILLO && (len == 4 || IS(off & ~7u, 8))) {
@@ -801,6 +834,11 @@ static bool pcicfg_target(struct vnet *n, unsigned *off, unsigned *len)
 	return true;
 }
 
+static bool hits_reg(unsigned off, unsigned len, unsigned reg, unsigned rlen)
+{
+	return off < reg + rlen && reg < off + len;
+}
+
 static bool overlaps_data(unsigned off, unsigned len)
 {
 	unsigned d = pcicfg_cap + 16;
@@ -821,6 +859,13 @@ static void vnet_cfg_write(struct pci_dev *d, unsigned off, unsigned len, uint32
 	}
 	/* A BAR move or a decode toggle moves the notify addresses. */
 	notify_rewire(n);
+	/* INTx Disable or MSI-X enable may have changed: the line follows. */
+	if (hits_reg(off, len, PCI_COMMAND, 2) ||
+	    (n->pci.msix.present && hits_reg(off, len, n->pci.msix.cap, 4))) {
+		pthread_mutex_lock(&n->lock);
+		intx_update(n);
+		pthread_mutex_unlock(&n->lock);
+	}
 }
 
 static void vnet_cfg_read(struct pci_dev *d, unsigned off, unsigned len, uint32_t *val)
@@ -833,6 +878,13 @@ static void vnet_cfg_read(struct pci_dev *d, unsigned off, unsigned len, uint32_
 		bar0_access(n, o, &v, l, false);
 		vconfig_set(&d->cfg, pcicfg_cap + 16, 4, v);
 		*val = vconfig_get(&d->cfg, off, len);
+	}
+	/* Status.Interrupt (PCI 3.0 6.2.3) shows the INTx pending state, the
+	 * ISR, whatever INTx Disable says. */
+	if (hits_reg(off, len, PCI_STATUS, 1)) {
+		unsigned sh = 8 * (PCI_STATUS - off);
+		uint32_t bit = (uint32_t)PCI_STATUS_INTERRUPT << sh;
+		*val = __atomic_load_n(&n->isr, __ATOMIC_RELAXED) ? *val | bit : *val & ~bit;
 	}
 }
 
@@ -1209,10 +1261,12 @@ static void io_events(struct vnet *n, const struct epoll_event *ev, int ne)
 				kicked[id] = true;
 			}
 		} else if (id == 101) {
-			/* INTx EOI'd: still pending? assert again. */
-			if (read(n->intx_rs_fd, &cnt, sizeof(cnt)) == sizeof(cnt) && n->isr &&
-			    !intx_disabled(n))
-				signal_fd(n->intx_fd);
+			/* INTx EOI'd: KVM lowered the line; still pending?
+			 * then assert it again. */
+			if (read(n->intx_rs_fd, &cnt, sizeof(cnt)) == sizeof(cnt)) {
+				n->intx_line = false;
+				intx_update(n);
+			}
 		} else if (id == 99) {
 			if (read(n->ctl_fd, &cnt, sizeof(cnt)) < 0)
 				(void)0;

@@ -279,8 +279,8 @@ bool virtq_kicks_on(struct virtq *q)
 		 * vring_need_event() kicks only when its idx crosses
 		 * avail_event, so an older value would never be crossed and
 		 * its next addition would go unannounced (QEMU does the same). */
-		uint16_t seen = __atomic_load_n((volatile uint16_t *)(q->avail + AVAIL_IDX),
-						__ATOMIC_ACQUIRE);
+		uint16_t seen =
+		    __atomic_load_n((volatile uint16_t *)(q->avail + AVAIL_IDX), __ATOMIC_ACQUIRE);
 		st16(q->used + USED_RING + 8u * q->size, seen); /* avail_event */
 	} else
 		st16(q->used + USED_FLAGS, 0);

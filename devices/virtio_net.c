@@ -110,6 +110,7 @@ struct vnet {
 	enum backend be;
 	char ifname[IFNAMSIZ];
 	uint8_t mac[6];
+	uint16_t qmax; /* queue_size offered at reset (--net ...,queue=N) */
 	int tap_fd;
 	bool tap_dead;
 	unsigned tap_offloads; /* TUN_F_* accepted by the tap at open */
@@ -454,6 +455,7 @@ static void parse_spec(struct vnet *n, const char *spec)
 	const char *p = spec, *end;
 
 	memcpy(n->mac, def_mac, 6);
+	n->qmax = VIRTQ_MAX_SIZE;
 	if (!spec || !*spec)
 		spec = p = "loopback";
 	end = p + strcspn(p, ",");
@@ -480,18 +482,27 @@ static void parse_spec(struct vnet *n, const char *spec)
 				die(EXIT_USAGE,
 				    "--net %s: mac= wants a unicast address like 02:00:00:00:00:01",
 				    spec);
+		} else if (!strncmp(p, "queue=", 6)) {
+			char *e;
+			unsigned long v = strtoul(p + 6, &e, 10);
+			if (e != end || e == p + 6 || v < 2 || v > VIRTQ_MAX_SIZE || (v & (v - 1)))
+				die(EXIT_USAGE,
+				    "--net %s: queue= wants a power of two from 2 to %d (entries "
+				    "per ring)",
+				    spec, VIRTQ_MAX_SIZE);
+			n->qmax = (uint16_t)v;
 		} else {
-			die(EXIT_USAGE, "--net %s: unknown option '%.*s' (only mac=)", spec,
+			die(EXIT_USAGE, "--net %s: unknown option '%.*s' (mac= or queue=)", spec,
 			    (int)(end - p), p);
 		}
 	}
 }
 
 /* ---- the device state machine (lock held) --------------------------------- */
-static void queue_cfg_reset(struct vnet_qcfg *qc)
+static void queue_cfg_reset(struct vnet_qcfg *qc, uint16_t qmax)
 {
 	memset(qc, 0, sizeof(*qc));
-	qc->size = VIRTQ_MAX_SIZE;
+	qc->size = qmax;
 	qc->vector = NO_VECTOR;
 }
 
@@ -506,7 +517,7 @@ static void device_reset(struct vnet *n)
 	n->msix_config = NO_VECTOR;
 	n->qsel = 0;
 	for (unsigned q = 0; q < NQUEUES; q++) {
-		queue_cfg_reset(&n->qc[q]);
+		queue_cfg_reset(&n->qc[q], n->qmax);
 		virtq_reset(&n->vq[q]);
 	}
 	n->isr = 0; /* an asserted INTx line drops at the next EOI */
@@ -617,6 +628,14 @@ static void queue_enable(struct vnet *n, unsigned q)
 		return;
 	}
 	qc->enable = 1;
+	/* 4.1.4.3: queue_size starts at the device's maximum; the driver may
+	 * only lower it. */
+	if (qc->size > n->qmax) {
+		snprintf(why, sizeof(why), "%s queue: size %u above the device's maximum %u",
+			 qname(q), qc->size, n->qmax);
+		needs_reset(n, why);
+		return;
+	}
 	int r = virtq_setup(&n->vq[q], qc->size, qc->desc, qc->driver, qc->device,
 			    n->features & F(VIRTIO_RING_F_EVENT_IDX),
 			    n->features & F(VIRTIO_RING_F_INDIRECT_DESC), xlate, n);
@@ -989,9 +1008,15 @@ static int rx_deliver(struct vnet *n, uint8_t *buf, size_t len)
 		n->mrg_len[nb] = chunk;
 		nb++;
 		done += chunk;
-		if (nb >= VIRTQ_MAX_SIZE && done < len) {
-			needs_reset(n, "rx queue: frame needs more buffers than the queue has");
-			return -EINVAL;
+		if (nb >= q->size && done < len) {
+			/* Every buffer of the ring is not enough: waiting for more
+			 * would wedge rx for good.  Drop this frame and leave the
+			 * buffers for the next one. */
+			vtrace("rx: %zu-byte frame does not fit in all %u rx buffers: dropped",
+			       len - HDR_LEN, nb);
+			virtq_unpop(q, nb);
+			n->drops++;
+			return 0;
 		}
 	}
 	/* num_buffers lives in the first buffer's header (5.1.6.4). */
@@ -1464,7 +1489,7 @@ void vnet_init(struct vm *vm, const char *spec)
 	add_caps(n);
 	pci_msix_init(d, NVEC, VNET_MSIX_BAR, 0, 0x800);
 	for (unsigned q = 0; q < NQUEUES; q++) {
-		queue_cfg_reset(&n->qc[q]);
+		queue_cfg_reset(&n->qc[q], n->qmax);
 		n->kick_fd[q] = efd();
 	}
 	n->msix_config = NO_VECTOR;
@@ -1514,7 +1539,8 @@ void vnet_init(struct vm *vm, const char *spec)
 		die(EXIT_HOST, "virtio-net: cannot start the I/O thread: %s", strerror(r));
 	n->thread_up = true;
 
-	vtrace("%s backend%s%s, mac %02x:%02x:%02x:%02x:%02x:%02x, offers %s", backend_name[n->be],
-	       n->be == BE_TAP ? " " : "", n->be == BE_TAP ? n->ifname : "", n->mac[0], n->mac[1],
-	       n->mac[2], n->mac[3], n->mac[4], n->mac[5], features_str(n->offered, b, sizeof(b)));
+	vtrace("%s backend%s%s, mac %02x:%02x:%02x:%02x:%02x:%02x, queues of %u, offers %s",
+	       backend_name[n->be], n->be == BE_TAP ? " " : "", n->be == BE_TAP ? n->ifname : "",
+	       n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->qmax,
+	       features_str(n->offered, b, sizeof(b)));
 }

@@ -563,6 +563,38 @@ static void test_misaligned_queue_address(struct vnet *n)
 		tap_diag("%s", line);
 }
 
+/* ---- a frame no ring can hold; queue sizes -------------------------------------------- */
+static void test_frame_larger_than_ring(struct vnet *n)
+{
+	handshake(n, FEAT_BASE, 2, 8);
+	post_rx(&rxq, 0, 2, 1024);
+	publish_kick(n, &rxq);
+	step(n);
+	post_tx(&txq, 0, 3000, 0xd4);
+	publish_kick(n, &txq);
+	step(n);
+	tap_eq(used_idx(&txq), 1, "a frame larger than the whole rx ring is dropped: tx completes");
+	tap_eq(used_idx(&rxq), 0, "a frame larger than the whole rx ring is dropped: no rx entry");
+	post_tx(&txq, 1, 500, 0xd5);
+	publish_kick(n, &txq);
+	step(n);
+	tap_eq(used_idx(&rxq), 1, "the next frame that fits uses the buffers left");
+	tap_eq(n->status & VIRTIO_CONFIG_S_NEEDS_RESET, 0, "and the device is fine");
+
+	/* --net ...,queue=N: the maximum offered at reset; larger is refused. */
+	n->qmax = 64;
+	wr(n, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	wr(n, VIRTIO_PCI_COMMON_Q_SELECT, 2, RXQ);
+	tap_eq(rd(n, VIRTIO_PCI_COMMON_Q_SIZE, 2), 64, "queue=64: queue_size reads 64 after reset");
+	handshake(n, FEAT_BASE, 64, 64);
+	tap_eq(n->status & VIRTIO_CONFIG_S_NEEDS_RESET, 0, "queues of 64 accepted");
+	handshake(n, FEAT_BASE, 128, 64);
+	tap_ok(n->status & VIRTIO_CONFIG_S_NEEDS_RESET,
+	       "a queue larger than the device's maximum: DEVICE_NEEDS_RESET");
+	n->qmax = VIRTQ_MAX_SIZE;
+	wr(n, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+}
+
 int main(void)
 {
 	struct vnet *n = &the_vnet;
@@ -589,5 +621,6 @@ int main(void)
 	test_reset_with_kick_pending(n);
 	test_intx_follows_pending(n);
 	test_misaligned_queue_address(n);
+	test_frame_larger_than_ring(n);
 	return tap_done();
 }

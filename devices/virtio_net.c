@@ -138,11 +138,13 @@ struct vnet {
 	/* I/O thread state: guarded by lock too. */
 	uint8_t *rxbuf;
 	size_t rxlen;
-	bool rx_held;	 /* rxbuf holds a frame waiting for rx buffers */
-	bool rx_stalled; /* waiting for the driver to post rx buffers */
-	unsigned rx_had; /* rx chains there were when a frame did not fit */
-	bool tx_blocked; /* the tap said EAGAIN: wait for EPOLLOUT */
-	uint8_t *txbuf;	 /* loopback bounce buffer */
+	bool rx_held;	     /* rxbuf holds a frame waiting for rx buffers */
+	bool rx_stalled;     /* waiting for the driver to post rx buffers */
+	unsigned rx_had;     /* rx chains there were when a frame did not fit */
+	size_t rx_had_bytes; /* and the bytes of frame they would have taken */
+	bool rx_waited;	     /* the frame in rxbuf waited for buffers (trace) */
+	bool tx_blocked;     /* the tap said EAGAIN: wait for EPOLLOUT */
+	uint8_t *txbuf;	     /* loopback bounce buffer */
 	/* chain: the tx chain being sent; first, more: the rx chains a frame
 	 * is copied into.  Apart, because a looped-back frame fills rx chains
 	 * while its tx chain is still to be given back. */
@@ -523,6 +525,7 @@ static void device_reset(struct vnet *n)
 	n->isr = 0; /* an asserted INTx line drops at the next EOI */
 	n->rx_held = n->rx_stalled = n->tx_blocked = false;
 	n->rx_had = 0;
+	n->rx_waited = false;
 	/* A notify written before the reset may still sit in a kick eventfd
 	 * (KVM signals it during the guest's write; the I/O thread reads it
 	 * under this lock, later).  It belongs to the old device: read after
@@ -987,6 +990,7 @@ static int rx_deliver(struct vnet *n, uint8_t *buf, size_t len)
 		if (r == 0) {
 			virtq_unpop(q, nb);
 			n->rx_had = nb;
+			n->rx_had_bytes = done;
 			return -EAGAIN;
 		}
 		if (c->in_len == 0) {
@@ -1044,7 +1048,7 @@ static void flush(struct vnet *n, unsigned q)
 		queue_interrupt(n, q);
 }
 
-static void rx_stall(struct vnet *n)
+static void rx_stall(struct vnet *n, size_t len)
 {
 	/* Out of rx buffers: ask for a kick when the driver posts more (with
 	 * EVENT_IDX at the avail index seen now: the buffers the frame found
@@ -1055,6 +1059,11 @@ static void rx_stall(struct vnet *n)
 	virtq_kicks_on(&n->vq[RXQ]);
 	int avail = virtq_avail_count(&n->vq[RXQ]);
 	n->rx_stalled = !(avail > 0 && (unsigned)avail > n->rx_had);
+	if (n->rx_stalled && !n->rx_waited)
+		vtrace("rx: %zu-byte frame waits for rx buffers (the %u posted take %zu bytes of "
+		       "it); next addition kicks",
+		       len - HDR_LEN, n->rx_had, n->rx_had_bytes);
+	n->rx_waited |= n->rx_stalled;
 }
 
 static void rx_from_tap(struct vnet *n)
@@ -1084,13 +1093,13 @@ static void rx_from_tap(struct vnet *n)
 			n->rx_held = true;
 		}
 		if (!live(n)) {
-			n->rx_held = false; /* no driver: the wire drops it */
+			n->rx_held = n->rx_waited = false; /* no driver: the wire drops it */
 			n->drops++;
 			continue;
 		}
 		int r = rx_deliver(n, n->rxbuf, n->rxlen);
 		if (r == -EAGAIN) {
-			rx_stall(n);
+			rx_stall(n, n->rxlen);
 			if (n->rx_stalled)
 				break;
 			continue;
@@ -1098,6 +1107,9 @@ static void rx_from_tap(struct vnet *n)
 		if (r < 0)
 			break;
 		n->rx_held = false;
+		if (n->rx_waited)
+			vtrace("rx: the waiting frame went out");
+		n->rx_waited = false;
 	}
 	flush(n, RXQ);
 }
@@ -1140,11 +1152,15 @@ static int tx_one(struct vnet *n, struct virtq_chain *c)
 		virtq_copy_from_out(c, HDR_LEN, n->txbuf + HDR_LEN, flen);
 		for (;;) {
 			int r = rx_deliver(n, n->txbuf, HDR_LEN + flen);
-			if (r != -EAGAIN)
+			if (r != -EAGAIN) {
+				if (n->rx_waited)
+					vtrace("rx: the waiting frame went out");
+				n->rx_waited = false;
 				return 0;
+			}
 			/* Back-pressure: the frame stays on tx until rx has
 			 * room, as a wire would hold it; an rx kick resumes us. */
-			rx_stall(n);
+			rx_stall(n, HDR_LEN + flen);
 			if (n->rx_stalled)
 				return -EAGAIN;
 		}

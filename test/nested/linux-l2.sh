@@ -172,7 +172,13 @@ if [ -n "$mac" ]; then
 			st=/sys/class/net/$ifc/statistics
 			p0=$(cat $st/rx_packets) b0=$(cat $st/rx_bytes)
 			: >/tmp/rx
-			nc -l -p 5001 >/tmp/rx &
+			# busybox nc shuts its sending side at EOF on stdin, and the
+			# sender's nc then stops: give ours a stdin that stays open
+			# and silent (a fifo held by a sleeping writer).
+			mkfifo /tmp/quiet
+			sleep 600 >/tmp/quiet &
+			quiet=$!
+			nc -l -p 5001 </tmp/quiet >/tmp/rx &
 			ncpid=$!
 			echo "kvmini-l2: rx-heavy: listening on port 5001 for $rxbytes bytes" >/dev/console
 			t=0 last=0 idle=0 got=0
@@ -187,10 +193,16 @@ if [ -n "$mac" ]; then
 				sleep 1
 				t=$((t + 1))
 			done
-			kill $ncpid 2>/dev/null
+			kill $ncpid $quiet 2>/dev/null
 			pk=$(($(cat $st/rx_packets) - p0)) by=$(($(cat $st/rx_bytes) - b0))
 			echo "kvmini-l2: rx-heavy: $got of $rxbytes bytes in about $t s; $ifc took $pk frames, $by bytes ($((by / (pk > 0 ? pk : 1))) bytes a frame)" >/dev/console
-			[ "$got" -ge "$rxbytes" ] || { echo "stalled at $got of $rxbytes bytes (no progress for $idle s)"; return 1; }
+			if [ "$got" -lt "$rxbytes" ]; then
+				echo "stalled at $got of $rxbytes bytes (no progress for $idle s)"
+				grep -E "^ *$ifc:" /proc/net/dev
+				grep -E "^Tcp:" /proc/net/snmp
+				dmesg | tail -n 8
+				return 1
+			fi
 			# Large frames arrived (GSO through the tap), not 1500-byte ones.
 			[ $((pk * 3000)) -lt "$by" ] || { echo "$pk frames for $by bytes: no large frames"; return 1; }
 		}

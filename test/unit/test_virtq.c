@@ -117,7 +117,7 @@ static void expect_broken(const char *why, const char *needle)
 
 int main(void)
 {
-	printf("1..44\n");
+	printf("1..46\n");
 
 	/* EVENT_IDX arithmetic (2.7.10). */
 	ok(virtq_need_event(0, 1, 0), "need_event: event at old -> notify");

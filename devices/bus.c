@@ -98,15 +98,19 @@ bool bus_access(struct bus *bus, uint64_t addr, void *data, uint32_t len, bool i
 		return false;
 	}
 	r->hits++;
-	r->fn(r->opaque, addr - r->base, data, len, is_write);
+	/* Copy what the trace needs first: a handler may move ranges (a
+	 * config write that moves a BAR), and r then points at another. */
+	const char *name = r->name;
+	uint64_t off = addr - r->base;
+	r->fn(r->opaque, off, data, len, is_write);
 	if (trace_mask & TRACE_IO) {
 		uint64_t v = 0;
 
 		memcpy(&v, data, len > 8 ? 8 : len);
 		trace_printf(TRACE_IO, "%s %s 0x%llx len %u %s 0x%llx -> %s+0x%llx", bus->name,
 			     is_write ? "write" : "read", (unsigned long long)addr, len,
-			     is_write ? "value" : "got", (unsigned long long)v, r->name,
-			     (unsigned long long)(addr - r->base));
+			     is_write ? "value" : "got", (unsigned long long)v, name,
+			     (unsigned long long)off);
 	}
 	return true;
 }

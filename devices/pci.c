@@ -463,16 +463,25 @@ static struct bus *bar_bus(struct pci_dev *d, const struct pci_bar *b)
 }
 
 /*
- * What the BAR register says: the address, and whether some dword of it
- * holds every writable address bit set, i.e. the guest is sizing it (or
+ * What the BAR register says: the address, and whether it holds its sizing
+ * pattern (every writable address bit set), i.e. the guest is sizing it (or
  * left it so).  Such a BAR is never mapped: a sizing pattern is not an
- * address the guest chose.
+ * address the guest chose.  A 64-bit BAR is one register of two dwords and
+ * is judged whole: only both dwords all ones make the pattern.  One dword of
+ * it all ones is an address like any other (the last naturally aligned
+ * block below a 4 GiB boundary, 0x1_ffffc000 for 16 KiB, where a top-down
+ * allocator starts); the placement rules decide, and during the two steps
+ * of sizing they refuse it anyway (below 4 GiB it lies in the IOAPIC/LAPIC
+ * area, with the high dword all ones beyond 2^52).  *half says one dword
+ * alone holds its pattern, for the trace.
  */
-static uint64_t bar_decode(const struct pci_dev *d, const struct pci_bar *b, bool *sizing)
+static uint64_t bar_decode(const struct pci_dev *d, const struct pci_bar *b, bool *sizing,
+			   bool *half)
 {
 	unsigned off = bar_off(b->index);
 	uint32_t lo = cfg32(d, off), wlo = wmask32(d, off);
 
+	*half = false;
 	if (b->index == PCI_ROM_INDEX) {
 		wlo &= PCI_ROM_ADDRESS_MASK;
 		*sizing = (lo & wlo) == wlo;
@@ -483,9 +492,10 @@ static uint64_t bar_decode(const struct pci_dev *d, const struct pci_bar *b, boo
 		return lo & PCI_BASE_ADDRESS_IO_MASK;
 	if (b->type == PCI_BAR_MEM64) {
 		uint32_t hi = cfg32(d, off + 4), whi = wmask32(d, off + 4);
+		bool hi_ones = (hi & whi) == whi;
 
-		if (whi && (hi & whi) == whi)
-			*sizing = true;
+		*half = *sizing != hi_ones;
+		*sizing = *sizing && hi_ones;
 		return ((uint64_t)hi << 32) | (lo & PCI_BASE_ADDRESS_MEM_MASK);
 	}
 	return lo & PCI_BASE_ADDRESS_MEM_MASK;
@@ -675,13 +685,13 @@ static bool moved; /* a BAR was unmapped: others may now fit */
 static void bar_update(struct pci_dev *d, int n, bool touched)
 {
 	struct pci_bar *b = bar_get(d, n);
-	bool sizing, on, want;
+	bool sizing, half, on, want;
 	uint64_t a, from = 0;
 	char sz[24];
 
 	if (b->type == PCI_BAR_UNUSED || !d->registered)
 		return;
-	a = bar_decode(d, b, &sizing);
+	a = bar_decode(d, b, &sizing, &half);
 	on = bar_decode_on(d, b);
 	want = on && !sizing && a != 0;
 	if (b->mapped && (!want || a != b->addr)) {
@@ -697,7 +707,7 @@ static void bar_update(struct pci_dev *d, int n, bool touched)
 	if (a != b->addr)
 		b->refused = false;
 	b->addr = a;
-	if (touched && sizing) {
+	if (touched && (sizing || (half && !on))) {
 		fx(d, "%s sized: %s %s", bar_label(b), size_str(b->size, sz, sizeof(sz)),
 		   bar_kind(b));
 		return;

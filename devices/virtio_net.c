@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include <linux/if_tun.h>
+#include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_net.h>
@@ -110,6 +111,7 @@ struct vnet {
 	enum backend be;
 	char ifname[IFNAMSIZ];
 	uint8_t mac[6];
+	uint16_t qmax; /* queue_size offered at reset (--net ...,queue=N) */
 	int tap_fd;
 	bool tap_dead;
 	unsigned tap_offloads; /* TUN_F_* accepted by the tap at open */
@@ -120,6 +122,7 @@ struct vnet {
 	bool irq_fd_ok[NVEC];	 /* pci_irq_eventfd() accepted it */
 	int intx_fd, intx_rs_fd; /* INTx as a level irqfd and its resample fd */
 	bool intx_ok;
+	bool intx_line;	     /* we asserted the line and KVM has not lowered it (lock) */
 	uint64_t notify_gpa; /* where the ioeventfds sit, 0 = none */
 	uint32_t tap_events; /* what epoll watches on the tap now */
 
@@ -136,12 +139,17 @@ struct vnet {
 	/* I/O thread state: guarded by lock too. */
 	uint8_t *rxbuf;
 	size_t rxlen;
-	bool rx_held;	 /* rxbuf holds a frame waiting for rx buffers */
-	bool rx_stalled; /* waiting for the driver to post rx buffers */
-	unsigned rx_had; /* rx chains there were when a frame did not fit */
-	bool tx_blocked; /* the tap said EAGAIN: wait for EPOLLOUT */
-	uint8_t *txbuf;	 /* loopback bounce buffer */
-	struct virtq_chain chain, first;
+	bool rx_held;	     /* rxbuf holds a frame waiting for rx buffers */
+	bool rx_stalled;     /* waiting for the driver to post rx buffers */
+	unsigned rx_had;     /* rx chains there were when a frame did not fit */
+	size_t rx_had_bytes; /* and the bytes of frame they would have taken */
+	bool rx_waited;	     /* the frame in rxbuf waited for buffers (trace) */
+	bool tx_blocked;     /* the tap said EAGAIN: wait for EPOLLOUT */
+	uint8_t *txbuf;	     /* loopback bounce buffer */
+	/* chain: the tx chain being sent; first, more: the rx chains a frame
+	 * is copied into.  Apart, because a looped-back frame fills rx chains
+	 * while its tx chain is still to be given back. */
+	struct virtq_chain chain, first, more;
 	uint16_t mrg_head[VIRTQ_MAX_SIZE];
 	uint32_t mrg_len[VIRTQ_MAX_SIZE];
 	uint64_t drops;
@@ -238,6 +246,39 @@ static bool intx_disabled(struct vnet *n)
 	 * only delays the decision to the next interrupt. */
 	return __atomic_load_n(&n->pci.cfg.bytes[0x05], __ATOMIC_RELAXED) & 0x04;
 }
+/*
+ * Bring the INTx line in line with "interrupt pending and not disabled"
+ * (PCI 3.0 6.2.2, Command bit 10): pending is a set ISR, disabled is INTx
+ * Disable or MSI-X on (lock held; both threads).  Raising signals the level
+ * irqfd.  Lowering has two paths: when the guest disables INTx we detach
+ * and re-attach the irqfd, which makes KVM drop the line at once; when the
+ * ISR read clears the interrupt we leave the line to KVM, which lowers it
+ * at the guest's EOI and tells us through the resample fd (the ISR is read
+ * in the handler, before that EOI, so the guest cannot tell the two apart).
+ */
+static void intx_update(struct vnet *n)
+{
+	bool off = intx_disabled(n) || pci_msix_enabled(&n->pci);
+	bool want = n->intx_ok && n->isr && !off;
+
+	if (want && !n->intx_line) {
+		if (signal_fd(n->intx_fd)) {
+			n->intx_line = true;
+			stat_add(STAT_VIRTIO_IRQS, 1);
+		}
+	} else if (!want && n->intx_line && off) {
+		vm_irqfd(n->vm, n->intx_fd, n->pci.intx_gsi, n->intx_rs_fd, false);
+		n->intx_ok = vm_irqfd(n->vm, n->intx_fd, n->pci.intx_gsi, n->intx_rs_fd, true) == 0;
+		n->intx_line = false;
+		vtrace("INTx %s: line lowered",
+		       intx_disabled(n) ? "disabled" : "replaced by MSI-X");
+		if (!n->intx_ok)
+			warn("virtio-net: INTx irqfd lost on GSI %u: without MSI-X the device "
+			     "cannot interrupt",
+			     n->pci.intx_gsi);
+	}
+}
+
 static void raise_vector(struct vnet *n, uint16_t vector, uint8_t isr_bit)
 {
 	if (pci_msix_enabled(&n->pci)) {
@@ -252,12 +293,10 @@ static void raise_vector(struct vnet *n, uint16_t vector, uint8_t isr_bit)
 			stat_add(STAT_VIRTIO_IRQS, 1);
 		return;
 	}
-	/* INTx: the ISR says why (4.1.4.5).  The line is a level irqfd; KVM
-	 * lowers it at EOI and tells us through the resample fd, where we
-	 * raise it again while the ISR is still set. */
+	/* INTx: the ISR says why (4.1.4.5); pending while it is set, with
+	 * INTx Disable or without. */
 	n->isr |= isr_bit;
-	if (n->intx_ok && !intx_disabled(n) && signal_fd(n->intx_fd))
-		stat_add(STAT_VIRTIO_IRQS, 1);
+	intx_update(n);
 }
 
 static void config_changed(struct vnet *n)
@@ -419,6 +458,7 @@ static void parse_spec(struct vnet *n, const char *spec)
 	const char *p = spec, *end;
 
 	memcpy(n->mac, def_mac, 6);
+	n->qmax = VIRTQ_MAX_SIZE;
 	if (!spec || !*spec)
 		spec = p = "loopback";
 	end = p + strcspn(p, ",");
@@ -445,18 +485,27 @@ static void parse_spec(struct vnet *n, const char *spec)
 				die(EXIT_USAGE,
 				    "--net %s: mac= wants a unicast address like 02:00:00:00:00:01",
 				    spec);
+		} else if (!strncmp(p, "queue=", 6)) {
+			char *e;
+			unsigned long v = strtoul(p + 6, &e, 10);
+			if (e != end || e == p + 6 || v < 2 || v > VIRTQ_MAX_SIZE || (v & (v - 1)))
+				die(EXIT_USAGE,
+				    "--net %s: queue= wants a power of two from 2 to %d (entries "
+				    "per ring)",
+				    spec, VIRTQ_MAX_SIZE);
+			n->qmax = (uint16_t)v;
 		} else {
-			die(EXIT_USAGE, "--net %s: unknown option '%.*s' (only mac=)", spec,
+			die(EXIT_USAGE, "--net %s: unknown option '%.*s' (mac= or queue=)", spec,
 			    (int)(end - p), p);
 		}
 	}
 }
 
 /* ---- the device state machine (lock held) --------------------------------- */
-static void queue_cfg_reset(struct vnet_qcfg *qc)
+static void queue_cfg_reset(struct vnet_qcfg *qc, uint16_t qmax)
 {
 	memset(qc, 0, sizeof(*qc));
-	qc->size = VIRTQ_MAX_SIZE;
+	qc->size = qmax;
 	qc->vector = NO_VECTOR;
 }
 
@@ -471,11 +520,24 @@ static void device_reset(struct vnet *n)
 	n->msix_config = NO_VECTOR;
 	n->qsel = 0;
 	for (unsigned q = 0; q < NQUEUES; q++) {
-		queue_cfg_reset(&n->qc[q]);
+		queue_cfg_reset(&n->qc[q], n->qmax);
 		virtq_reset(&n->vq[q]);
 	}
 	n->isr = 0; /* an asserted INTx line drops at the next EOI */
 	n->rx_held = n->rx_stalled = n->tx_blocked = false;
+	n->rx_had = 0;
+	n->rx_waited = false;
+	/* A notify written before the reset may still sit in a kick eventfd
+	 * (KVM signals it during the guest's write; the I/O thread reads it
+	 * under this lock, later).  It belongs to the old device: read after
+	 * the reset it would look like a kick for a queue never enabled and
+	 * set DEVICE_NEEDS_RESET on the fresh device, which Linux's vp_reset
+	 * then waits on forever.  Discard it. */
+	for (unsigned q = 0; q < NQUEUES; q++) {
+		uint64_t cnt;
+		if (n->kick_fd[q] >= 0 && read(n->kick_fd[q], &cnt, sizeof(cnt)) == sizeof(cnt))
+			vtrace("reset: %s kick pending from before the reset discarded", qname(q));
+	}
 	tap_set_offload(n, 0);
 }
 
@@ -570,6 +632,14 @@ static void queue_enable(struct vnet *n, unsigned q)
 		return;
 	}
 	qc->enable = 1;
+	/* 4.1.4.3: queue_size starts at the device's maximum; the driver may
+	 * only lower it. */
+	if (qc->size > n->qmax) {
+		snprintf(why, sizeof(why), "%s queue: size %u above the device's maximum %u",
+			 qname(q), qc->size, n->qmax);
+		needs_reset(n, why);
+		return;
+	}
 	int r = virtq_setup(&n->vq[q], qc->size, qc->desc, qc->driver, qc->device,
 			    n->features & F(VIRTIO_RING_F_EVENT_IDX),
 			    n->features & F(VIRTIO_RING_F_INDIRECT_DESC), xlate, n);
@@ -672,6 +742,12 @@ static void common_write(struct vnet *n, unsigned off, unsigned len, uint64_t va
 		else if (val != 1)
 			vtrace("queue_enable %llu for %s: ignored (only 1 is allowed)",
 			       (unsigned long long)val, qname(n->qsel));
+	} else if (off >= VIRTIO_PCI_COMMON_Q_DESCLO && off < VIRTIO_PCI_COMMON_Q_USEDHI + 4 &&
+		   (off & (len - 1))) {
+		/* 4.1.3.1: the driver accesses a field with its own width at its
+		 * own offset (64-bit fields as two 32-bit halves, or whole). */
+		vtrace("%s queue address write %#x/%u = %#llx misaligned: ignored", qname(n->qsel),
+		       off, len, (unsigned long long)val);
 	} else if ((off & ~7u) == VIRTIO_PCI_COMMON_Q_DESCLO && (len == 4 || IS(off & ~7u, 8))) {
 		set_half(&qc->desc, off, len, val);
 	} else if ((off & ~7u) == VIRTIO_PCI_COMMON_Q_AVAILLO && (len == 4 || IS(off & ~7u, 8))) {
@@ -781,6 +857,11 @@ static bool pcicfg_target(struct vnet *n, unsigned *off, unsigned *len)
 	return true;
 }
 
+static bool hits_reg(unsigned off, unsigned len, unsigned reg, unsigned rlen)
+{
+	return off < reg + rlen && reg < off + len;
+}
+
 static bool overlaps_data(unsigned off, unsigned len)
 {
 	unsigned d = pcicfg_cap + 16;
@@ -801,6 +882,13 @@ static void vnet_cfg_write(struct pci_dev *d, unsigned off, unsigned len, uint32
 	}
 	/* A BAR move or a decode toggle moves the notify addresses. */
 	notify_rewire(n);
+	/* INTx Disable or MSI-X enable may have changed: the line follows. */
+	if (hits_reg(off, len, PCI_COMMAND, 2) ||
+	    (n->pci.msix.present && hits_reg(off, len, n->pci.msix.cap, 4))) {
+		pthread_mutex_lock(&n->lock);
+		intx_update(n);
+		pthread_mutex_unlock(&n->lock);
+	}
 }
 
 static void vnet_cfg_read(struct pci_dev *d, unsigned off, unsigned len, uint32_t *val)
@@ -813,6 +901,13 @@ static void vnet_cfg_read(struct pci_dev *d, unsigned off, unsigned len, uint32_
 		bar0_access(n, o, &v, l, false);
 		vconfig_set(&d->cfg, pcicfg_cap + 16, 4, v);
 		*val = vconfig_get(&d->cfg, off, len);
+	}
+	/* Status.Interrupt (PCI 3.0 6.2.3) shows the INTx pending state, the
+	 * ISR, whatever INTx Disable says. */
+	if (hits_reg(off, len, PCI_STATUS, 1)) {
+		unsigned sh = 8 * (PCI_STATUS - off);
+		uint32_t bit = (uint32_t)PCI_STATUS_INTERRUPT << sh;
+		*val = __atomic_load_n(&n->isr, __ATOMIC_RELAXED) ? *val | bit : *val & ~bit;
 	}
 }
 
@@ -886,7 +981,7 @@ static int rx_deliver(struct vnet *n, uint8_t *buf, size_t len)
 		return 0;
 	}
 	while (done < len) {
-		struct virtq_chain *c = nb ? &n->chain : &n->first;
+		struct virtq_chain *c = nb ? &n->more : &n->first;
 		int r = virtq_pop(q, c);
 		if (r < 0) {
 			snprintf(why, sizeof(why), "rx queue: %s", q->err);
@@ -896,6 +991,7 @@ static int rx_deliver(struct vnet *n, uint8_t *buf, size_t len)
 		if (r == 0) {
 			virtq_unpop(q, nb);
 			n->rx_had = nb;
+			n->rx_had_bytes = done;
 			return -EAGAIN;
 		}
 		if (c->in_len == 0) {
@@ -917,9 +1013,15 @@ static int rx_deliver(struct vnet *n, uint8_t *buf, size_t len)
 		n->mrg_len[nb] = chunk;
 		nb++;
 		done += chunk;
-		if (nb >= VIRTQ_MAX_SIZE && done < len) {
-			needs_reset(n, "rx queue: frame needs more buffers than the queue has");
-			return -EINVAL;
+		if (nb >= q->size && done < len) {
+			/* Every buffer of the ring is not enough: waiting for more
+			 * would wedge rx for good.  Drop this frame and leave the
+			 * buffers for the next one. */
+			vtrace("rx: %zu-byte frame does not fit in all %u rx buffers: dropped",
+			       len - HDR_LEN, nb);
+			virtq_unpop(q, nb);
+			n->drops++;
+			return 0;
 		}
 	}
 	/* num_buffers lives in the first buffer's header (5.1.6.4). */
@@ -947,15 +1049,22 @@ static void flush(struct vnet *n, unsigned q)
 		queue_interrupt(n, q);
 }
 
-static void rx_stall(struct vnet *n)
+static void rx_stall(struct vnet *n, size_t len)
 {
-	/* Out of rx buffers: ask for a kick when the driver posts more.  If
-	 * more arrived meanwhile than the frame found, the driver may have
-	 * decided not to kick before it saw our request: the caller retries.
-	 * Each retry needs strictly more buffers, so this ends. */
+	/* Out of rx buffers: ask for a kick when the driver posts more (with
+	 * EVENT_IDX at the avail index seen now: the buffers the frame found
+	 * and gave back are already behind it).  If more arrived meanwhile
+	 * than the frame found, the driver may have decided not to kick
+	 * before it saw our request: the caller retries.  Each retry needs
+	 * strictly more buffers, so this ends. */
 	virtq_kicks_on(&n->vq[RXQ]);
 	int avail = virtq_avail_count(&n->vq[RXQ]);
 	n->rx_stalled = !(avail > 0 && (unsigned)avail > n->rx_had);
+	if (n->rx_stalled && !n->rx_waited)
+		vtrace("rx: %zu-byte frame waits for rx buffers (the %u posted take %zu bytes of "
+		       "it); next addition kicks",
+		       len - HDR_LEN, n->rx_had, n->rx_had_bytes);
+	n->rx_waited |= n->rx_stalled;
 }
 
 static void rx_from_tap(struct vnet *n)
@@ -985,13 +1094,13 @@ static void rx_from_tap(struct vnet *n)
 			n->rx_held = true;
 		}
 		if (!live(n)) {
-			n->rx_held = false; /* no driver: the wire drops it */
+			n->rx_held = n->rx_waited = false; /* no driver: the wire drops it */
 			n->drops++;
 			continue;
 		}
 		int r = rx_deliver(n, n->rxbuf, n->rxlen);
 		if (r == -EAGAIN) {
-			rx_stall(n);
+			rx_stall(n, n->rxlen);
 			if (n->rx_stalled)
 				break;
 			continue;
@@ -999,6 +1108,9 @@ static void rx_from_tap(struct vnet *n)
 		if (r < 0)
 			break;
 		n->rx_held = false;
+		if (n->rx_waited)
+			vtrace("rx: the waiting frame went out");
+		n->rx_waited = false;
 	}
 	flush(n, RXQ);
 }
@@ -1041,11 +1153,15 @@ static int tx_one(struct vnet *n, struct virtq_chain *c)
 		virtq_copy_from_out(c, HDR_LEN, n->txbuf + HDR_LEN, flen);
 		for (;;) {
 			int r = rx_deliver(n, n->txbuf, HDR_LEN + flen);
-			if (r != -EAGAIN)
+			if (r != -EAGAIN) {
+				if (n->rx_waited)
+					vtrace("rx: the waiting frame went out");
+				n->rx_waited = false;
 				return 0;
+			}
 			/* Back-pressure: the frame stays on tx until rx has
 			 * room, as a wire would hold it; an rx kick resumes us. */
-			rx_stall(n);
+			rx_stall(n, HDR_LEN + flen);
 			if (n->rx_stalled)
 				return -EAGAIN;
 		}
@@ -1171,6 +1287,57 @@ static void early_kick(struct vnet *n, unsigned q)
 	needs_reset(n, why);
 }
 
+/* One wake-up's work, for the events epoll reported (lock held).  Kept
+ * apart from the loop so the unit test can run it on its own thread, one
+ * step at a time (test/unit/test_virtio_net.c). */
+static void io_events(struct vnet *n, const struct epoll_event *ev, int ne)
+{
+	bool kicked[NQUEUES] = {false, false};
+
+	for (int i = 0; i < ne; i++) {
+		uint32_t id = ev[i].data.u32;
+		uint64_t cnt;
+		if (id < NQUEUES) {
+			if (read(n->kick_fd[id], &cnt, sizeof(cnt)) == sizeof(cnt)) {
+				stat_add(STAT_VIRTIO_KICKS, cnt);
+				kicked[id] = true;
+			}
+		} else if (id == 101) {
+			/* INTx EOI'd: KVM lowered the line; still pending?
+			 * then assert it again. */
+			if (read(n->intx_rs_fd, &cnt, sizeof(cnt)) == sizeof(cnt)) {
+				n->intx_line = false;
+				intx_update(n);
+			}
+		} else if (id == 99) {
+			if (read(n->ctl_fd, &cnt, sizeof(cnt)) < 0)
+				(void)0;
+		} else if (id == 100) {
+			if (ev[i].events & (EPOLLERR | EPOLLHUP)) {
+				tap_gone(n, EBADFD);
+			} else if (ev[i].events & EPOLLOUT) {
+				n->tx_blocked = false;
+			}
+		}
+	}
+	for (unsigned q = 0; q < NQUEUES; q++) {
+		if (kicked[q]) {
+			early_kick(n, q);
+			if (live(n))
+				vtrace("%s kick", qname(q));
+		}
+	}
+	if (kicked[RXQ])
+		n->rx_stalled = false;
+	if (live(n)) {
+		rx_from_tap(n);
+		tx_process(n);
+	} else {
+		rx_from_tap(n); /* not live: reads and drops */
+	}
+	tap_watch(n);
+}
+
 static void *io_thread(void *arg)
 {
 	struct vnet *n = arg;
@@ -1189,47 +1356,7 @@ static void *io_thread(void *arg)
 			pthread_mutex_unlock(&n->lock);
 			return NULL;
 		}
-		bool kicked[NQUEUES] = {false, false};
-		for (int i = 0; i < ne; i++) {
-			uint32_t id = ev[i].data.u32;
-			uint64_t cnt;
-			if (id < NQUEUES) {
-				if (read(n->kick_fd[id], &cnt, sizeof(cnt)) == sizeof(cnt)) {
-					stat_add(STAT_VIRTIO_KICKS, cnt);
-					kicked[id] = true;
-				}
-			} else if (id == 101) {
-				/* INTx EOI'd: still pending? assert again. */
-				if (read(n->intx_rs_fd, &cnt, sizeof(cnt)) == sizeof(cnt) &&
-				    n->isr && !intx_disabled(n))
-					signal_fd(n->intx_fd);
-			} else if (id == 99) {
-				if (read(n->ctl_fd, &cnt, sizeof(cnt)) < 0)
-					(void)0;
-			} else if (id == 100) {
-				if (ev[i].events & (EPOLLERR | EPOLLHUP)) {
-					tap_gone(n, EBADFD);
-				} else if (ev[i].events & EPOLLOUT) {
-					n->tx_blocked = false;
-				}
-			}
-		}
-		for (unsigned q = 0; q < NQUEUES; q++) {
-			if (kicked[q]) {
-				early_kick(n, q);
-				if (live(n))
-					vtrace("%s kick", qname(q));
-			}
-		}
-		if (kicked[RXQ])
-			n->rx_stalled = false;
-		if (live(n)) {
-			rx_from_tap(n);
-			tx_process(n);
-		} else {
-			rx_from_tap(n); /* not live: reads and drops */
-		}
-		tap_watch(n);
+		io_events(n, ev, ne);
 		pthread_mutex_unlock(&n->lock);
 	}
 }
@@ -1382,7 +1509,7 @@ void vnet_init(struct vm *vm, const char *spec)
 	add_caps(n);
 	pci_msix_init(d, NVEC, VNET_MSIX_BAR, 0, 0x800);
 	for (unsigned q = 0; q < NQUEUES; q++) {
-		queue_cfg_reset(&n->qc[q]);
+		queue_cfg_reset(&n->qc[q], n->qmax);
 		n->kick_fd[q] = efd();
 	}
 	n->msix_config = NO_VECTOR;
@@ -1432,7 +1559,8 @@ void vnet_init(struct vm *vm, const char *spec)
 		die(EXIT_HOST, "virtio-net: cannot start the I/O thread: %s", strerror(r));
 	n->thread_up = true;
 
-	vtrace("%s backend%s%s, mac %02x:%02x:%02x:%02x:%02x:%02x, offers %s", backend_name[n->be],
-	       n->be == BE_TAP ? " " : "", n->be == BE_TAP ? n->ifname : "", n->mac[0], n->mac[1],
-	       n->mac[2], n->mac[3], n->mac[4], n->mac[5], features_str(n->offered, b, sizeof(b)));
+	vtrace("%s backend%s%s, mac %02x:%02x:%02x:%02x:%02x:%02x, queues of %u, offers %s",
+	       backend_name[n->be], n->be == BE_TAP ? " " : "", n->be == BE_TAP ? n->ifname : "",
+	       n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->qmax,
+	       features_str(n->offered, b, sizeof(b)));
 }

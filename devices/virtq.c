@@ -272,9 +272,17 @@ bool virtq_kicks_on(struct virtq *q)
 {
 	if (q->err || !q->ready)
 		return false;
-	if (q->event_idx)
-		st16(q->used + USED_RING + 8u * q->size, q->last_avail); /* avail_event */
-	else
+	if (q->event_idx) {
+		/* avail_event = the avail index we have seen, not last_avail:
+		 * chains we saw but left (unpopped: a frame that did not fit)
+		 * are already behind the driver's idx, and a driver following
+		 * vring_need_event() kicks only when its idx crosses
+		 * avail_event, so an older value would never be crossed and
+		 * its next addition would go unannounced (QEMU does the same). */
+		uint16_t seen =
+		    __atomic_load_n((volatile uint16_t *)(q->avail + AVAIL_IDX), __ATOMIC_ACQUIRE);
+		st16(q->used + USED_RING + 8u * q->size, seen); /* avail_event */
+	} else
 		st16(q->used + USED_FLAGS, 0);
 	/* Our write must be visible before we look again at avail->idx, or a
 	 * driver that added a chain meanwhile and saw the old value would not

@@ -110,8 +110,11 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
 bool virtq_publish(struct virtq *q);
 
 /* Driver -> device kick suppression.  virtq_kicks_off() while draining;
- * virtq_kicks_on() when about to sleep: it returns true when more chains
- * arrived meanwhile (drain again rather than sleep). */
+ * virtq_kicks_on() when about to sleep: it asks for a kick at the driver's
+ * next addition (with EVENT_IDX, avail_event = the avail index seen now,
+ * even when chains below it were left unpopped), and returns true when
+ * chains are available that we have not popped (drain again, or decide
+ * they are not enough, rather than sleep blindly). */
 void virtq_kicks_off(struct virtq *q);
 bool virtq_kicks_on(struct virtq *q);
 

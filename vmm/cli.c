@@ -29,7 +29,7 @@ static const char usage[] =
 	"  --mem SIZE         guest RAM, e.g. 64M (default; 256M for Linux), 2G;\n"
 	"                     2M to 3G\n"
 	"  --net SPEC         virtio-net backend: loopback (default), none,\n"
-	"                     tap=NAME[,mac=02:xx:xx:xx:xx:xx]\n"
+	"                     tap=NAME[,mac=02:xx:xx:xx:xx:xx][,queue=N]\n"
 	"  --vfio BDF         assign host PCI device DDDD:BB:DD.F (bound to vfio-pci)\n"
 	"  --vfio-trap-bars   trap every BAR access of the assigned device (slow path)\n"
 	"  --vfio-backend B   how VFIO reaches the IOMMU: auto (default: iommufd when\n"

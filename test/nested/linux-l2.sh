@@ -18,6 +18,10 @@
 #   l2.mac=02:..                 virtio-net: bind, MAC, link up, ping
 #   l2.ping=ADDR                 the address to ping (the L1 tap)
 #   l2.edu=1                     read edu's BAR0 ID register via devmem
+#   l2.rxbytes=N                 virtio-net receive-heavy run: listen on TCP
+#                                port 5001 for N bytes (L1 sends them through
+#                                the tap in large GSO frames); a transfer that
+#                                makes no progress for 20 s is a stall
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -155,6 +159,55 @@ if [ -n "$mac" ]; then
 	desc="interface $ifc up with carrier" check up
 	peer=$(arg l2.ping)
 	desc="ping $peer (the L1 tap) through virtio-net" check ping -c 3 -W 3 "$peer"
+
+	# Receive-heavy: many large frames into a (small) ring, the case where
+	# a frame waits for rx buffers and the driver's refill must wake it.
+	rxbytes=$(arg l2.rxbytes)
+	if [ -n "$rxbytes" ]; then
+		feat=$(cat /sys/bus/virtio/devices/virtio*/features 2>/dev/null | head -n1)
+		bit() { [ "$(echo "$feat" | cut -c$(($1 + 1)))" = 1 ]; }
+		offloads() { echo "virtio features $feat"; bit 7 && bit 15 && bit 29; }
+		desc="virtio-net negotiated GUEST_TSO4, MRG_RXBUF and EVENT_IDX" check offloads
+		rxheavy() {
+			st=/sys/class/net/$ifc/statistics
+			p0=$(cat $st/rx_packets) b0=$(cat $st/rx_bytes)
+			: >/tmp/rx
+			# busybox nc shuts its sending side at EOF on stdin, and the
+			# sender's nc then stops: give ours a stdin that stays open
+			# and silent (a fifo held by a sleeping writer).
+			mkfifo /tmp/quiet
+			sleep 600 >/tmp/quiet &
+			quiet=$!
+			nc -l -p 5001 </tmp/quiet >/tmp/rx &
+			ncpid=$!
+			echo "kvmini-l2: rx-heavy: listening on port 5001 for $rxbytes bytes" >/dev/console
+			t=0 last=0 idle=0 got=0
+			# 60 s for the sender to connect, then 20 s without progress is a stall.
+			while [ $t -lt 180 ]; do
+				got=$(wc -c </tmp/rx)
+				[ "$got" -ge "$rxbytes" ] && break
+				if [ "$got" -gt "$last" ]; then idle=0; else idle=$((idle + 1)); fi
+				last=$got
+				[ "$got" -gt 0 ] && [ $idle -ge 20 ] && break
+				[ "$got" = 0 ] && [ $t -ge 60 ] && break
+				sleep 1
+				t=$((t + 1))
+			done
+			kill $ncpid $quiet 2>/dev/null
+			pk=$(($(cat $st/rx_packets) - p0)) by=$(($(cat $st/rx_bytes) - b0))
+			echo "kvmini-l2: rx-heavy: $got of $rxbytes bytes in about $t s; $ifc took $pk frames, $by bytes ($((by / (pk > 0 ? pk : 1))) bytes a frame)" >/dev/console
+			if [ "$got" -lt "$rxbytes" ]; then
+				echo "stalled at $got of $rxbytes bytes (no progress for $idle s)"
+				grep -E "^ *$ifc:" /proc/net/dev
+				grep -E "^Tcp:" /proc/net/snmp
+				dmesg | tail -n 8
+				return 1
+			fi
+			# Large frames arrived (GSO through the tap), not 1500-byte ones.
+			[ $((pk * 1514)) -lt "$by" ] || { echo "$pk frames for $by bytes: no frame above 1514 bytes on average"; return 1; }
+		}
+		desc="receive-heavy TCP run ($rxbytes bytes in large frames) completes without stalling" check rxheavy
+	fi
 fi
 
 # --- edu: BAR0's ID register through the resource, read the way a simple

@@ -9,9 +9,12 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../devices/bus.h"
+#include "../../vmm/trace.h"
 #include "tap.h"
 
 /* What a handler saw last, per fake device. */
@@ -189,6 +192,50 @@ static void test_full(void)
 	tap_ok(bus_find(&full, 0x1000 * 17 + 3, 1) == &full.r[16], "lookup in a full table");
 }
 
+/* A handler that moves ranges while it runs, as a config write that moves
+ * a BAR does (the ECAM handler re-registers the BAR): here it registers a
+ * range below its own, which shifts the sorted table under it. */
+static struct bus mover_bus;
+static struct dev moved_dev;
+
+static void mover_io(void *opaque, uint64_t offset, void *data, uint32_t len, bool is_write)
+{
+	dev_io(opaque, offset, data, len, is_write);
+	bus_register(&mover_bus, 0x1000, 0x100, dev_io, &moved_dev, "newcomer");
+}
+
+static void test_trace_names_handler(void)
+{
+	static struct dev mover;
+	char buf[1024] = {0};
+	FILE *f = tmpfile();
+	int saved = dup(2);
+	uint32_t v = 7;
+
+	if (!f || saved < 0) {
+		tap_ok(1, "# SKIP no temp file for the trace");
+		return;
+	}
+	bus_init(&mover_bus, "mmio");
+	bus_register(&mover_bus, 0x8000, 0x100, mover_io, &mover, "mover");
+	fflush(stderr);
+	dup2(fileno(f), 2);
+	trace_mask = TRACE_IO;
+	bus_access(&mover_bus, 0x8010, &v, 4, true);
+	trace_mask = 0;
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	tap_ok(mover.calls == 1, "the moving handler ran once");
+	tap_ok(strstr(buf, "-> mover+0x10") != NULL,
+	       "--trace io names the range that handled the access, though it moved ranges");
+	tap_diag("%s", buf);
+}
+
 int main(void)
 {
 	test_register();
@@ -196,5 +243,6 @@ int main(void)
 	test_high_mmio();
 	test_unregister();
 	test_full();
+	test_trace_names_handler();
 	return tap_done();
 }

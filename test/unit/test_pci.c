@@ -709,6 +709,72 @@ static void test_refusals(void)
 	tap_ok(ok, "nothing on the MMIO bus inside RAM");
 }
 
+/* Run fn with --trace pci on, into buf. */
+static void traced(void (*fn)(void), char *buf, size_t size)
+{
+	FILE *f = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	buf[0] = '\0';
+	if (!f || saved < 0) {
+		fn();
+		return;
+	}
+	fflush(stderr);
+	dup2(fileno(f), 2);
+	trace_mask = TRACE_PCI;
+	fn();
+	trace_mask = 0;
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(f);
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+}
+
+static void bar2_hi_zero(void)
+{
+	ecam_wr(SLOT_T, PCI_BASE_ADDRESS_3, 4, 0);
+}
+
+/*
+ * A 64-bit BAR is one 64-bit register: only both dwords holding their
+ * sizing pattern make it a sizing pattern.  A low dword with every
+ * writable bit set is otherwise an address like any other, e.g. the last
+ * 64 KiB below 8 GiB, where a top-down allocator puts a 64 KiB BAR first.
+ */
+static void test_bar64_every_address(void)
+{
+	char buf[4096];
+
+	ecam_wr(SLOT_T, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	ecam_wr(SLOT_T, PCI_BASE_ADDRESS_2, 4, 0xc0600000);
+	ecam_wr(SLOT_T, PCI_BASE_ADDRESS_3, 4, 1);
+	tap_ok(mapped_at(&vm.mmio, 0x1c0600000ULL, "testdev BAR2"),
+	       "64-bit BAR moved by its high dword to 0x1_c0600000");
+	ecam_wr(SLOT_T, PCI_BASE_ADDRESS_2, 4, 0xffff0000);
+	tap_ok(tdev.bar[2].mapped && mapped_at(&vm.mmio, 0x1ffff0000ULL, "testdev BAR2"),
+	       "a 64-bit BAR at 0x1_ffff0000 (low dword all ones) is mapped");
+	ecam_wr(SLOT_T, PCI_BASE_ADDRESS_3, 4, 2);
+	tap_ok(mapped_at(&vm.mmio, 0x2ffff0000ULL, "testdev BAR2") &&
+		       !bus_find(&vm.mmio, 0x1ffff0000ULL, 4),
+	       "a 64-bit BAR moves from 0x1_ffff0000 to 0x2_ffff0000 by its high dword");
+	ecam_wr(SLOT_T, PCI_BASE_ADDRESS_3, 4, 0xffffffff);
+	tap_ok(!tdev.bar[2].mapped, "both dwords all ones (sizing) with decode on: not mapped");
+	tap_eq(ecam_rd(SLOT_T, PCI_BASE_ADDRESS_2, 4), 0xffff000cu, "sizing still reads the size");
+	/* High dword back to 0: 0xffff0000 lies in the IOAPIC/LAPIC area. */
+	traced(bar2_hi_zero, buf, sizeof(buf));
+	tap_ok(!tdev.bar[2].mapped, "64-bit BAR at 0xffff0000 (below 4 GiB): refused");
+	tap_ok(strstr(buf, "BAR2 not mapped at 0xffff0000: overlaps the IOAPIC/LAPIC area") != NULL,
+	       "the refusal of a 64-bit BAR is visible in --trace pci");
+	tap_diag("%s", buf);
+	ecam_wr(SLOT_T, PCI_BASE_ADDRESS_2, 4, 0xc0600000);
+	tap_ok(mapped_at(&vm.mmio, 0xc0600000, "testdev BAR2"), "BAR2 back at 0xc0600000");
+}
+
 static void test_caps(void)
 {
 	unsigned p = ecam_rd(SLOT_T, PCI_CAPABILITY_LIST, 1), n = 0;
@@ -1114,6 +1180,7 @@ int main(void)
 	test_sizing();
 	test_relocation();
 	test_refusals();
+	test_bar64_every_address();
 	test_caps();
 	test_msix();
 	test_msi();

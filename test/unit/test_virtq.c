@@ -117,7 +117,7 @@ static void expect_broken(const char *why, const char *needle)
 
 int main(void)
 {
-	printf("1..44\n");
+	printf("1..46\n");
 
 	/* EVENT_IDX arithmetic (2.7.10). */
 	ok(virtq_need_event(0, 1, 0), "need_event: event at old -> notify");
@@ -202,6 +202,17 @@ int main(void)
 	}
 	ok(notes == 1, "EVENT_IDX: used_event 3 notifies once over idx 1->5");
 	ok(!virtq_kicks_on(&q) && *avail_event() == 5, "kicks on writes avail_event = last_avail");
+	/* Chains seen but given back (a frame that did not fit): the next
+	 * addition must still be announced by a spec-following driver. */
+	make_avail(0);
+	make_avail(0);
+	virtq_pop(&q, &ch);
+	virtq_pop(&q, &ch);
+	virtq_unpop(&q, 2);
+	ok(virtq_kicks_on(&q) && *avail_event() == 7,
+	   "kicks on with chains left unpopped: avail_event = the avail idx seen (7)");
+	ok(virtq_need_event(*avail_event(), 8, 7),
+	   "the driver's next addition (idx 7->8) is asked to kick");
 
 	/* Wrap-around of the 16-bit indices: 70000 round trips. */
 	fresh(0, 0);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // needs: devices/pci.c devices/pci_host.c devices/bus.c devices/virtq.c vmm/trace.c
+// needs: vmm/seccomp.c
 /*
  * test_virtio_net.c - the virtio-net device model (devices/virtio_net.c)
  * driven the way a spec-following driver drives it, one step at a time.

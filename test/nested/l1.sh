@@ -17,6 +17,7 @@
 #   --stream          also copy the console to stdout as it comes
 #   --dmesg           append the full kernel log to the console at the end
 #   --file SRC:DEST   put another file into the initramfs (repeatable)
+#   --tree DIR        copy DIR's contents into the initramfs root (repeatable)
 #   --vnet-dev        add QEMU's modern virtio-net (1af4:1041, MSI-X) behind
 #                     the IOMMU (iommu_platform=on), its wire a unix dgram
 #                     socket sending to itself (nothing leaves the machine);
@@ -45,6 +46,7 @@ shift 2
 
 iommu=1 timeout_s=300 mem=1G stream=0 dmesg=0 vnet_dev=0
 files=()
+trees=()
 # Options from the scenario's "# l1:" line come first; the command line wins.
 # @BUILD@ in that line stands for the build directory.
 read -ra sc_opts <<<"$(sed -n 's/^# l1: *//p' "$scenario" | head -n1 | sed "s|@BUILD@|$build|g")"
@@ -57,6 +59,7 @@ while [ $# -gt 0 ]; do
 	--stream) stream=1 ;;
 	--dmesg) dmesg=1 ;;
 	--file) files+=("$2"); shift ;;
+	--tree) trees+=("$2"); shift ;;
 	--vnet-dev) vnet_dev=1 ;;
 	*) echo "l1.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -108,6 +111,9 @@ if [ -x "$kvmini" ]; then
 else
 	log "warning: no $kvmini (run make first): scenarios will fail"
 fi
+for t in "${trees[@]}"; do
+	cp -a "$t/." "$rd/"
+done
 for f in "${files[@]}"; do
 	dest=$rd/${f#*:}
 	mkdir -p "$(dirname "$dest")"

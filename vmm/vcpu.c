@@ -197,12 +197,21 @@ int vcpu_run(struct vm *vm)
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO: {
 			uint8_t *data = (uint8_t *)run + run->io.data_offset;
+			bool out = run->io.direction == KVM_EXIT_IO_OUT;
 
-			/* A string instruction (rep outs/ins) arrives as count
-			 * accesses of size bytes each. */
-			for (uint32_t i = 0; i < run->io.count; i++)
-				bus_access(&vm->pio, run->io.port, data + i * run->io.size,
-					   run->io.size, run->io.direction == KVM_EXIT_IO_OUT);
+			if (run->io.data_offset >= vm->run_size)
+				return vcpu_crash(vm, "port I/O data outside kvm_run");
+			/* A string instruction (rep outs/ins) may arrive as
+			 * count accesses of size bytes each, in one exit: the
+			 * bus hands them to the device in one call, within
+			 * the kvm_run area.  (KVM batches rep ins this way;
+			 * its emulator exits once per element of rep outs.) */
+			if (run->io.count == 1)
+				bus_access(&vm->pio, run->io.port, data, run->io.size, out);
+			else if (!bus_access_string(&vm->pio, run->io.port, data,
+						    vm->run_size - run->io.data_offset,
+						    run->io.size, run->io.count, out))
+				return vcpu_crash(vm, "string port I/O larger than kvm_run");
 			break;
 		}
 		case KVM_EXIT_MMIO:

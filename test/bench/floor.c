@@ -42,8 +42,8 @@ int main(void)
 	if (mem == MAP_FAILED)
 		fail("mmap");
 	mem[0] = 0xf4; /* hlt */
-	struct kvm_userspace_memory_region slot = {
-		.memory_size = 4096, .userspace_addr = (uintptr_t)mem};
+	struct kvm_userspace_memory_region slot = {.memory_size = 4096,
+						   .userspace_addr = (uintptr_t)mem};
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
 		fail("KVM_SET_USER_MEMORY_REGION");
 	cpu = ioctl(vm, KVM_CREATE_VCPU, 0);

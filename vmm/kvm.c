@@ -187,6 +187,24 @@ void vm_create(struct vm *vm, uint64_t mem_size)
 	vm_create_vcpu(vm);
 }
 
+uint64_t vm_ram_resident(struct vm *vm)
+{
+	/* mincore() one chunk at a time: a small vector however big RAM is. */
+	unsigned char vec[1024];
+	const uint64_t chunk = sizeof(vec) * 4096;
+	uint64_t pages = 0;
+
+	for (uint64_t off = 0; off < vm->mem_size; off += chunk) {
+		uint64_t len = vm->mem_size - off < chunk ? vm->mem_size - off : chunk;
+
+		if (mincore(vm->mem + off, len, vec) < 0)
+			return 0;
+		for (uint64_t i = 0; i < (len + 4095) / 4096; i++)
+			pages += vec[i] & 1;
+	}
+	return pages * 4096;
+}
+
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	if (gpa >= vm->mem_size || len > vm->mem_size - gpa)

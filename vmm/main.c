@@ -81,6 +81,20 @@ static void print_stats(struct vm *m)
 		fprintf(stderr, "    %-22s %llu\n", "(unclaimed)",
 			(unsigned long long)buses[b]->unclaimed);
 	}
+	/* Peak RSS (VmHWM: this image's own, where getrusage's maxrss also
+	 * counts the process before exec) includes the guest RAM the guest
+	 * touched; mincore tells that part apart. */
+	long long hwm = -1, guest = (long long)(vm_ram_resident(m) >> 10);
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %lld", &hwm) == 1)
+			break;
+	if (f)
+		fclose(f);
+	fprintf(stderr, "  memory: peak RSS %lld KiB, guest RAM resident %lld KiB, kvmini's own %lld KiB\n",
+		hwm, guest, hwm - guest);
 	fprintf(stderr, "  counters:\n");
 	for (int i = 0; i < STAT_MAX; i++)
 		fprintf(stderr, "    %-48s %llu\n", stat_names[i], (unsigned long long)stats[i]);

@@ -67,6 +67,10 @@ struct vm {
  * Dies with EXIT_NO_KVM / EXIT_KVM_CAP / EXIT_HOST on failure. */
 void vm_create(struct vm *vm, uint64_t mem_size);
 
+/* Bytes of guest RAM resident in kvmini now (mincore): what the guest
+ * (or a loader) touched, for --stats to tell kvmini's own memory apart. */
+uint64_t vm_ram_resident(struct vm *vm);
+
 /* The host pointer for guest range [gpa, gpa+len) when it lies wholly in
  * RAM, else NULL.  Every guest-supplied address goes through this. */
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);

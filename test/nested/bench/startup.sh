@@ -136,6 +136,20 @@ if [ -x /usr/bin/strace ]; then
 	note "strace -f -r -T /bench/floor:"
 	/usr/bin/strace -f -r -T /bench/floor 2>&1 >/dev/null | sed 's/^/@@@ NOTE strace /'
 fi
+note "THP: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
+# Memory: kvmini's peak RSS less the guest RAM the guest touched (--stats).
+for how in "exit --kernel /bench/exit.elf" "exit-nonet --kernel /bench/exit.elf --net none" \
+	"full" "full-nonet --net none"; do
+	set -- $how
+	name=$1
+	shift
+	kvmini "$@" --stats 2>&1 | sed -n 's/^ *memory: peak RSS \([0-9]*\) KiB, guest RAM resident \([0-9]*\) KiB, kvmini.s own \(-*[0-9]*\) KiB/\1 \2 \3/p' |
+		while read -r peak guest own; do
+			bench "kvmini_${name}_peak_rss" "$peak" KiB
+			bench "kvmini_${name}_guest_ram" "$guest" KiB
+			bench "kvmini_${name}_own_rss" "$own" KiB
+		done
+done
 kvmini --stats >/tmp/full.out 2>&1
 sed -n 's/^ *VM exits: *\([0-9][0-9]*\).*/\1/p' /tmp/full.out | head -n1 | while read -r e; do
 	bench kvmini_vm_exits "$e" exits

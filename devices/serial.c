@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +59,7 @@ static struct serial {
 	uint8_t rx[1024]; /* received, not yet read by the guest */
 	size_t rx_head, rx_count;
 	bool tty; /* stdout is a terminal: show partial lines (prompts) at once */
+	bool reader_started; /* vCPU thread only */
 } com1 = {.lock = PTHREAD_MUTEX_INITIALIZER, .rx_space = PTHREAD_COND_INITIALIZER};
 
 void serial_flush(void)
@@ -156,6 +158,8 @@ static void serial_reg(struct serial *s, uint64_t off, uint8_t *v, bool is_write
 	}
 }
 
+static void serial_start_reader(struct serial *s);
+
 static void serial_io(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write)
 {
 	struct serial *s = opaque;
@@ -165,6 +169,8 @@ static void serial_io(void *opaque, uint64_t off, void *data, uint32_t len, bool
 			memset(data, 0xff, len);
 		return;
 	}
+	if (!s->reader_started)
+		serial_start_reader(s);
 	pthread_mutex_lock(&s->lock);
 	serial_reg(s, off, data, is_write);
 	serial_update_irq(s);
@@ -187,6 +193,8 @@ static void serial_io_string(void *opaque, uint64_t off, uint8_t *data, uint32_t
 			memset(data, 0xff, (size_t)size * count);
 		return;
 	}
+	if (!s->reader_started)
+		serial_start_reader(s);
 	pthread_mutex_lock(&s->lock);
 	if (is_write && off == RBR_THR && !(s->lcr & LCR_DLAB)) {
 		if (!(s->mcr & MCR_LOOP))
@@ -226,20 +234,34 @@ static void *serial_reader(void *arg)
 	}
 }
 
-void serial_init(struct vm *vm)
+/* The reader thread starts at the guest's first access to the UART: a
+ * guest that never looks at COM1 has no use for input, and does not pay
+ * for a thread.  Called from the vCPU thread, where SIGINT/SIGTERM are
+ * unblocked: the reader gets every signal blocked, so they still go to
+ * the vCPU thread.  Detached: at exit it may still sit in read(), which
+ * is harmless. */
+static void serial_start_reader(struct serial *s)
 {
 	pthread_t t;
 	pthread_attr_t attr;
+	sigset_t all, old;
 
+	s->reader_started = true;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, serial_reader, s))
+		warn("cannot start the serial input thread: the guest gets no input");
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void serial_init(struct vm *vm)
+{
 	com1.vm = vm;
 	com1.tty = isatty(STDOUT_FILENO);
 	if (bus_register(&vm->pio, PORT_COM1, 8, serial_io, &com1, "serial") < 0 ||
 	    bus_set_string(&vm->pio, PORT_COM1, &com1, serial_io_string) < 0)
 		die(EXIT_HOST, "internal: cannot place COM1 at 0x%x", PORT_COM1);
-	/* Detached: at exit it may still sit in read(), which is harmless. */
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, serial_reader, &com1))
-		warn("cannot start the serial input thread: the guest gets no input");
-	pthread_attr_destroy(&attr);
 }

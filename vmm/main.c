@@ -180,7 +180,10 @@ int main(int argc, char **argv)
 	/* Init order: the VM (RAM, irqchip, vCPU) first, since every device
 	 * needs it; then the legacy ports; then the PCI host bridge, which
 	 * the PCI devices plug into; virtio-net next (slot 1), then the
-	 * assigned device (slot 2), whose DMA map covers all of RAM. */
+	 * assigned device (slot 2), whose DMA map covers all of RAM.  What
+	 * only a guest that uses a device needs waits for its first access
+	 * (docs/benchmarks.md): the in-kernel PIT (vm_create traps its
+	 * ports), the serial reader thread, virtio-net's I/O thread. */
 	vm_create(&vm, cfg.mem_size);
 	atexit(teardown);
 	serial_init(&vm);

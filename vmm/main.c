@@ -12,6 +12,7 @@
 #include "bzimage.h"
 #include "cli.h"
 #include "loader.h"
+#include "lzk.h"
 #include "memmap.h"
 #include "trace.h"
 #include "vcpu.h"
@@ -24,8 +25,21 @@
 #include "../devices/vfio.h"
 #include "../devices/virtio_net.h"
 
-/* The embedded guest (build/guest.elf, turned into an object by objcopy). */
-extern const uint8_t _binary_guest_elf_start[], _binary_guest_elf_end[];
+/* The embedded guest: build/guest.elf stripped, packed (vmm/lzk.h) and
+ * turned into an object by objcopy; unpacked here, once. */
+extern const uint8_t _binary_guest_lzk_start[], _binary_guest_lzk_end[];
+
+static const uint8_t *embedded_guest(size_t *size)
+{
+	size_t in = _binary_guest_lzk_end - _binary_guest_lzk_start;
+	size_t n = lzk_size(_binary_guest_lzk_start, in);
+	uint8_t *p = n ? malloc(n) : NULL;
+
+	if (!p || lzk_unpack(_binary_guest_lzk_start, in, p, n))
+		die(EXIT_HOST, "internal: the embedded guest does not unpack");
+	*size = n;
+	return p;
+}
 
 static struct vm vm;
 
@@ -154,8 +168,7 @@ int main(int argc, char **argv)
 		bzimage = bzimage_detect(image, image_size);
 		linux_guest = bzimage || elf_is_linux(image, image_size);
 	} else {
-		image = _binary_guest_elf_start;
-		image_size = _binary_guest_elf_end - _binary_guest_elf_start;
+		image = embedded_guest(&image_size);
 	}
 	if (cfg.initrd) {
 		if (!linux_guest)

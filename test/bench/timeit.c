@@ -9,17 +9,31 @@
  * wait4 returns, so each program pays the same fork/exec/exit/reap costs;
  * the peak RSS is the child's own (ru_maxrss from wait4).  The command's
  * output goes to /dev/null, so no console speed is measured.  busybox's
- * date has no sub-second format, hence this helper.
+ * date has no sub-second format, hence this helper.  TIMEIT_LIMIT=S kills
+ * a run still going after S seconds (status 137), so one hung run cannot
+ * stop a whole benchmark; the timer costs the run itself nothing.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+static pid_t child;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	kill(child, SIGKILL);
+}
+
 int main(int argc, char **argv)
 {
+	const char *limit = getenv("TIMEIT_LIMIT");
 	struct timespec t0, t1;
 	struct rusage ru;
 	int st;
@@ -44,7 +58,14 @@ int main(int argc, char **argv)
 		execvp(argv[1], argv + 1);
 		_exit(127);
 	}
-	if (wait4(pid, &st, 0, &ru) < 0) {
+	child = pid;
+	if (limit && atoi(limit) > 0) {
+		signal(SIGALRM, on_alarm);
+		alarm((unsigned)atoi(limit));
+	}
+	while (wait4(pid, &st, 0, &ru) < 0) {
+		if (errno == EINTR)
+			continue;
 		perror("wait4");
 		return 2;
 	}

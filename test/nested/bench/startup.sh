@@ -26,7 +26,10 @@ linux_ok=0
 [ -s /l2/vmlinuz ] && [ -s /l2/initrd.cpio ] && linux_ok=1
 L2_CMDLINE="console=ttyS0 panic=-1 loglevel=1 pci=noearly l2.reboot=1"
 
-# One run of a case; timeit prints "microseconds maxrss-KiB status".
+# One run of a case; timeit prints "microseconds maxrss-KiB status".  Each
+# run is bounded by timeit itself (TIMEIT_LIMIT; a hang shows as status 137
+# and is named in a note, instead of stopping the whole bench).
+export TIMEIT_LIMIT=300
 run_case() {
 	case $1 in
 	floor) /bench/timeit /bench/floor ;;
@@ -87,7 +90,12 @@ while [ $r -le "$rounds" ]; do
 			case $c in
 			*-linux | *-full) [ $i -le "$slow_runs" ] || continue ;;
 			esac
-			echo "$r $c $(run_case $c)" >>/tmp/samples
+			res=$(run_case $c)
+			# 137: timeit killed a hung run (or something else did).
+			case $res in
+			*" 137" | "") note "TIMEOUT or kill in round $r run $i: $c ($res)" ;;
+			esac
+			echo "$r $c $res" >>/tmp/samples
 		done
 		i=$((i + 1))
 	done
@@ -103,6 +111,7 @@ function med(a, n,   i, j, t) {
 	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
 	return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
 }
+$5 == 137 || NF < 5 { killed[$2]++; next }
 { c = $2; n[c]++; t[c, n[c]] = $3 / 1000; m[c, n[c]] = $4; rn[c, $1]++; rt[c, $1, rn[c, $1]] = $3 / 1000 }
 END {
 	k = split(order, cs, " ")
@@ -125,8 +134,10 @@ END {
 		c = cs[x]
 		peer = c ~ /linux/ ? "qemu-microvm-linux" : c ~ /exit/ ? "qemu-microvm-exit" : ""
 		rq = (peer != "" && M[peer] > 0) ? sprintf("%.2f", M[c] / M[peer]) : "-"
+		if (killed[c]) note = note sprintf(" %s: %d run(s) killed or hung, left out.", c, killed[c])
 		printf "| %s | %d | %.1f | %.1f | %.1f | %s | %.2f | %s | %d |\n", c, n[c], M[c], MIN[c], MAX[c], RS[c], M[c] / M["floor"], rq, RSS[c]
 	}
+	if (note != "") print "\nNote:" note
 }' | sed 's/^/@@@ TABLE /'
 
 # Where kvmini's start-up goes: every syscall with its duration, once.

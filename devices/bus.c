@@ -114,3 +114,37 @@ bool bus_access(struct bus *bus, uint64_t addr, void *data, uint32_t len, bool i
 	}
 	return true;
 }
+
+int bus_set_string(struct bus *bus, uint64_t base, void *opaque, bus_string_handler sfn)
+{
+	for (size_t i = 0; i < bus->n; i++) {
+		if (bus->r[i].base == base && bus->r[i].opaque == opaque) {
+			bus->r[i].sfn = sfn;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+bool bus_access_string(struct bus *bus, uint64_t addr, uint8_t *data, size_t avail, uint32_t size,
+		       uint32_t count, bool is_write)
+{
+	struct bus_range *r;
+
+	/* size is 1, 2 or 4 for port I/O; count is what KVM says fits in
+	 * its page.  Check both rather than trust them: 64-bit product. */
+	if (size == 0 || size > 8 || count == 0 || (uint64_t)size * count > avail)
+		return false;
+	r = bus_find(bus, addr, size);
+	if (!r || !r->sfn) {
+		for (uint32_t i = 0; i < count; i++)
+			bus_access(bus, addr, data + (size_t)i * size, size, is_write);
+		return true;
+	}
+	r->hits++;
+	r->sfn(r->opaque, addr - r->base, data, size, count, is_write);
+	trace(TRACE_IO, "%s %s 0x%llx len %u x %u (string) -> %s+0x%llx", bus->name,
+	      is_write ? "write" : "read", (unsigned long long)addr, size, count, r->name,
+	      (unsigned long long)(addr - r->base));
+	return true;
+}

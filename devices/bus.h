@@ -25,9 +25,16 @@
 typedef void (*bus_handler)(void *opaque, uint64_t offset, void *data, uint32_t len,
 			    bool is_write);
 
+/* A string access (rep ins/outs): count elements of size bytes each, one
+ * after another in data, all to the same offset, handled in one call.
+ * Optional: a range without one gets count calls of its bus_handler. */
+typedef void (*bus_string_handler)(void *opaque, uint64_t offset, uint8_t *data, uint32_t size,
+				   uint32_t count, bool is_write);
+
 struct bus_range {
 	uint64_t base, len;
 	bus_handler fn;
+	bus_string_handler sfn; /* NULL: strings go element by element to fn */
 	void *opaque;
 	const char *name; /* for --stats and --trace; must outlive the range */
 	uint64_t hits;
@@ -57,5 +64,15 @@ struct bus_range *bus_find(struct bus *bus, uint64_t addr, uint32_t len);
 
 /* Dispatch one access.  Returns true when a range claimed it. */
 bool bus_access(struct bus *bus, uint64_t addr, void *data, uint32_t len, bool is_write);
+
+/* Give the range registered at base for opaque a string handler: 0 or -ENOENT. */
+int bus_set_string(struct bus *bus, uint64_t base, void *opaque, bus_string_handler sfn);
+
+/* Dispatch one string exit: count elements of size bytes at data, which
+ * has room for avail bytes.  size * count must fit in avail (else nothing
+ * is done and false returned: the caller stops the VM).  The range's hit
+ * count goes up by one: one exit.  Returns true when a range claimed it. */
+bool bus_access_string(struct bus *bus, uint64_t addr, uint8_t *data, size_t avail, uint32_t size,
+		       uint32_t count, bool is_write);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * serial.c - a 16550A UART at 0x3f8 (COM1, IRQ 4).
  *
- * Transmission is instant: every byte written to THR goes to stdout, so
+ * Transmission is instant: every byte written to THR goes to stdout (a
+ * string exit, rep outsb, hands over a whole burst at once), so
  * the transmitter is always empty (LSR.THRE and LSR.TEMT set) and a THRE
  * interrupt, when enabled, is pending until the guest reads IIR or writes
  * THR again (16550 data sheet, "interrupt identification").
@@ -22,6 +23,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -58,6 +60,7 @@ static struct serial {
 	uint8_t rx[1024]; /* received, not yet read by the guest */
 	size_t rx_head, rx_count;
 	bool tty; /* stdout is a terminal: show partial lines (prompts) at once */
+	bool reader_started; /* vCPU thread only */
 } com1 = {.lock = PTHREAD_MUTEX_INITIALIZER, .rx_space = PTHREAD_COND_INITIALIZER};
 
 void serial_flush(void)
@@ -86,17 +89,9 @@ static void serial_update_irq(struct serial *s)
 	}
 }
 
-static void serial_io(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write)
+/* One byte access to register off; the caller holds the lock. */
+static void serial_reg(struct serial *s, uint64_t off, uint8_t *v, bool is_write)
 {
-	struct serial *s = opaque;
-	uint8_t *v = data;
-
-	if (len != 1) { /* the UART has byte registers only */
-		if (!is_write)
-			memset(data, 0xff, len);
-		return;
-	}
-	pthread_mutex_lock(&s->lock);
 	if (is_write) {
 		switch (off) {
 		case RBR_THR:
@@ -162,6 +157,55 @@ static void serial_io(void *opaque, uint64_t off, void *data, uint32_t len, bool
 		case SCR: *v = s->scr; break;
 		}
 	}
+}
+
+static void serial_start_reader(struct serial *s);
+
+static void serial_io(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write)
+{
+	struct serial *s = opaque;
+
+	if (len != 1) { /* the UART has byte registers only */
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	if (!s->reader_started)
+		serial_start_reader(s);
+	pthread_mutex_lock(&s->lock);
+	serial_reg(s, off, data, is_write);
+	serial_update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* A string exit (rep outsb/insb at one register): count bytes in one go,
+ * under one lock and with one interrupt update.  A burst to THR is what a
+ * FIFO driver sends when THRE says the FIFO is empty; with the instant
+ * transmitter here every byte leaves at once, in order.  Anything else
+ * goes register access by register access, exactly as count single
+ * accesses would. */
+static void serial_io_string(void *opaque, uint64_t off, uint8_t *data, uint32_t size,
+			     uint32_t count, bool is_write)
+{
+	struct serial *s = opaque;
+
+	if (size != 1) {
+		if (!is_write)
+			memset(data, 0xff, (size_t)size * count);
+		return;
+	}
+	if (!s->reader_started)
+		serial_start_reader(s);
+	pthread_mutex_lock(&s->lock);
+	if (is_write && off == RBR_THR && !(s->lcr & LCR_DLAB)) {
+		if (!(s->mcr & MCR_LOOP))
+			for (uint32_t i = 0; i < count; i++)
+				serial_out(s, data[i]);
+		s->thri_pending = 1;
+	} else {
+		for (uint32_t i = 0; i < count; i++)
+			serial_reg(s, off, &data[i], is_write);
+	}
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 }
@@ -192,19 +236,34 @@ static void *serial_reader(void *arg)
 	}
 }
 
-void serial_init(struct vm *vm)
+/* The reader thread starts at the guest's first access to the UART: a
+ * guest that never looks at COM1 has no use for input, and does not pay
+ * for a thread.  Called from the vCPU thread, where SIGINT/SIGTERM are
+ * unblocked: the reader gets every signal blocked, so they still go to
+ * the vCPU thread.  Detached: at exit it may still sit in read(), which
+ * is harmless. */
+static void serial_start_reader(struct serial *s)
 {
 	pthread_t t;
 	pthread_attr_t attr;
+	sigset_t all, old;
 
-	com1.vm = vm;
-	com1.tty = isatty(STDOUT_FILENO);
-	if (bus_register(&vm->pio, PORT_COM1, 8, serial_io, &com1, "serial") < 0)
-		die(EXIT_HOST, "internal: cannot place COM1 at 0x%x", PORT_COM1);
-	/* Detached: at exit it may still sit in read(), which is harmless. */
+	s->reader_started = true;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, serial_reader, &com1))
+	if (pthread_create(&t, &attr, serial_reader, s))
 		warn("cannot start the serial input thread: the guest gets no input");
 	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void serial_init(struct vm *vm)
+{
+	com1.vm = vm;
+	com1.tty = isatty(STDOUT_FILENO);
+	if (bus_register(&vm->pio, PORT_COM1, 8, serial_io, &com1, "serial") < 0 ||
+	    bus_set_string(&vm->pio, PORT_COM1, &com1, serial_io_string) < 0)
+		die(EXIT_HOST, "internal: cannot place COM1 at 0x%x", PORT_COM1);
 }

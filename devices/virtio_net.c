@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,7 @@ struct vnet {
 	pthread_mutex_t lock;
 	pthread_t thread;
 	bool thread_up;
+	bool started; /* vnet_start() ran: the guest touched the device */
 
 	enum backend be;
 	char ifname[IFNAMSIZ];
@@ -774,11 +776,14 @@ static void kick_by_trap(struct vnet *n, unsigned q)
 	}
 }
 
+static void vnet_start(struct vnet *n);
+
 static void bar0_access(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write)
 {
 	struct vnet *n = opaque;
 	uint64_t val = 0;
 
+	vnet_start(n);
 	if (is_write)
 		memcpy(&val, data, len > 8 ? 8 : len);
 	else
@@ -828,7 +833,7 @@ static void bar0_access(void *opaque, uint64_t off, void *data, uint32_t len, bo
 static void msix_bar_access(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write)
 {
 	/* The PCI core serves the table and PBA; anything else reads 0. */
-	(void)opaque;
+	vnet_start(opaque);
 	if (!is_write)
 		memset(data, 0, len);
 	vtrace("MSI-X BAR %s at %#llx/%u outside table and PBA", is_write ? "write" : "read",
@@ -875,6 +880,7 @@ static void vnet_cfg_write(struct pci_dev *d, unsigned off, unsigned len, uint32
 	struct vnet *n = d->priv;
 	unsigned o, l;
 
+	vnet_start(n);
 	(void)val;
 	if (overlaps_data(off, len) && pcicfg_target(n, &o, &l)) {
 		uint32_t v = vconfig_get(&d->cfg, pcicfg_cap + 16, l);
@@ -896,6 +902,7 @@ static void vnet_cfg_read(struct pci_dev *d, unsigned off, unsigned len, uint32_
 	struct vnet *n = d->priv;
 	unsigned o, l;
 
+	vnet_start(n);
 	if (overlaps_data(off, len) && pcicfg_target(n, &o, &l)) {
 		uint32_t v = 0;
 		bar0_access(n, o, &v, l, false);
@@ -1361,6 +1368,64 @@ static void *io_thread(void *arg)
 	}
 }
 
+/* What only a driver needs: the frame buffers, the INTx irqfd (its
+ * resampler costs KVM an SRCU grace period), the epoll set and the I/O
+ * thread.  Started at the guest's first access to the device, config space
+ * or a BAR, which comes before anything that can use them (a driver reads
+ * the IDs, sizes and enables the BARs, then writes the status), so a guest
+ * that never looks at the NIC does not pay for them at start or exit.
+ * This runs on the vCPU thread, where SIGINT/SIGTERM are unblocked: the
+ * I/O thread is created with every signal blocked, so they still go to
+ * the vCPU thread and make KVM_RUN return. */
+static void vnet_start(struct vnet *n)
+{
+	struct vm *vm = n->vm;
+	struct pci_dev *d = &n->pci;
+	sigset_t all, old;
+	int r;
+
+	if (n->started)
+		return;
+	n->started = true;
+	n->rxbuf = malloc(RXBUF_SIZE);
+	n->txbuf = malloc(RXBUF_SIZE);
+	if (!n->rxbuf || !n->txbuf)
+		die(EXIT_HOST, "virtio-net: out of memory");
+	r = vm_irqfd(vm, n->intx_fd, d->intx_gsi, n->intx_rs_fd, true);
+	n->intx_ok = r == 0;
+	if (r)
+		warn("virtio-net: no INTx irqfd on GSI %u (%s): without MSI-X the device cannot "
+		     "interrupt",
+		     d->intx_gsi, strerror(-r));
+
+	n->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (n->epfd < 0)
+		die_errno(EXIT_HOST, "virtio-net: epoll_create1");
+	struct epoll_event e = {.events = EPOLLIN};
+	for (unsigned q = 0; q < NQUEUES; q++) {
+		e.data.u32 = q;
+		epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->kick_fd[q], &e);
+	}
+	e.data.u32 = 99;
+	epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->ctl_fd, &e);
+	e.data.u32 = 101;
+	epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->intx_rs_fd, &e);
+	if (n->tap_fd >= 0) {
+		e.data.u32 = 100;
+		if (epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->tap_fd, &e) < 0)
+			die_errno(EXIT_HOST, "virtio-net: epoll on the tap");
+		n->tap_events = EPOLLIN;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&n->thread, NULL, io_thread, n);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r)
+		die(EXIT_HOST, "virtio-net: cannot start the I/O thread: %s", strerror(r));
+	n->thread_up = true;
+	vtrace("started on the guest's first access: I/O thread, INTx irqfd");
+}
+
 /* ---- setup and teardown ------------------------------------------------------ */
 static void vnet_teardown(void *arg)
 {
@@ -1487,10 +1552,6 @@ void vnet_init(struct vm *vm, const char *spec)
 	} else if (n->be == BE_NONE) {
 		n->link = 0;
 	}
-	n->rxbuf = malloc(RXBUF_SIZE);
-	n->txbuf = malloc(RXBUF_SIZE);
-	if (!n->rxbuf || !n->txbuf)
-		die(EXIT_HOST, "virtio-net: out of memory");
 	vm_at_exit(vm, vnet_teardown, n);
 
 	/* PCI identity (4.1.2): modern ID 0x1040 + device type 1, revision 1;
@@ -1528,36 +1589,9 @@ void vnet_init(struct vm *vm, const char *spec)
 
 	n->intx_fd = efd();
 	n->intx_rs_fd = efd();
-	r = vm_irqfd(vm, n->intx_fd, d->intx_gsi, n->intx_rs_fd, true);
-	n->intx_ok = r == 0;
-	if (r)
-		warn("virtio-net: no INTx irqfd on GSI %u (%s): without MSI-X the device cannot "
-		     "interrupt",
-		     d->intx_gsi, strerror(-r));
-
 	n->ctl_fd = efd();
-	n->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (n->epfd < 0)
-		die_errno(EXIT_HOST, "virtio-net: epoll_create1");
-	struct epoll_event e = {.events = EPOLLIN};
-	for (unsigned q = 0; q < NQUEUES; q++) {
-		e.data.u32 = q;
-		epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->kick_fd[q], &e);
-	}
-	e.data.u32 = 99;
-	epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->ctl_fd, &e);
-	e.data.u32 = 101;
-	epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->intx_rs_fd, &e);
-	if (n->tap_fd >= 0) {
-		e.data.u32 = 100;
-		if (epoll_ctl(n->epfd, EPOLL_CTL_ADD, n->tap_fd, &e) < 0)
-			die_errno(EXIT_HOST, "virtio-net: epoll on the tap");
-		n->tap_events = EPOLLIN;
-	}
-	r = pthread_create(&n->thread, NULL, io_thread, n);
-	if (r)
-		die(EXIT_HOST, "virtio-net: cannot start the I/O thread: %s", strerror(r));
-	n->thread_up = true;
+	/* The rest (INTx irqfd, epoll, I/O thread, frame buffers) waits for
+	 * the guest's first access: vnet_start(). */
 
 	vtrace("%s backend%s%s, mac %02x:%02x:%02x:%02x:%02x:%02x, queues of %u, offers %s",
 	       backend_name[n->be], n->be == BE_TAP ? " " : "", n->be == BE_TAP ? n->ifname : "",

@@ -320,7 +320,7 @@ static void check_vfio_device(const char *bdf, bool needed)
 		closedir(d);
 	/* sysfs has vfio-dev/vfioN from 6.1 on; the /dev node only with
 	 * VFIO_DEVICE_CDEV. */
-	snprintf(node, sizeof(node), "/dev/vfio/devices/%s", cdev);
+	snprintf(node, sizeof(node), "/dev/vfio/devices/%.32s", cdev);
 	if (cdev[0] && !access(node, F_OK))
 		item(ITEM_INFO, false, 0, NULL, "vfio-pci %s: cdev %s", bdf, node);
 	else

@@ -84,6 +84,51 @@ static void vm_default_routes(struct vm *vm)
 
 static int vm_commit_routes(struct vm *vm);
 
+/* The in-kernel PIT (i8254 at 0x40-0x43, and port 0x61 with channel 2's
+ * gate) is the one piece of the machine that costs a kernel thread: KVM
+ * starts a worker when the PIT is created and stops it when the VM goes,
+ * about 10 ms of a start-up under strace in L1.  A guest that never
+ * touches the PIT (one that exits at once, or uses only the LAPIC timer)
+ * should not pay for it.  So vm_create() leaves a trap on its ports; the
+ * first access exits to kvmini, which creates the PIT and has the vCPU
+ * loop execute that same instruction again (vcpu.c), which the kernel's
+ * PIT then serves.  The guest sees a PIT that was always there.  A string
+ * access (rep ins/outs, which no PIT driver uses) is not replayed: that
+ * first access is dropped, reads see all ones.  GSI routing (GSI 0 to
+ * IOAPIC pin 2) is in place from the start, so the PIT's tick lands
+ * where the MADT says. */
+#define PIT_PORT 0x40
+#define PIT_SPEAKER_PORT 0x61
+
+static void vm_pit_trap(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write);
+
+static void vm_pit_create(struct vm *vm)
+{
+	struct kvm_pit_config pit = {.flags = 0};
+
+	if (vm->pit_created)
+		return;
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		die_errno(EXIT_KVM_CAP, "KVM_CREATE_PIT2 failed");
+	vm->pit_created = true;
+	/* The kernel's PIT now claims the ports before any exit happens; the
+	 * trap stays registered (and counted in --stats), never hit again. */
+	trace(TRACE_BOOT, "in-kernel PIT created at the guest's first access to its ports");
+}
+
+static void vm_pit_trap(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write)
+{
+	struct vm *vm = opaque;
+
+	(void)off;
+	(void)is_write;
+	vm_pit_create(vm);
+	if (vm->run->io.count == 1)
+		vm->pio_replay = true;
+	else if (!is_write)
+		memset(data, 0xff, len);
+}
+
 static void vm_create_vcpu(struct vm *vm)
 {
 	struct kvm_cpuid2 *cpuid;
@@ -127,8 +172,6 @@ static void vm_create_vcpu(struct vm *vm)
 
 void vm_create(struct vm *vm, uint64_t mem_size)
 {
-	struct kvm_pit_config pit = {.flags = 0};
-
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
 	bus_init(&vm->pio, "pio");
@@ -174,8 +217,9 @@ void vm_create(struct vm *vm, uint64_t mem_size)
 
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		die_errno(EXIT_KVM_CAP, "KVM_CREATE_IRQCHIP failed");
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-		die_errno(EXIT_KVM_CAP, "KVM_CREATE_PIT2 failed");
+	if (bus_register(&vm->pio, PIT_PORT, 4, vm_pit_trap, vm, "pit (until first use)") < 0 ||
+	    bus_register(&vm->pio, PIT_SPEAKER_PORT, 1, vm_pit_trap, vm, "pit port 0x61 (until first use)") < 0)
+		die(EXIT_HOST, "internal: cannot trap the PIT's ports");
 	/* Hand the table over now: KVM's own default sends GSI 0 to IOAPIC
 	 * pin 0, while ours (and the MADT's override) say pin 2. */
 	vm_default_routes(vm);
@@ -183,6 +227,24 @@ void vm_create(struct vm *vm, uint64_t mem_size)
 		die_errno(EXIT_KVM_CAP, "KVM_SET_GSI_ROUTING failed");
 
 	vm_create_vcpu(vm);
+}
+
+uint64_t vm_ram_resident(struct vm *vm)
+{
+	/* mincore() one chunk at a time: a small vector however big RAM is. */
+	unsigned char vec[1024];
+	const uint64_t chunk = sizeof(vec) * 4096;
+	uint64_t pages = 0;
+
+	for (uint64_t off = 0; off < vm->mem_size; off += chunk) {
+		uint64_t len = vm->mem_size - off < chunk ? vm->mem_size - off : chunk;
+
+		if (mincore(vm->mem + off, len, vec) < 0)
+			return 0;
+		for (uint64_t i = 0; i < (len + 4095) / 4096; i++)
+			pages += vec[i] & 1;
+	}
+	return pages * 4096;
 }
 
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)

@@ -28,6 +28,8 @@
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <linux/vfio.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -93,6 +95,15 @@ static const struct {
     {SYS_time, V},
     {SYS_epoll_ctl, V | I}, /* tap readiness (I/O), device reset (vCPU) */
     {SYS_poll, V | I | E},  /* MSI-X Pending bit: is a masked vector's eventfd set? */
+    /* The vCPU thread starts virtio-net's I/O thread and the serial
+     * reader at the guest's first use of them (lazy start, issue 12):
+     * their epoll set, the thread's stack and guard page, and clone,
+     * which the program lets through only with CLONE_THREAD. */
+    {SYS_epoll_create1, V},
+    {SYS_mprotect, V},
+    {SYS_clone, V},   /* only with CLONE_THREAD: argument rules below */
+    {SYS_prctl, V},   /* only PR_SET_NO_NEW_PRIVS, as the new thread confines itself */
+    {SYS_seccomp, V}, /* ... adding its own filter, which can only narrow */
     /* The virtio-net I/O thread. */
     {SYS_epoll_wait, I},
     {SYS_epoll_pwait, I},
@@ -133,7 +144,26 @@ static const struct {
     IOCTL(UFD_IOMMU_DESTROY, V),
     IOCTL(TUNSETOFFLOAD, V | I), /* the guest's offload features */
     IOCTL(TIOCGWINSZ, ALL),	 /* musl's stdout: line-buffered on a tty? */
+    /* The guest's first PIT access creates the PIT (kvm.c), and the port
+     * access that found it missing is replayed (vcpu.c). */
+    IOCTL(KVM_CREATE_PIT2, V),
+    IOCTL(KVM_TRANSLATE, V),
+    IOCTL(KVM_SET_REGS, V),
 };
+
+/* Calls allowed only with one argument of a given form (the rest of the
+ * call's rows above say which threads).  set: some bit of k is set; else
+ * the argument's low 32 bits equal k. */
+static const struct {
+	long nr;
+	unsigned arg;
+	bool set;
+	uint32_t k;
+} argrules[] = {
+    {SYS_clone, 0, true, CLONE_THREAD},		  /* a thread, never a process */
+    {SYS_prctl, 0, false, PR_SET_NO_NEW_PRIVS}, /* nothing else of prctl */
+};
+#define NARGRULES (sizeof(argrules) / sizeof(argrules[0]))
 
 #define NSYSCALLS (sizeof(syscalls) / sizeof(syscalls[0]))
 #define NIOCTLS	  (sizeof(ioctls) / sizeof(ioctls[0]))
@@ -154,12 +184,26 @@ const char *seccomp_thread_name(enum seccomp_thread t)
 	return t < SECCOMP_NTHREADS ? thread_names[t] : "?";
 }
 
+/* The rows a thread's program allows.  A thread inherits the filter of the
+ * thread that creates it and then adds its own, and the kernel applies
+ * both: the I/O and serial threads are created by the vCPU thread after it
+ * confined itself (at the guest's first use), so the vCPU thread's program
+ * must also allow what they call; their own programs then narrow them to
+ * their rows.  The VFIO events thread starts during setup, before any
+ * filter, and needs no such room. */
+static unsigned thread_rows(enum seccomp_thread t)
+{
+	if (t == SECCOMP_VCPU)
+		return V | I | S;
+	return 1u << t;
+}
+
 unsigned seccomp_nsyscalls(enum seccomp_thread t)
 {
 	unsigned n = 0;
 
 	for (size_t i = 0; i < NSYSCALLS; i++)
-		n += !!(syscalls[i].threads & (1u << t));
+		n += !!(syscalls[i].threads & thread_rows(t));
 	return n;
 }
 
@@ -168,14 +212,32 @@ unsigned seccomp_nioctls(enum seccomp_thread t)
 	unsigned n = 0;
 
 	for (size_t i = 0; i < NIOCTLS; i++)
-		n += !!(ioctls[i].threads & (1u << t));
+		n += !!(ioctls[i].threads & thread_rows(t));
 	return n;
+}
+
+static bool has_argrule(long nr)
+{
+	for (size_t r = 0; r < NARGRULES; r++)
+		if (argrules[r].nr == nr)
+			return true;
+	return false;
+}
+
+static bool allowed_row(long nr, unsigned bits)
+{
+	for (size_t i = 0; i < NSYSCALLS; i++)
+		if (syscalls[i].nr == nr && (syscalls[i].threads & bits))
+			return true;
+	return false;
 }
 
 /*
  * The program:
  *   arch != x86_64          -> kill the process
  *   nr == ioctl: request in the thread's list -> allow, else trap
+ *   nr with an argument rule: the argument has its form -> allow, else trap
+ *     (clone only with CLONE_THREAD, prctl only PR_SET_NO_NEW_PRIVS)
  *   nr in the thread's list -> allow
  *   anything else           -> trap
  * Every test is "jeq K, 0, 1; ret ALLOW", so no jump is ever longer than
@@ -183,7 +245,7 @@ unsigned seccomp_nioctls(enum seccomp_thread t)
  */
 int seccomp_build(enum seccomp_thread t, struct sock_filter *prog, size_t max)
 {
-	unsigned bit = 1u << t, nio = seccomp_nioctls(t);
+	unsigned bit = thread_rows(t), nio = seccomp_nioctls(t);
 	size_t n = 0;
 
 #define EMIT(insn)                                                                                 \
@@ -210,8 +272,22 @@ int seccomp_build(enum seccomp_thread t, struct sock_filter *prog, size_t max)
 		EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 	}
 	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
+	for (size_t r = 0; r < NARGRULES; r++) {
+		if (!allowed_row(argrules[r].nr, bit))
+			continue;
+		/* nr matches: allow when the argument has the form, else go
+		 * on to the list, where this call is skipped: a trap. */
+		EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)argrules[r].nr, 0, 3));
+		EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			      offsetof(struct seccomp_data, args[0]) + 8 * argrules[r].arg));
+		EMIT(BPF_JUMP(BPF_JMP | (argrules[r].set ? BPF_JSET : BPF_JEQ) | BPF_K, argrules[r].k,
+			      0, 1));
+		EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+		EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+	}
 	for (size_t i = 0; i < NSYSCALLS; i++) {
-		if (!(syscalls[i].threads & bit) || syscalls[i].nr == SYS_ioctl)
+		if (!(syscalls[i].threads & bit) || syscalls[i].nr == SYS_ioctl ||
+		    has_argrule(syscalls[i].nr))
 			continue;
 		EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)syscalls[i].nr, 0, 1));
 		EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
@@ -294,6 +370,8 @@ void seccomp_check(void)
 		    strerror(errno));
 }
 
+static bool sigsys_installed;
+
 void seccomp_confine(enum seccomp_thread t)
 {
 	struct sock_filter prog[SECCOMP_PROG_MAX];
@@ -306,8 +384,23 @@ void seccomp_confine(enum seccomp_thread t)
 	my_thread = seccomp_thread_name(t);
 	n = seccomp_build(t, prog, SECCOMP_PROG_MAX);
 	sigemptyset(&sa.sa_mask);
-	/* Handlers are per process: installing it again is harmless. */
-	if (n < 0 || sigaction(SIGSYS, &sa, NULL) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+	/* Handlers are per process: once is enough, and a thread started
+	 * lazily by the confined vCPU thread may not call sigaction. */
+	if (n < 0)
+		goto fail;
+	if (!__atomic_load_n(&sigsys_installed, __ATOMIC_ACQUIRE)) {
+		if (sigaction(SIGSYS, &sa, NULL))
+			goto fail;
+		__atomic_store_n(&sigsys_installed, true, __ATOMIC_RELEASE);
+	}
+	/* Threads started with every signal blocked (the lazy ones) must
+	 * still take SIGSYS, or a forbidden call would kill kvmini without
+	 * the line that names it. */
+	sigset_t sys;
+	sigemptyset(&sys);
+	sigaddset(&sys, SIGSYS);
+	pthread_sigmask(SIG_UNBLOCK, &sys, NULL);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		goto fail;
 	fp.len = (unsigned short)n;
 	fp.filter = prog;

@@ -209,6 +209,70 @@ void vcpu_request_exit(struct vm *vm, int status, const char *why)
 		pthread_kill(vcpu_thread, VCPU_KICK_SIGNAL);
 }
 
+/* Is the instruction ending at linear address end an IN or OUT of this
+ * port?  Returns its length (1-3: in/out dx, in/out imm8, with a 0x66
+ * prefix), or 0.  Reads through the guest's own page tables. */
+static unsigned pio_insn_before(struct vm *vm, uint64_t end, uint16_t port)
+{
+	struct kvm_translation t = {.linear_address = end - 3};
+	uint8_t b[3];
+	unsigned len = 0;
+
+	if (end < 3 || ioctl(vm->vcpu_fd, KVM_TRANSLATE, &t) < 0 || !t.valid ||
+	    (t.physical_address & 0xfff) > 0xffd)
+		return 0; /* do not follow the bytes across a page */
+	uint8_t *p = vm_gpa(vm, t.physical_address, 3);
+	if (!p)
+		return 0;
+	memcpy(b, p, 3);
+	if (port < 0x100 && b[1] >= 0xe4 && b[1] <= 0xe7 && b[2] == port)
+		len = 2; /* in/out al|ax|eax, imm8 */
+	else if (b[2] >= 0xec && b[2] <= 0xef)
+		len = 1; /* in/out al|ax|eax, dx */
+	if (len && b[2 - len] == 0x66)
+		len++;
+	return len;
+}
+
+/* Execute the port access that just exited once more, now that a device
+ * in the kernel serves it (the lazily created PIT, kvm.c).  A port exit
+ * is completed at the next KVM_RUN; with immediate_exit set that KVM_RUN
+ * completes it without running the guest (the KVM API promises this).
+ * Upstream KVM leaves RIP on the IN/OUT until then and steps past it at
+ * completion; a kernel that stepped past it before exiting (seen with
+ * PVM) leaves RIP alone.  Either way RIP ends up just after the
+ * instruction, so: complete, then move RIP back to the instruction's
+ * start, found by decoding the bytes before it. */
+static int vcpu_replay_pio(struct vm *vm)
+{
+	struct kvm_regs r;
+	uint64_t rip0;
+	uint16_t port = vm->run->io.port;
+	unsigned len;
+
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0)
+		return -errno;
+	rip0 = r.rip;
+	vm->run->immediate_exit = 1;
+	if (ioctl(vm->vcpu_fd, KVM_RUN, 0) == 0 || errno != EINTR) {
+		vm->run->immediate_exit = 0;
+		return -EIO;
+	}
+	vm->run->immediate_exit = 0;
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0)
+		return -errno;
+	len = pio_insn_before(vm, r.rip, port);
+	if (!len || (r.rip != rip0 && r.rip - len != rip0)) {
+		trace(TRACE_BOOT, "port 0x%x access at rip 0x%llx not replayed: cannot decode it",
+		      port, (unsigned long long)r.rip);
+		return 0;
+	}
+	trace(TRACE_BOOT, "port 0x%x access at rip 0x%llx replayed (%u-byte instruction)", port,
+	      (unsigned long long)(r.rip - len), len);
+	r.rip -= len;
+	return ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0 ? -errno : 0;
+}
+
 static int vcpu_crash(struct vm *vm, const char *what)
 {
 	fflush(stdout);
@@ -250,12 +314,26 @@ int vcpu_run(struct vm *vm)
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO: {
 			uint8_t *data = (uint8_t *)run + run->io.data_offset;
+			bool out = run->io.direction == KVM_EXIT_IO_OUT;
 
-			/* A string instruction (rep outs/ins) arrives as count
-			 * accesses of size bytes each. */
-			for (uint32_t i = 0; i < run->io.count; i++)
-				bus_access(&vm->pio, run->io.port, data + i * run->io.size,
-					   run->io.size, run->io.direction == KVM_EXIT_IO_OUT);
+			if (run->io.data_offset >= vm->run_size)
+				return vcpu_crash(vm, "port I/O data outside kvm_run");
+			/* A string instruction (rep outs/ins) may arrive as
+			 * count accesses of size bytes each, in one exit: the
+			 * bus hands them to the device in one call, within
+			 * the kvm_run area.  (KVM batches rep ins this way;
+			 * its emulator exits once per element of rep outs.) */
+			if (run->io.count == 1)
+				bus_access(&vm->pio, run->io.port, data, run->io.size, out);
+			else if (!bus_access_string(&vm->pio, run->io.port, data,
+						    vm->run_size - run->io.data_offset,
+						    run->io.size, run->io.count, out))
+				return vcpu_crash(vm, "string port I/O larger than kvm_run");
+			if (vm->pio_replay) {
+				vm->pio_replay = false;
+				if (vcpu_replay_pio(vm) < 0)
+					die_errno(EXIT_HOST, "cannot replay a port access for the new PIT");
+			}
 			break;
 		}
 		case KVM_EXIT_MMIO:

@@ -55,6 +55,12 @@ struct vm {
 	struct vm_atexit atexit[32];
 	unsigned natexit;
 
+	/* The in-kernel PIT: created at the guest's first access to its
+	 * ports (vm_create leaves a trap there).  pio_replay asks the vCPU
+	 * loop to run the trapped port access again, now in the kernel. */
+	bool pit_created;
+	bool pio_replay;
+
 	/* Guest finished: set by the report device or a power-off. */
 	bool done;
 	int exit_status;
@@ -72,9 +78,14 @@ extern const struct vm_cap vm_caps[];
 extern const size_t vm_ncaps;
 
 /* Open /dev/kvm, check the API and every capability we use, create the VM,
- * its RAM (mem_size bytes), the in-kernel irqchip and PIT, and one vCPU.
- * Dies with EXIT_NO_KVM / EXIT_KVM_CAP / EXIT_HOST on failure. */
+ * its RAM (mem_size bytes), the in-kernel irqchip, and one vCPU.  The
+ * in-kernel PIT follows at the guest's first access to ports 0x40-0x43 or
+ * 0x61 (see kvm.c).  Dies with EXIT_NO_KVM / EXIT_KVM_CAP / EXIT_HOST. */
 void vm_create(struct vm *vm, uint64_t mem_size);
+
+/* Bytes of guest RAM resident in kvmini now (mincore): what the guest
+ * (or a loader) touched, for --stats to tell kvmini's own memory apart. */
+uint64_t vm_ram_resident(struct vm *vm);
 
 /* The host pointer for guest range [gpa, gpa+len) when it lies wholly in
  * RAM, else NULL.  Every guest-supplied address goes through this. */

@@ -8,7 +8,7 @@
  * rings and buffers, and the I/O thread's work run in between.
  *
  * virtio_net.c is #included so the fuzzer can call its handlers directly
- * and run the I/O thread's loop body on this thread: vnet_init() starts the
+ * and run the I/O thread's loop body on this thread: vnet_start() starts the
  * thread, which is stopped at once, so every run is deterministic.  A
  * helper op does the whole driver handshake with queues at fixed places so
  * the fuzzer spends its time on ring contents.
@@ -125,6 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pci_host_init(&fuzz_vm);
 	uint8_t hdr = (uint8_t)fuzz_take(&in, 1);
 	vnet_init(&fuzz_vm, hdr & 1 ? "none" : "loopback");
+	vnet_start(n); /* what the guest's first access would do */
 	stop_thread(n);
 	up = true;
 	trace_mask = hdr & 2 ? TRACE_VIRTIO | TRACE_PCI : 0;

@@ -38,6 +38,11 @@ for sc in "${list[@]}"; do
 		fail=1
 	fi
 	sed -n 's/\r//; s/.*@@@ BENCH \(.*\)/\1/p' "$log" | sed "s/^/$name /" | tee -a "$results"
+	# A scenario may print a markdown table ("@@@ TABLE | ... |"): kept
+	# as build/bench/NAME.md for docs/benchmarks.md.
+	if grep -q '@@@ TABLE ' "$log"; then
+		sed -n 's/\r//; s/.*@@@ TABLE \(.*\)/\1/p' "$log" | tee "$out/$name.md"
+	fi
 done
 echo "== make bench: results in $results"
 exit $fail

@@ -22,6 +22,7 @@
 #                     timeout, QEMU's stdin left alone (Ctrl-A x quits QEMU)
 #   --dmesg           append the full kernel log to the console at the end
 #   --file SRC:DEST   put another file into the initramfs (repeatable)
+#   --tree DIR        copy DIR's contents into the initramfs root (repeatable)
 #   --vnet-dev        add QEMU's modern virtio-net (1af4:1041, MSI-X) behind
 #                     the IOMMU (iommu_platform=on), its wire a unix dgram
 #                     socket sending to itself (nothing leaves the machine);
@@ -50,6 +51,7 @@ shift 2
 
 iommu=1 timeout_s=300 mem=1G stream=0 dmesg=0 vnet_dev=0 interactive=0 kernel=debian
 files=()
+trees=()
 # Options from the scenario's "# l1:" line come first; the command line wins.
 # @BUILD@ in that line stands for the build directory.
 read -ra sc_opts <<<"$(sed -n 's/^# l1: *//p' "$scenario" | head -n1 | sed "s|@BUILD@|$build|g")"
@@ -63,6 +65,7 @@ while [ $# -gt 0 ]; do
 	--interactive) interactive=1 stream=1 ;;
 	--dmesg) dmesg=1 ;;
 	--file) files+=("$2"); shift ;;
+	--tree) trees+=("$2"); shift ;;
 	--vnet-dev) vnet_dev=1 ;;
 	--kernel) kernel=$2; shift ;;
 	*) echo "l1.sh: unknown option $1" >&2; exit 2 ;;
@@ -131,6 +134,9 @@ if [ -x "$kvmini" ]; then
 else
 	log "warning: no $kvmini (run make first): scenarios will fail"
 fi
+for t in "${trees[@]}"; do
+	cp -a "$t/." "$rd/"
+done
 for f in "${files[@]}"; do
 	dest=$rd/${f#*:}
 	mkdir -p "$(dirname "$dest")"

@@ -27,6 +27,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sched.h>
+#include <signal.h>
+
 #include "tap.h"
 #include "../../vmm/seccomp.h"
 #include "../../vmm/trace.h"
@@ -46,6 +49,7 @@ static uint32_t run_bpf(const struct sock_filter *p, int n, const struct seccomp
 			memcpy(&a, (const uint8_t *)d + f->k, 4);
 			break;
 		case BPF_JMP | BPF_JEQ | BPF_K: pc += a == f->k ? f->jt : f->jf; break;
+		case BPF_JMP | BPF_JSET | BPF_K: pc += (a & f->k) ? f->jt : f->jf; break;
 		case BPF_RET | BPF_K: return f->k;
 		default: return 0xbad;
 		}
@@ -53,14 +57,21 @@ static uint32_t run_bpf(const struct sock_filter *p, int n, const struct seccomp
 	return 0xfa11; /* fell off the end */
 }
 
-static uint32_t verdict(enum seccomp_thread t, long nr, uint64_t arg1, uint32_t arch)
+static uint32_t verdict2(enum seccomp_thread t, long nr, uint64_t arg0, uint64_t arg1,
+			 uint32_t arch)
 {
 	struct sock_filter prog[SECCOMP_PROG_MAX];
 	struct seccomp_data d = {.nr = (int)nr, .arch = arch};
 	int n = seccomp_build(t, prog, SECCOMP_PROG_MAX);
 
+	d.args[0] = arg0;
 	d.args[1] = arg1;
 	return n < 0 ? 0xe2b : run_bpf(prog, n, &d) & SECCOMP_RET_ACTION_FULL;
+}
+
+static uint32_t verdict(enum seccomp_thread t, long nr, uint64_t arg1, uint32_t arch)
+{
+	return verdict2(t, nr, 0, arg1, arch);
 }
 
 #define ALLOW  SECCOMP_RET_ALLOW
@@ -180,8 +191,16 @@ int main(void)
 	       ALLOW, "vcpu: KVM_GET_REGS sign-extended by libc still matches");
 	tap_eq(verdict(SECCOMP_VCPU, SYS_ioctl, KVM_RUN + 1, X86_64), TRAP,
 	       "vcpu: a neighbour of KVM_RUN traps");
-	tap_eq(verdict(SECCOMP_VCPU, SYS_clone, 0, X86_64), TRAP,
-	       "vcpu: no new threads after setup");
+	/* The vCPU thread starts the I/O and serial threads at the guest's
+	 * first use of them: a thread, never a process. */
+	tap_eq(verdict2(SECCOMP_VCPU, SYS_clone, SIGCHLD, 0, X86_64), TRAP,
+	       "vcpu: no new process (clone without CLONE_THREAD) after setup");
+	tap_eq(verdict2(SECCOMP_VCPU, SYS_clone, CLONE_VM | CLONE_THREAD | CLONE_SIGHAND, 0, X86_64),
+	       ALLOW, "vcpu: a new thread (clone with CLONE_THREAD) for a lazily started device");
+	tap_eq(verdict2(SECCOMP_IO, SYS_clone, CLONE_VM | CLONE_THREAD | CLONE_SIGHAND, 0, X86_64),
+	       TRAP, "io: no new threads at all");
+	tap_eq(verdict(SECCOMP_VCPU, SYS_epoll_wait, 0, X86_64), ALLOW,
+	       "vcpu: the I/O thread's own calls, which it inherits the vCPU filter for");
 
 	/* The message. */
 	seccomp_message(msg, sizeof(msg), "vcpu", SYS_ioctl, 0xffffffffc008ae67ul);

@@ -606,6 +606,7 @@ int main(void)
 	bus_init(&tvm.mmio, "mmio");
 	pci_host_init(&tvm);
 	vnet_init(&tvm, "loopback");
+	vnet_start(n); /* what the guest's first access does: the I/O thread runs */
 	/* Stop the I/O thread: this thread does its work from here on. */
 	pthread_mutex_lock(&n->lock);
 	n->stop = true;

@@ -5,7 +5,8 @@
 #   make unit       build and run the unit tests (TAP, through prove)
 #   make crosscheck the tiny guest booted directly under QEMU (no KVM)
 #   make nested     the nested KVM test: kvmini inside an L1 Linux under QEMU
-#   make test       deps, build, then all three, as one TAP run
+#   make test       deps, build, then unit, the fuzz targets' short runs
+#                   (test/fuzz/fuzz.t), crosscheck and nested, as one TAP run
 #   make run        the demo: build/kvmini directly with /dev/kvm, else in L1
 #   make bench      benchmark scenarios in L1 (test/nested/bench/)
 #
@@ -67,8 +68,8 @@ test:
 	stage "3/4 unit test build"; \
 	$(MAKE) --no-print-directory -k unit-build || { fail=1; echo "== make test: UNIT TEST BUILD FAILED"; }; \
 	bins=; for b in $(UNIT_BINS); do [ -x $$b ] && bins="$$bins $$b"; done; \
-	stage "4/4 tests: unit, QEMU cross-check, nested KVM"; \
-	prove -v --timer -e '' $$bins test/qemu/crosscheck.t test/nested/nested.t || fail=1; \
+	stage "4/4 tests: unit, fuzz targets (short), QEMU cross-check, nested KVM"; \
+	prove -v --timer -e '' $$bins test/fuzz/fuzz.t test/qemu/crosscheck.t test/nested/nested.t || fail=1; \
 	stage "done, $$([ $$fail = 0 ] && echo PASS || echo FAIL)"; \
 	exit $$fail
 
@@ -85,5 +86,6 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@test/nested/bench.sh
 
-# make fuzz, fuzz-build, fuzz-cov: libFuzzer targets (docs/fuzzing.md), not part of make test.
+# make fuzz, fuzz-build, fuzz-cov, fuzz-smoke: libFuzzer targets (docs/fuzzing.md); make test
+# runs fuzz-smoke's test/fuzz/fuzz.t.
 -include test/fuzz/fuzz.mk

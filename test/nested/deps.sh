@@ -7,6 +7,7 @@ set -euo pipefail
 pkgs=(
 	gcc make libc6-dev linux-libc-dev binutils musl-tools nasm file # build
 	perl                                # prove, for the TAP tests
+	clang-14 libclang-rt-14-dev         # the fuzz targets (libFuzzer, ASan, UBSan)
 	qemu-system-x86                     # the cross-check and the nested L1
 	busybox-static cpio gzip kmod xz-utils zstd # the L1 initramfs
 )

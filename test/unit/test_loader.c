@@ -161,6 +161,11 @@ int main(void)
 		   !cli_parse_size("M") && !cli_parse_size("99999999999999999999G") &&
 		   !cli_parse_size("17179869184G"),
 	   "malformed and overflowing sizes are refused");
+	/* strtoull skips leading blanks and takes a sign after them: a size
+	 * must start with a digit.  Found by fuzz_cli. */
+	ok(!cli_parse_size(" 64M") && !cli_parse_size("\t1G") && !cli_parse_size(" +5") &&
+		   !cli_parse_size("\v5K"),
+	   "a size with leading blanks or a sign after them is refused");
 
 	struct hvm_memmap_entry e[8];
 	unsigned n = guest_memmap(MEM, e, 8);

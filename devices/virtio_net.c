@@ -475,6 +475,17 @@ static void device_reset(struct vnet *n)
 	}
 	n->isr = 0; /* an asserted INTx line drops at the next EOI */
 	n->rx_held = n->rx_stalled = n->tx_blocked = false;
+	/* A kick the driver sent before the reset may still sit in its
+	 * eventfd (KVM signals it at the write; the I/O thread reads it
+	 * later).  It was for rings that are gone: read it now, or the
+	 * thread takes it for a kick of the reset device before DRIVER_OK
+	 * and sets NEEDS_RESET (found by fuzz_vnet_seq). */
+	for (unsigned q = 0; q < NQUEUES; q++) {
+		uint64_t cnt;
+		if (n->kick_fd[q] >= 0 && read(n->kick_fd[q], &cnt, sizeof(cnt)) < 0 &&
+		    errno != EAGAIN)
+			vtrace("reset: draining the %s kick: %s", qname(q), strerror(errno));
+	}
 	tap_set_offload(n, 0);
 }
 

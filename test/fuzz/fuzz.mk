@@ -30,7 +30,7 @@ FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 fuzz_needs = $(shell sed -n 's,^// *needs: *,,p' test/fuzz/fuzz_$(1).c)
 
 define FUZZ_RULE
-$(BUILD)/fuzz/fuzz_$(1): test/fuzz/fuzz_$(1).c test/fuzz/stubs.c test/fuzz/stubs.h \
+$(BUILD)/fuzz/fuzz_$(1): test/fuzz/fuzz_$(1).c test/fuzz/stubs.c $(wildcard test/fuzz/*.h) \
 		$(call fuzz_needs,$(1)) $(wildcard devices/*.[ch] vmm/*.[ch] include/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) test/fuzz/fuzz_$(1).c test/fuzz/stubs.c $(call fuzz_needs,$(1)) -o $$@

@@ -109,7 +109,7 @@ static uint64_t ecam(const struct pci_func *f, unsigned off)
 
 static void wild_config(void)
 {
-	static const uint32_t vals[3] = {0xffffffffu, 0, 0xa5a5a5a5u};
+	static const uint32_t vals[2] = {0xffffffffu, 0xa5a5a5a5u};
 	uint64_t writes = 0, reads = 0;
 	bool ids = true;
 
@@ -120,7 +120,7 @@ static void wild_config(void)
 		 * too: a 2-byte access at 0xcfd, a 4-byte one at 0xcfe). */
 		for (unsigned len = 1; len <= 4; len *= 2)
 			for (unsigned off = 0; off < 256; off++)
-				for (unsigned v = 0; v < 3; v++) {
+				for (unsigned v = 0; v < 2; v++) {
 					raw_cf8_write(f, off, len, vals[v] ^ off * 0x01010101u);
 					writes++;
 				}

@@ -97,7 +97,7 @@ int main(void)
 	char err[256];
 	struct img m = good();
 
-	printf("1..30\n");
+	printf("1..31\n");
 	ok(parse(&m, sizeof(m), &pi, err) == 0 && pi.entry == LOAD + 16 && pi.nsegs == 1 &&
 		   pi.seg[0].paddr == LOAD && pi.seg[0].memsz == 4096,
 	   "a well-formed PVH ELF is accepted, entry and segment found");

@@ -204,16 +204,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			unsigned l = op & 0x80 ? 8 : op & 0x20 ? 1 + a % 8 : 4;
 			bool w = op & 0x40;
 			bus_access(&fuzz_vm.mmio, bar->addr + off, &v64, l, w);
-			/* A dword written into a table entry reads back (but the
-			 * address's two low bits, which are 0, and Vector Control,
-			 * whose bits besides the mask are reserved). */
+			/* A dword written into a table entry reads back, but for
+			 * the address's two low bits (0) and Vector Control (its
+			 * bits besides the mask are reserved).  The entry's place
+			 * counts from the table, which may start at any 8-byte
+			 * offset (the long run's one finding: this check's fault,
+			 * not kvmini's; seed table_at_8.bin). */
 			if (w && l == 4 && op % 8 == 3 && off >= mx->table_off &&
 			    off < mx->table_off + 16u * mx->nvec && (off & 3) == 0 &&
-			    (off & 15) != 12) {
+			    ((off - mx->table_off) & 15) != 12) {
 				uint64_t back = 0;
 				bus_access(&fuzz_vm.mmio, bar->addr + off, &back, 4, false);
-				uint32_t want =
-				    (off & 15) == 0 ? val & ~3u : val; /* address: dword aligned */
+				uint32_t want = ((off - mx->table_off) & 15) == 0
+						    ? val & ~3u
+						    : val; /* address */
 				FUZZ_CHECK((uint32_t)back == want,
 					   "an MSI-X table dword reads back");
 			}

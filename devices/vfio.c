@@ -204,7 +204,7 @@ static void reset_device(struct vfio_dev *v, const char *when)
 
 /* ---- teardown: every way out ------------------------------------------- */
 
-static void irq_disable(struct vfio_dev *v);
+static int irq_disable(struct vfio_dev *v);
 
 static void vfio_teardown(void *arg)
 {
@@ -728,7 +728,7 @@ static void vfio_vconfig(struct vfio_dev *v)
 	pci_set_subsystem(d, rd16(c + PCI_SUBSYSTEM_VENDOR_ID), rd16(c + PCI_SUBSYSTEM_ID));
 	d->ops = &vfio_pci_ops;
 	d->priv = v;
-	d->backend = v->iommu.ops->name;
+	d->backend = v->iommu.ops ? v->iommu.ops->name : "vfio"; /* no ops: a harness */
 	trace(TRACE_VFIO,
 	      "vconfig: %04x:%04x class %06x rev %02x subsystem %04x:%04x (from the device)",
 	      rd16(c + PCI_VENDOR_ID), rd16(c + PCI_DEVICE_ID), class_code, c[PCI_REVISION_ID],
@@ -857,6 +857,22 @@ static void vfio_vconfig(struct vfio_dev *v)
 				trace(TRACE_VFIO, "vconfig: MSI-X: %u vectors, kvmini offers %u",
 				      nvec, PCI_MSIX_MAX_VECTORS);
 				nvec = PCI_MSIX_MAX_VECTORS;
+			}
+			/* A device is not trusted either: a table or PBA past
+			 * its BAR's end, or the two overlapping, would make
+			 * pci_register() refuse the whole device (found by
+			 * fuzz_vfio_msix).  Hide MSI-X instead; MSI or INTx
+			 * still work. */
+			uint64_t tof = tbl & ~PCI_MSIX_TABLE_BIR, pof = pba & ~PCI_MSIX_PBA_BIR;
+			uint64_t tl = 16ull * nvec, pl = (nvec + 63) / 64 * 8ull;
+			if (tof + tl > v->bars[bir].size || pof + pl > v->bars[bir].size ||
+			    (tof < pof + pl && pof < tof + tl)) {
+				trace(TRACE_VFIO,
+				      "vconfig: MSI-X table (+0x%llx) or PBA (+0x%llx) outside "
+				      "BAR%d's 0x%llx bytes, or overlapping: hidden",
+				      (unsigned long long)tof, (unsigned long long)pof, bir,
+				      (unsigned long long)v->bars[bir].size);
+				continue;
 			}
 			v->msix_nvec = nvec;
 			pci_msix_init(d, nvec, bir, tbl & ~PCI_MSIX_TABLE_BIR,
@@ -1041,13 +1057,15 @@ static void vfio_dma(struct vfio_dev *v)
 
 /* ---- stage 6: interrupts ------------------------------------------------ */
 
-static void intx_off(struct vfio_dev *v)
+static int intx_off(struct vfio_dev *v)
 {
-	set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
+	int ret = set_irqs(v, VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
+
 	if (v->intx_irqfd) {
 		vm_irqfd(v->vm, v->intx_fd, v->pci.intx_gsi, v->intx_resample_fd, false);
 		v->intx_irqfd = false;
 	}
+	return ret;
 }
 
 static int intx_on(struct vfio_dev *v)
@@ -1071,21 +1089,31 @@ static int intx_on(struct vfio_dev *v)
 	return ret;
 }
 
-static void irq_disable(struct vfio_dev *v)
+/* 0, or -errno when VFIO refused: then the mode stays as it was, because
+ * the device may still be using it. */
+static int irq_disable(struct vfio_dev *v)
 {
+	int ret = 0;
+
 	switch (v->mode) {
-	case IRQ_INTX: intx_off(v); break;
+	case IRQ_INTX: ret = intx_off(v); break;
 	case IRQ_MSI:
-		set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
+		ret = set_irqs(v, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
 		break;
 	case IRQ_MSIX:
-		set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
+		ret = set_irqs(v, VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0, NULL);
 		break;
 	case IRQ_NONE: break;
+	}
+	if (ret) {
+		warn("vfio %s: disabling %s at the device: %s", v->bdf, mode_names[v->mode],
+		     strerror(-ret));
+		return ret;
 	}
 	if (v->mode != IRQ_NONE)
 		trace(TRACE_VFIO, "irq: %s disabled at the device", mode_names[v->mode]);
 	v->mode = IRQ_NONE;
+	return 0;
 }
 
 static void irq_mode_set(struct vfio_dev *v, enum vfio_irq_mode want)
@@ -1095,8 +1123,11 @@ static void irq_mode_set(struct vfio_dev *v, enum vfio_irq_mode want)
 	if (want == v->mode)
 		return;
 	/* The old mode goes first: the device must never have two
-	 * interrupt mechanisms live at once (PCI 3.0, 6.8.1.3). */
-	irq_disable(v);
+	 * interrupt mechanisms live at once (PCI 3.0, 6.8.1.3).  If VFIO
+	 * refuses to turn it off, the new one is not turned on (found by
+	 * fuzz_vfio_msix: MSI-X stayed live at the device beside INTx). */
+	if (irq_disable(v))
+		return;
 	switch (want) {
 	case IRQ_INTX: ret = intx_on(v); break;
 	case IRQ_MSI:

@@ -289,6 +289,8 @@ static void edu_quiesce(void)
 	}
 }
 
+static void edu_hostile(struct pci_func *f);
+
 void edu_test(struct pci_func *f)
 {
 	uint64_t n;
@@ -313,6 +315,8 @@ void edu_test(struct pci_func *f)
 		edu_bench(n);
 	edu_msi(f);
 	edu_intx(f);
+	if (cmdline_has("hostile") && report_is_kvmini())
+		edu_hostile(f);
 	printf("edu: %lu interrupts acknowledged\n", (uint64_t)acks);
 	/* edu_hold=S keeps the device busy S seconds more: the host's tests
 	 * start a second kvmini on it, or stop this one with SIGTERM.  With
@@ -334,6 +338,38 @@ void edu_test(struct pci_func *f)
 		printf("edu: holding the device for %lu s\n", n);
 		mdelay(n * 1000);
 	}
+}
+
+/* --cmdline hostile: DMA from and to guest-physical addresses that are not
+ * RAM.  kvmini maps only guest RAM in the IOMMU (IOVA = GPA), so the
+ * host's IOMMU must block both: the device sees a fault (QEMU's edu
+ * ignores it and completes), guest RAM and kvmini are untouched.  The
+ * device side stays inside edu's buffer: QEMU 7.2's edu stops the whole
+ * machine on a device-side range error (hw_error), which is not ours to
+ * test.  Then the normal checks run again on the same device. */
+static void edu_hostile(struct pci_func *f)
+{
+	static const uint32_t outside[2] = {0x80000000u, PCI_MMIO32_BASE - 0x10000u};
+	uint8_t *canary = page_alloc(1);
+	bool done = true, intact = true;
+
+	if (!canary)
+		return;
+	memset(canary, 0x3c, EDU_DMA_LEN);
+	for (unsigned i = 0; i < 2; i++) {
+		done = edu_dma(outside[i], EDU_DMA_BUF, 0, 0) && done;
+		done = edu_dma(EDU_DMA_BUF, outside[i], EDU_DMA_TO_RAM, 0) && done;
+	}
+	for (unsigned i = 0; i < EDU_DMA_LEN; i++)
+		intact = intact && canary[i] == 0x3c;
+	page_free(canary, 1);
+	guest_checkf(done && intact,
+		     "hostile: edu: DMA from and to 0x%x and 0x%x (not RAM, not in the IOMMU): "
+		     "transfers end, guest RAM untouched; normal checks follow",
+		     outside[0], outside[1]);
+	edu_quiesce();
+	edu_basic();
+	edu_msi(f);
 }
 
 /* Any other assigned device: what can be said without knowing it.  main.c

@@ -318,5 +318,7 @@ void vnet_test(struct pci_func *f) __attribute__((weak));
 void edu_test(struct pci_func *f) __attribute__((weak));
 /* Any device in kvmini's vfio slot that is not edu (guest/edu.c). */
 void vfio_other_test(struct pci_func *f) __attribute__((weak));
+/* --cmdline hostile: the PCI and report-port steps (hostile.c). */
+void hostile_pci(void);
 
 #endif

@@ -101,6 +101,10 @@ void guest_main(uint64_t start_info_pa)
 	}
 
 	pci_init();
+	/* hostile: misbehave on purpose first (hostile.c), then the device
+	 * tests below start each device from a reset and check it all. */
+	if (cmdline_has("hostile") && report_is_kvmini())
+		hostile_pci();
 
 	/* Device tests: only for devices on the bus, and only when their
 	 * test is linked in (weak references resolve to NULL otherwise). */

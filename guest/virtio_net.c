@@ -8,8 +8,10 @@
  * 169.254.100.1), serve=N (keep answering ARP and echo requests for N
  * seconds after the checks), bench=N (send N frames of 64 and of 1500
  * bytes and print the rate), vnet_hostile=KIND (after the checks, break a
- * ring on purpose - loop, oob, bigidx, qsize - and check that the device
- * sets DEVICE_NEEDS_RESET and works again after a reset).
+ * ring on purpose - loop, long, oob, far, giant, bigidx, qsize, early,
+ * reset, qreset, vector - and check that the device sets DEVICE_NEEDS_RESET
+ * or drops the write, and works again after a reset), hostile (every kind,
+ * one check line each; see hostile.c).
  *
  * The backend is learnt, not told: when our own ARP request comes back
  * with our own source MAC, the wire is a loopback (kvmini --net loopback,
@@ -916,20 +918,57 @@ static void msix_mask_check(void)
 	msix_mask_round("function", mask_function, 8);
 }
 
-static void hostile(const char *kind)
+/* One frame out and back (loopback) or one echo (peer): the device works. */
+static bool round_trip(unsigned seed)
+{
+	if (vp->loopback) {
+		uint8_t f[64];
+		fill_probe(f, sizeof(f), seed);
+		lb_want = vp->lb_frames + 1;
+		tx_frame(f, sizeof(f), false);
+		return wait_for(got_lb, 1000);
+	}
+	if (vp->peer_known) {
+		echo_want = (uint16_t)(100 + seed);
+		send_echo(echo_want);
+		return wait_for(got_echo, 2000);
+	}
+	return true; /* nobody to talk to: bring-up is all we can check */
+}
+
+/* A hostile driver, one kind of misbehaviour (docs/hostile-guest.md).
+ * Most kinds must end in DEVICE_NEEDS_RESET (virtio 1.2 2.1.2) with a
+ * config interrupt; "reset", "qreset" and "vector" must not: there the
+ * device drops the bad write, or a reset must simply work.  Every kind
+ * then resets the device and brings it up as at probe (device_setup, the
+ * normal bring-up) and sends a frame.  one: a single check line (the
+ * --cmdline hostile run), else the separate checks of vnet_hostile=KIND. */
+static void hostile(const char *kind, bool one)
 {
 	struct vq *q = &vp->tx;
 	uint16_t slot = q->avail_idx % q->size;
+	bool want_nr = true, pre_ok = true;
+	const char *what = kind;
 
 	printf("%s: hostile test '%s'\n", vp->name, kind);
 	vp->cfg_irqs = 0;
 	if (!strcmp(kind, "loop")) {
+		what = "a descriptor whose next is itself";
 		q->desc[slot].addr = virt_to_phys(q->bufs);
 		q->desc[slot].len = 64;
 		q->desc[slot].flags = D_NEXT;
 		q->desc[slot].next = slot; /* points at itself */
+	} else if (!strcmp(kind, "long")) {
+		what = "a chain longer than the ring (every descriptor chained, wrapping)";
+		for (unsigned i = 0; i < q->size; i++) {
+			q->desc[i].addr = virt_to_phys(q->bufs);
+			q->desc[i].len = 64;
+			q->desc[i].flags = D_NEXT;
+			q->desc[i].next = (uint16_t)((i + 1) % q->size);
+		}
 	} else if (!strcmp(kind, "oob")) {
 		uint64_t top = 0;
+		what = "a buffer straddling the end of RAM";
 		for (unsigned i = 0; i < mem_region_count(); i++) {
 			const struct mem_region *r = mem_region_at(i);
 			if (r->type == MEM_RAM && r->addr + r->size > top)
@@ -938,15 +977,76 @@ static void hostile(const char *kind)
 		q->desc[slot].addr = top - 16; /* straddles the end of RAM */
 		q->desc[slot].len = 4096;
 		q->desc[slot].flags = 0;
+	} else if (!strcmp(kind, "far")) {
+		what = "a buffer at 2^52, far outside RAM";
+		q->desc[slot].addr = 1ull << 52;
+		q->desc[slot].len = 64;
+		q->desc[slot].flags = 0;
+	} else if (!strcmp(kind, "giant")) {
+		what = "a 4 GiB - 1 buffer length";
+		q->desc[slot].addr = virt_to_phys(q->bufs);
+		q->desc[slot].len = 0xffffffffu;
+		q->desc[slot].flags = 0;
 	} else if (!strcmp(kind, "bigidx")) {
+		what = "the avail index jumped past the ring";
 		q->avail_idx += q->size + 5; /* more than the ring holds */
 		q->avail[1] = q->avail_idx;
 		mb();
 		/* Kick whatever EVENT_IDX says: a hostile driver does. */
 		mmio_write16(q->notify, (uint16_t)q->index);
 		goto wait;
+	} else if (!strcmp(kind, "early")) {
+		what = "a kick before DRIVER_OK, of a queue not enabled";
+		c_wr8(C_STATUS, 0);
+		set_status(S_ACK | S_DRIVER);
+		c_wr32(C_GFSELECT, 0);
+		c_wr32(C_GF, (uint32_t)vp->features);
+		c_wr32(C_GFSELECT, 1);
+		c_wr32(C_GF, (uint32_t)(vp->features >> 32));
+		set_status(S_FEATURES_OK);
+		mmio_write16(q->notify, (uint16_t)q->index);
+		goto wait;
+	} else if (!strcmp(kind, "reset")) {
+		/* Frames in flight, kicked, and the device reset at once: the
+		 * reset must stick (status 0, no NEEDS_RESET from the old kick
+		 * read late by the I/O thread) and a bring-up must work. */
+		uint8_t f[64];
+		what = "a device reset with frames in flight";
+		want_nr = false;
+		fill_probe(f, sizeof(f), 11);
+		uint16_t old = q->avail_idx;
+		for (unsigned i = 0; i < 8 && q->inflight < q->size; i++)
+			tx_frame(f, sizeof(f), true);
+		publish(q, old);
+		c_wr8(C_STATUS, 0);
+		mdelay(20); /* time for the I/O thread to see the kick */
+		pre_ok = c_rd8(C_STATUS) == 0;
+		goto recover;
+	} else if (!strcmp(kind, "qreset")) {
+		/* virtio 1.x has no queue disable: queue_enable 0, and size or
+		 * ring addresses written while enabled, must be dropped. */
+		what = "queue_enable 0, queue size and ring address writes on a live queue";
+		want_nr = false;
+		c_wr16(C_QSELECT, (uint16_t)q->index);
+		c_wr16(C_QENABLE, 0);
+		c_wr16(C_QSIZE, 7);
+		c_wr64(C_QDESC, 1ull << 52);
+		pre_ok = c_rd16(C_QENABLE) == 1 && c_rd16(C_QSIZE) == q->size &&
+			 round_trip(12);
+		goto recover;
+	} else if (!strcmp(kind, "vector")) {
+		/* 4.1.4.3.2: a vector the device cannot use reads NO_VECTOR. */
+		what = "MSI-X vectors out of range (queue 0x4000, config 0x99)";
+		want_nr = false;
+		c_wr16(C_QSELECT, (uint16_t)q->index);
+		c_wr16(C_QMSIX, 0x4000);
+		pre_ok = c_rd16(C_QMSIX) == NO_VECTOR;
+		c_wr16(C_MSIX, 0x99);
+		pre_ok = pre_ok && c_rd16(C_MSIX) == NO_VECTOR;
+		goto recover;
 	}
 	if (!strcmp(kind, "qsize")) {
+		what = "queue size 100 (not a power of two)";
 		/* Re-setup with a queue size that is not a power of two. */
 		c_wr8(C_STATUS, 0);
 		set_status(S_ACK | S_DRIVER);
@@ -967,27 +1067,37 @@ wait:;
 	uint64_t end = timer_ticks() + TIMER_HZ;
 	while (!(c_rd8(C_STATUS) & S_NEEDS_RESET) && timer_ticks() < end)
 		irq_wait();
+recover:;
 	uint8_t st = c_rd8(C_STATUS);
-	guest_checkf(st & S_NEEDS_RESET, "%s: hostile '%s' -> DEVICE_NEEDS_RESET (status %#x)",
-		     vp->name, kind, st);
-	if (strcmp(kind, "qsize"))
-		guest_checkf(!vp->msix || vp->cfg_irqs > 0,
-			     "%s: config interrupt for NEEDS_RESET (%u)", vp->name, vp->cfg_irqs);
+	bool nr = st & S_NEEDS_RESET;
+	/* The config interrupt comes only to a driver that had DRIVER_OK. */
+	bool irq_ok = !want_nr || !vp->msix || vp->cfg_irqs > 0 || !strcmp(kind, "qsize") ||
+		      !strcmp(kind, "early");
+	if (!one) {
+		guest_checkf(nr == want_nr && pre_ok, "%s: hostile '%s' -> %s (status %#x)",
+			     vp->name, kind, want_nr ? "DEVICE_NEEDS_RESET" : "dropped, no NEEDS_RESET",
+			     st);
+		if (want_nr && strcmp(kind, "qsize"))
+			guest_checkf(irq_ok, "%s: config interrupt for NEEDS_RESET (%u)", vp->name,
+				     vp->cfg_irqs);
+	}
 	/* Recover: a reset and a fresh bring-up must give a working device. */
 	bool ok = device_setup(false);
-	guest_checkf(ok, "%s: reset after NEEDS_RESET gives a working device", vp->name);
-	if (ok && vp->loopback) {
-		uint8_t f[64];
-		fill_probe(f, sizeof(f), 9);
-		lb_want = vp->lb_frames + 1;
-		tx_frame(f, sizeof(f), false);
-		guest_checkf(wait_for(got_lb, 1000), "%s: frame round trip after the reset",
-			     vp->name);
-	} else if (ok && vp->peer_known) {
-		echo_want = 100;
-		send_echo(100);
-		guest_checkf(wait_for(got_echo, 2000), "%s: echo reply after the reset", vp->name);
+	bool rt = ok && round_trip(9);
+	if (!one) {
+		guest_checkf(ok, "%s: reset after NEEDS_RESET gives a working device", vp->name);
+		if (ok && (vp->loopback || vp->peer_known))
+			guest_checkf(rt, "%s: %s after the reset", vp->name,
+				     vp->loopback ? "frame round trip" : "echo reply");
+		return;
 	}
+	guest_checkf(nr == want_nr && pre_ok && irq_ok && ok && rt,
+		     "hostile: %s: %s: %s (status %#x%s), a reset and bring-up give a working "
+		     "device (%s)",
+		     vp->name, what,
+		     want_nr ? "DEVICE_NEEDS_RESET" : "dropped or harmless, no NEEDS_RESET", st,
+		     want_nr && vp->cfg_irqs ? ", config interrupt" : "",
+		     vp->loopback ? "frame round trip" : vp->peer_known ? "echo" : "bring-up");
 }
 
 /* Issue 10: notify both queues and reset at once, before the device's I/O
@@ -1224,7 +1334,15 @@ void vnet_test(struct pci_func *f)
 	}
 
 	if (cmdline_get("vnet_hostile", opt, sizeof(opt)))
-		hostile(opt);
+		hostile(opt, false);
+	/* --cmdline hostile: every kind, one check line each. */
+	if (cmdline_has("hostile")) {
+		static const char *const kinds[] = {"loop",  "long",  "oob",   "far",
+						    "giant", "bigidx", "qsize", "early",
+						    "reset", "qreset", "vector"};
+		for (unsigned i = 0; i < ARRAY_SIZE(kinds); i++)
+			hostile(kinds[i], true);
+	}
 
 	/* The devices driven before this one sit idle meanwhile: none of
 	 * this device's interrupts may have landed on their vectors. */

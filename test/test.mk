@@ -6,7 +6,8 @@
 #   make crosscheck the tiny guest (ELF64 and ELF32) and the Multiboot test
 #                   kernel booted directly under QEMU (no KVM)
 #   make nested     the nested KVM test: kvmini inside an L1 Linux under QEMU
-#   make test       deps, build, then all three, as one TAP run
+#   make test       deps, build, then unit, the fuzz targets' short runs
+#                   (test/fuzz/fuzz.t), crosscheck and nested, as one TAP run
 #   make run        the demo: build/kvmini directly with /dev/kvm, else in L1
 #   make shell      the demo in L1, then a shell there (docs/tour.md)
 #   make install    (Makefile) binary and kvmini(1) under DESTDIR/PREFIX
@@ -105,8 +106,8 @@ test:
 	stage "3/4 unit test build"; \
 	$(MAKE) --no-print-directory -k unit-build || { fail=1; echo "== make test: UNIT TEST BUILD FAILED"; }; \
 	bins=; for b in $(UNIT_BINS); do [ -x $$b ] && bins="$$bins $$b"; done; \
-	stage "4/4 tests: unit, QEMU cross-check, nested KVM"; \
-	prove -v --timer -e '' $$bins test/install.t test/report/report.t test/qemu/*.t test/nested/nested.t || fail=1; \
+	stage "4/4 tests: unit, fuzz targets (short), install, report, QEMU cross-checks, nested KVM"; \
+	prove -v --timer -e '' $$bins test/fuzz/fuzz.t test/install.t test/report/report.t test/qemu/*.t test/nested/nested.t || fail=1; \
 	stage "done, $$([ $$fail = 0 ] && echo PASS || echo FAIL)"; \
 	exit $$fail
 
@@ -129,5 +130,6 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@test/nested/bench.sh
 
-# make fuzz, fuzz-build, fuzz-cov: libFuzzer targets (docs/fuzzing.md), not part of make test.
+# make fuzz, fuzz-build, fuzz-cov, fuzz-smoke: libFuzzer targets (docs/fuzzing.md); make test
+# runs fuzz-smoke's test/fuzz/fuzz.t.
 -include test/fuzz/fuzz.mk

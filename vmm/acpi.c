@@ -506,7 +506,8 @@ int acpi_build(uint8_t *region, size_t len, uint64_t gpa, struct acpi_layout *la
 	uint64_t tables[3];
 
 	/* Fixed small tables first, the DSDT (variable) last. */
-	if (len < 0x400)
+	/* The DSDT's header too: the AML writer's room is what is left. */
+	if (len < 0x400 + 36)
 		return -1;
 	memset(region, 0, len);
 	memset(lay, 0, sizeof(*lay));

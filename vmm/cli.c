@@ -82,7 +82,8 @@ uint64_t cli_parse_size(const char *s)
 	unsigned long long v;
 	unsigned shift = 20; /* a bare number is MiB, as with QEMU's -m */
 
-	if (!*s || *s == '-' || *s == '+')
+	/* A digit first: strtoull would skip blanks and take a sign. */
+	if (*s < '0' || *s > '9')
 		return 0;
 	errno = 0;
 	v = strtoull(s, &end, 10);

@@ -21,45 +21,9 @@
 #include "../../devices/virtio_net.c"
 
 #include "stubs.h"
+#include "vnet_harness.h"
 
 #define RAM_SIZE 0x4000u
-
-static void stop_thread(struct vnet *n)
-{
-	pthread_mutex_lock(&n->lock);
-	n->stop = true;
-	pthread_mutex_unlock(&n->lock);
-	wake_thread(n);
-	pthread_join(n->thread, NULL);
-	n->thread_up = false;
-	n->stop = false;
-}
-
-/* The I/O thread's loop body (io_thread), for one wake-up. */
-static void pump(struct vnet *n)
-{
-	bool kicked[NQUEUES];
-	uint64_t cnt;
-
-	pthread_mutex_lock(&n->lock);
-	for (unsigned q = 0; q < NQUEUES; q++)
-		kicked[q] = read(n->kick_fd[q], &cnt, sizeof(cnt)) == sizeof(cnt);
-	for (unsigned q = 0; q < NQUEUES; q++)
-		if (kicked[q])
-			early_kick(n, q);
-	if (kicked[RXQ])
-		n->rx_stalled = false;
-	rx_from_tap(n);
-	if (live(n))
-		tx_process(n);
-	tap_watch(n);
-	pthread_mutex_unlock(&n->lock);
-}
-
-static void wr(struct vnet *n, unsigned off, unsigned len, uint64_t v)
-{
-	bar0_access(n, off, &v, len, true);
-}
 
 /* ACKNOWLEDGE, DRIVER, features, FEATURES_OK, both queues, DRIVER_OK. */
 static void handshake(struct vnet *n, uint64_t feat, unsigned qsize)
@@ -110,24 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vnet *n = &the_vnet;
 	struct fuzz_in in = {data, size};
-	static bool up;
-
-	if (up)
-		vnet_teardown(n); /* closes its fds, unplugs it */
-	for (unsigned s = 0; s < 32; s++) {
-		struct pci_dev *d = pci_find(0, s, 0);
-		if (d)
-			pci_unregister(d);
-	}
-	fuzz_ram_reset(RAM_SIZE);
-	bus_init(&fuzz_vm.pio, "pio");
-	bus_init(&fuzz_vm.mmio, "mmio");
-	pci_host_init(&fuzz_vm);
 	uint8_t hdr = (uint8_t)fuzz_take(&in, 1);
-	vnet_init(&fuzz_vm, hdr & 1 ? "none" : "loopback");
-	vnet_start(n); /* what the guest's first access would do */
-	stop_thread(n);
-	up = true;
+	vnet_fresh(n, RAM_SIZE, hdr & 1 ? "none" : "loopback");
 	trace_mask = hdr & 2 ? TRACE_VIRTIO | TRACE_PCI : 0;
 
 	unsigned nops = (unsigned)fuzz_take(&in, 1);

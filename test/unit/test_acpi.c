@@ -315,5 +315,13 @@ int main(void)
 	tap_eq(pm1_cnt_action(PM1_CNT_SLP_EN | 1 << PM1_CNT_SLP_TYP_SHIFT), PM_ACT_SLEEP,
 	       "SLP_EN with another type is a sleep request, not power-off");
 	tap_eq(pm1_cnt_action(PM1_CNT_SCI_EN), PM_ACT_NONE, "SCI_EN alone does nothing");
+	/* A region that holds the fixed tables but not the DSDT's header:
+	 * refused, nothing written past len.  Found by fuzz_acpi (the AML
+	 * writer's room was len - 0x400 - 36, which wrapped). */
+	memset(region, 0x5a, sizeof(region));
+	tap_ok(acpi_build(region, 0x410, BASE, &lay) < 0, "a 0x410-byte region is refused");
+	tap_ok(region[0x410] == 0x5a && region[0x500] == 0x5a,
+	       "and nothing is written past its end");
+
 	return tap_done();
 }

@@ -146,7 +146,7 @@ int main(void)
 	char err[256];
 	struct img m = good();
 
-	printf("1..40\n");
+	printf("1..41\n");
 	ok(parse(&m, sizeof(m), &pi, err) == 0 && pi.entry == LOAD + 16 && pi.nsegs == 1 &&
 		   pi.seg[0].paddr == LOAD && pi.seg[0].memsz == 4096,
 	   "a well-formed PVH ELF is accepted, entry and segment found");
@@ -267,6 +267,11 @@ int main(void)
 		   !cli_parse_size("M") && !cli_parse_size("99999999999999999999G") &&
 		   !cli_parse_size("17179869184G"),
 	   "malformed and overflowing sizes are refused");
+	/* strtoull skips leading blanks and takes a sign after them: a size
+	 * must start with a digit.  Found by fuzz_cli. */
+	ok(!cli_parse_size(" 64M") && !cli_parse_size("\t1G") && !cli_parse_size(" +5") &&
+		   !cli_parse_size("\v5K"),
+	   "a size with leading blanks or a sign after them is refused");
 
 	struct hvm_memmap_entry e[8];
 	unsigned n = guest_memmap(MEM, e, 8);

@@ -52,6 +52,18 @@ case_run edu checks timeout=120 \
 	-- /tmp/kept edu --vfio "$EDU_BDF" --net loopback --trace vfio --stats \
 	--cmdline pci_start=firmware
 
+# --- issue 11: the hostile guest (docs/hostile-guest.md), edu assigned --
+# Each step is a check line (so a TAP line): kvmini alive after it, the
+# device in the spec's error state or the write dropped, then recovered.
+case_run hostile checks timeout=240 \
+	'match=check [0-9]+ passed: hostile: [0-9]+ wild config writes' \
+	'match=check [0-9]+ passed: hostile: 00:02.0 BAR0 \(1024 KiB\) over RAM' \
+	'match=check [0-9]+ passed: hostile: 00:01.0 BAR0 .* over another device' \
+	'match=check [0-9]+ passed: hostile: virtio-net: a device reset with frames in flight' \
+	'match=check [0-9]+ passed: hostile: edu: DMA from and to' \
+	'match=check [0-9]+ passed: edu: DMA round trip intact' \
+	-- kvmini --vfio "$EDU_BDF" --net loopback --cmdline hostile
+
 # --- the same with every BAR access trapped -----------------------------
 case_run edu-trap checks timeout=120 \
 	'match=^ +vfio [0-9a-f:.]+ BAR0 +[1-9][0-9]*$' \

@@ -31,9 +31,12 @@ NASM    ?= nasm
 # debugging), linked with -n, so its segments are not padded to page
 # boundaries in the file (the loader places them by address, not offset),
 # and packed (below).
+# No unwind tables for the host either: kvmini is C, nothing unwinds
+# through it (no exceptions, no backtrace()), and .eh_frame was 15 KB of
+# the binary; gdb still walks the stack from the unstripped objects.
 WARN    := -Wall -Wextra -Werror
 HOST_CFLAGS  := -std=gnu11 -Os -ffunction-sections -fdata-sections $(WARN) -MMD -MP -Iinclude \
-	-D_GNU_SOURCE $(HOST_KINC)
+	-D_GNU_SOURCE -fno-asynchronous-unwind-tables -fno-unwind-tables $(HOST_KINC)
 HOST_LDFLAGS := -static -pthread -Wl,-z,noexecstack -Wl,--gc-sections
 GUEST_CFLAGS := -std=gnu11 -Os $(WARN) -MMD -MP -Iinclude -ffreestanding -nostdlib \
 	-fno-pic -fno-pie -fno-stack-protector -fno-builtin -mno-red-zone -mno-sse \

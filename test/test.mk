@@ -48,7 +48,7 @@ $(foreach t,$(UNIT_NAMES),$(eval $(call UNIT_RULE,$(t))))
 # of the tiny guest as an ELF32 (same code, PVH note unchanged), and the
 # Multiboot test kernel (test/multiboot/).
 TEST_IMAGES := $(BUILD)/guest32.elf $(BUILD)/test/mbtest.elf $(BUILD)/test/mbtest-aout.bin \
-	$(BUILD)/test/mbmodule.txt
+	$(BUILD)/test/mbmodule.txt $(BUILD)/bench/exit.elf
 all: $(TEST_IMAGES)
 
 $(BUILD)/guest32.elf: $(BUILD)/guest.elf

@@ -87,7 +87,8 @@ static const struct {
     {SYS_mremap, V},
     {SYS_brk, V | I},
     {SYS_close, V | I}, /* teardown; the I/O thread drops a dead tap */
-    {SYS_open, V},	/* --report FILE, at the end */
+    {SYS_open, V},	/* --report FILE, --stats' /proc/self/status, at the end */
+    {SYS_mincore, V},	/* --stats: how much guest RAM is resident, at the end */
     {SYS_openat, V},
     {SYS_lseek, V}, /* stdio at exit */
     {SYS_fcntl, V},

@@ -4,7 +4,7 @@
 # Also the other small kernels kvmini boots (issue 13): the tiny guest as an
 # ELF32, and the Multiboot test kernel (test/multiboot/), which resets
 # through 0xcf9.
-# l1: --file @BUILD@/guest32.elf:/l2/guest32.elf --file @BUILD@/test/mbtest.elf:/l2/mbtest.elf --file @BUILD@/test/mbtest-aout.bin:/l2/mbtest-aout.bin --file @BUILD@/test/mbmodule.txt:/l2/mbmodule.txt
+# l1: --file @BUILD@/guest32.elf:/l2/guest32.elf --file @BUILD@/test/mbtest.elf:/l2/mbtest.elf --file @BUILD@/test/mbtest-aout.bin:/l2/mbtest-aout.bin --file @BUILD@/test/mbmodule.txt:/l2/mbmodule.txt --file @BUILD@/bench/exit.elf:/l2/exit.elf
 
 # The embedded guest with no options: its banner on stdout, every check it
 # reports becomes a TAP line, exit status = the guest's status.
@@ -53,3 +53,8 @@ case_run multiboot-bad-checksum rc=5 lines=1 'match=^kvmini: .*bad checksum' \
 mv /dev/kvm /dev/kvm.away
 case_run no-kvm rc=3 lines=1 'match=^kvmini: ' -- kvmini
 mv /dev/kvm.away /dev/kvm
+
+# A guest that triple-faults at once (test/bench/exit.asm, the start-up
+# benchmark's image): the VM stops with the reason and RIP, exit 8.
+case_run triple-fault rc=8 'match=^kvmini: guest stopped: triple fault \(KVM_EXIT_SHUTDOWN\) at rip 0x' \
+	-- kvmini --kernel /l2/exit.elf --net none

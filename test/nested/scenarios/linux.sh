@@ -78,10 +78,16 @@ case_run linux-defaults checks timeout=400 'match=kvmini: guest powered off' 'ma
 [ -r /tmp/l2ms ] && bench linux-defaults-boot-to-init "$(cat /tmp/l2ms)" ms
 
 # 4. Console input: a shell on ttyS0 reads what arrives on kvmini's stdin
-# (sent late, once the shell is up) through the UART's receive interrupt.
+# (sent once the shell is up: busybox sh says "job control turned off" as
+# it starts on a console that is not a controlling tty) through the UART's
+# receive interrupt.  Waiting for that line rather than a fixed time: a
+# loaded machine took 37-48 s to get there, past the 40 s this once waited.
+rm -f /tmp/ci.out
 case_run linux-console-input timeout=300 'match=^typed-42' 'match=kvmini: guest powered off' \
-	-- sh -c "(sleep 40; printf 'echo typed-\$((6*7))\n/bin/busybox poweroff -f\n') |
-		kvmini $K --net none --cmdline 'console=ttyS0 panic=-1 loglevel=4 pci=noearly rdinit=/bin/sh'"
+	-- sh -c "(until grep -q 'job control turned off' /tmp/ci.out 2>/dev/null; do sleep 1; done
+		sleep 1; printf 'echo typed-\$((6*7))\n/bin/busybox poweroff -f\n') |
+		kvmini $K --net none --cmdline 'console=ttyS0 panic=-1 loglevel=4 pci=noearly rdinit=/bin/sh' 2>&1 |
+		tee /tmp/ci.out"
 
 # 5. Reboot from the guest ends kvmini with EXIT_REBOOT (10).
 case_run linux-reboot rc=10 timeout=400 'match=kvmini: guest asked for a reboot' \

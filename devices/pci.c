@@ -24,6 +24,9 @@
 #include "../vmm/vm.h"
 #include "memmap.h"
 
+/* pci.h: true while pci_assign_all() writes config space for the guest. */
+bool pci_firmware_start;
+
 #define PCI_MAX_SLOTS 32
 #define PAGE 4096ULL
 

@@ -221,4 +221,9 @@ const char *pci_trace_end(void);
  * IDs, backend, and each BAR with its path (mmap or trapped). */
 void pci_json_devices(FILE *f);
 
+/* True while kvmini itself writes config space before the guest runs (the
+ * firmware-like start, pci_assign.c): a device that wakes at the guest's
+ * first access (virtio-net) must not count these as the guest's. */
+extern bool pci_firmware_start;
+
 #endif

@@ -87,6 +87,10 @@ void pci_assign_all(struct vm *vm)
 								 d->bar[b].type, d->bar[b].size, 0};
 	}
 	failed = pci_assign_plan(r, n);
+	/* What follows is kvmini's own doing, not the guest's: a device that
+	 * starts at the guest's first access (virtio-net) must not take
+	 * these writes for it (pci.h). */
+	pci_firmware_start = true;
 
 	/* BAR registers first, decode still off, then Command per function:
 	 * the order a firmware (and a careful OS) uses. */
@@ -131,4 +135,5 @@ void pci_assign_all(struct vm *vm)
 	}
 	if (failed)
 		trace(TRACE_PCI, "firmware-like start: %u BARs did not fit", failed);
+	pci_firmware_start = false;
 }

@@ -880,7 +880,13 @@ static void vnet_cfg_write(struct pci_dev *d, unsigned off, unsigned len, uint32
 	struct vnet *n = d->priv;
 	unsigned o, l;
 
-	vnet_start(n);
+	if (!pci_firmware_start)
+		vnet_start(n);
+	/* Before the guest's first access (the firmware-like start placing
+	 * BARs and turning decode on) there is nothing to wire yet:
+	 * vnet_start() wires the notify addresses where the BAR is then. */
+	if (!n->started)
+		return;
 	(void)val;
 	if (overlaps_data(off, len) && pcicfg_target(n, &o, &l)) {
 		uint32_t v = vconfig_get(&d->cfg, pcicfg_cap + 16, l);
@@ -902,7 +908,8 @@ static void vnet_cfg_read(struct pci_dev *d, unsigned off, unsigned len, uint32_
 	struct vnet *n = d->priv;
 	unsigned o, l;
 
-	vnet_start(n);
+	if (!pci_firmware_start)
+		vnet_start(n);
 	if (overlaps_data(off, len) && pcicfg_target(n, &o, &l)) {
 		uint32_t v = 0;
 		bar0_access(n, o, &v, l, false);
@@ -1424,6 +1431,8 @@ static void vnet_start(struct vnet *n)
 		die(EXIT_HOST, "virtio-net: cannot start the I/O thread: %s", strerror(r));
 	n->thread_up = true;
 	vtrace("started on the guest's first access: I/O thread, INTx irqfd");
+	/* The firmware-like start may have placed the BAR already. */
+	notify_rewire(n);
 }
 
 /* ---- setup and teardown ------------------------------------------------------ */

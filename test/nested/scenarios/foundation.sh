@@ -58,3 +58,10 @@ mv /dev/kvm.away /dev/kvm
 # benchmark's image): the VM stops with the reason and RIP, exit 8.
 case_run triple-fault rc=8 'match=^kvmini: guest stopped: triple fault \(KVM_EXIT_SHUTDOWN\) at rip 0x' \
 	-- kvmini --kernel /l2/exit.elf --net none
+
+# A guest that never touches virtio-net never starts it: no I/O thread, no
+# irqfd, no ioeventfds to set up or tear down (issue 12's start-up), even
+# though the firmware-like start placed its BARs and turned decoding on.
+case_run virtio-waits-for-the-guest rc=8 'nomatch=virtio-net: started on the guest' \
+	'match=virtio-net: loopback backend' \
+	-- kvmini --kernel /l2/exit.elf --trace virtio

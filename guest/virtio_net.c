@@ -716,6 +716,26 @@ static void on_intx(struct irq_frame *fr, void *arg)
 }
 
 /* ---- bring-up ------------------------------------------------------------ */
+/* The driver's half of feature negotiation (3.1.1 step 5-6): vp->features
+ * written, then FEATURES_OK. */
+static void write_features(void)
+{
+	c_wr32(C_GFSELECT, 0);
+	c_wr32(C_GF, (uint32_t)vp->features);
+	c_wr32(C_GFSELECT, 1);
+	c_wr32(C_GF, (uint32_t)(vp->features >> 32));
+	set_status(S_FEATURES_OK);
+}
+
+/* Reset and negotiate the features already chosen, up to FEATURES_OK and
+ * no further: where the hostile steps start misbehaving. */
+static void renegotiate(void)
+{
+	c_wr8(C_STATUS, 0);
+	set_status(S_ACK | S_DRIVER);
+	write_features();
+}
+
 static bool device_setup(bool report)
 {
 	/* 3.1.1 in order: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK,
@@ -743,11 +763,7 @@ static bool device_setup(bool report)
 	if (cmdline_has("vnet_nomrg"))
 		want &= ~BIT(F_MRG_RXBUF);
 	vp->features = offered & want;
-	c_wr32(C_GFSELECT, 0);
-	c_wr32(C_GF, (uint32_t)vp->features);
-	c_wr32(C_GFSELECT, 1);
-	c_wr32(C_GF, (uint32_t)(vp->features >> 32));
-	set_status(S_FEATURES_OK);
+	write_features();
 	bool fok = c_rd8(C_STATUS) & S_FEATURES_OK;
 	if (report) {
 		guest_checkf(reset_ok, "%s: reset reads back 0", vp->name);
@@ -997,13 +1013,7 @@ static void hostile(const char *kind, bool one)
 		goto wait;
 	} else if (!strcmp(kind, "early")) {
 		what = "a kick before DRIVER_OK, of a queue not enabled";
-		c_wr8(C_STATUS, 0);
-		set_status(S_ACK | S_DRIVER);
-		c_wr32(C_GFSELECT, 0);
-		c_wr32(C_GF, (uint32_t)vp->features);
-		c_wr32(C_GFSELECT, 1);
-		c_wr32(C_GF, (uint32_t)(vp->features >> 32));
-		set_status(S_FEATURES_OK);
+		renegotiate();
 		mmio_write16(q->notify, (uint16_t)q->index);
 		goto wait;
 	} else if (!strcmp(kind, "reset")) {
@@ -1048,13 +1058,7 @@ static void hostile(const char *kind, bool one)
 	if (!strcmp(kind, "qsize")) {
 		what = "queue size 100 (not a power of two)";
 		/* Re-setup with a queue size that is not a power of two. */
-		c_wr8(C_STATUS, 0);
-		set_status(S_ACK | S_DRIVER);
-		c_wr32(C_GFSELECT, 0);
-		c_wr32(C_GF, (uint32_t)vp->features);
-		c_wr32(C_GFSELECT, 1);
-		c_wr32(C_GF, (uint32_t)(vp->features >> 32));
-		set_status(S_FEATURES_OK);
+		renegotiate();
 		c_wr16(C_QSELECT, 0);
 		c_wr16(C_QSIZE, 100);
 		c_wr16(C_QENABLE, 1);

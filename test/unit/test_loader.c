@@ -13,6 +13,7 @@
 #include "../../vmm/cli.h"
 #include "../../vmm/loader.h"
 #include "../../vmm/vm.h"
+#include "tap.h"
 
 /* loader.c's pvh_load() wants vm_gpa(); the checks under test do not. */
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
@@ -21,15 +22,8 @@ void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
 	return NULL;
 }
 
-static unsigned ntest, nfail;
-
-static void ok(int cond, const char *what)
-{
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %u - %s\n", cond ? "" : "not ", ntest, what);
-}
+/* TAP through tap.h, which counts the plan itself. */
+#define ok(cond, what) tap_ok((cond), "%s", (what))
 
 #define MEM (64UL << 20)
 #define LOAD 0x100000UL
@@ -146,7 +140,6 @@ int main(void)
 	char err[256];
 	struct img m = good();
 
-	printf("1..41\n");
 	ok(parse(&m, sizeof(m), &pi, err) == 0 && pi.entry == LOAD + 16 && pi.nsegs == 1 &&
 		   pi.seg[0].paddr == LOAD && pi.seg[0].memsz == 4096,
 	   "a well-formed PVH ELF is accepted, entry and segment found");
@@ -280,6 +273,5 @@ int main(void)
 		   e[3].type == HVM_MEMMAP_RESERVED,
 	   "memory map: low RAM, legacy hole, RAM to the end, ECAM reserved");
 
-	printf("# %u tests, %u failed\n", ntest, nfail);
-	return nfail != 0;
+	return tap_done();
 }

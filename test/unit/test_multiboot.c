@@ -16,6 +16,7 @@
 #include "../../vmm/multiboot.h"
 #include "../../vmm/vcpu.h"
 #include "../../vmm/vm.h"
+#include "tap.h"
 
 /* The loaders want these; the checks under test do not. */
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
@@ -29,15 +30,8 @@ void vcpu_start(struct vm *vm, const struct vcpu_start *st)
 	(void)vm, (void)st;
 }
 
-static unsigned ntest, nfail;
-
-static void ok(int cond, const char *what)
-{
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %u - %s\n", cond ? "" : "not ", ntest, what);
-}
+/* TAP through tap.h, which counts the plan itself. */
+#define ok(cond, what) tap_ok((cond), "%s", (what))
 
 #define MEM  (64UL << 20)
 #define LOAD 0x100000UL
@@ -130,7 +124,6 @@ int main(void)
 	struct elfk e = good_elf();
 	struct aoutk a = good_aout();
 
-	printf("1..25\n");
 	ok(multiboot_detect((void *)&e, sizeof(e)) && parse(&e, sizeof(e), 0, &mi, err) == 0 &&
 	       !mi.aout && mi.entry == LOAD + 12 && mi.segs.nsegs == 1 &&
 	       mi.segs.seg[0].paddr == LOAD && mi.segs.seg[0].memsz == 8192 &&
@@ -207,6 +200,5 @@ int main(void)
 	e = good_elf();
 	bad(&e, sizeof(e), MEM, "--initrd module", "a module larger than the RAM left refused");
 
-	printf("# %u tests, %u failed\n", ntest, nfail);
-	return nfail != 0;
+	return tap_done();
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vnet_harness.h - what fuzz_vnet.c and fuzz_vnet_seq.c share: both
+ * vnet_harness.h - what fuzz_vnet.c, fuzz_vnet_seq.c and
+ * test/unit/test_virtio_net.c share: each
  * #include devices/virtio_net.c, stop its I/O thread at once and run the
  * thread's loop body on the fuzzer's thread, so every run is deterministic.
  * Include after virtio_net.c.
@@ -20,8 +21,9 @@ static void stop_thread(struct vnet *n)
 }
 
 /* One wake-up of the I/O thread: what its fds say now, handed to the
- * thread's own loop body (io_events), so the harness runs the real code. */
-static void pump(struct vnet *n)
+ * thread's own loop body (io_events), so the harness runs the real code.
+ * Returns the number of fds that were ready (0: nothing happened). */
+static int pump(struct vnet *n)
 {
 	struct epoll_event ev[8];
 
@@ -30,6 +32,7 @@ static void pump(struct vnet *n)
 	if (ne > 0)
 		io_events(n, ev, ne);
 	pthread_mutex_unlock(&n->lock);
+	return ne;
 }
 
 static void wr(struct vnet *n, unsigned off, unsigned len, uint64_t v)

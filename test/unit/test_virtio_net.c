@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // needs: devices/pci.c devices/pci_host.c devices/bus.c devices/virtq.c vmm/trace.c
-// needs: vmm/seccomp.c
+// needs: test/fuzz/stubs.c
 /*
  * test_virtio_net.c - the virtio-net device model (devices/virtio_net.c)
  * driven the way a spec-following driver drives it, one step at a time.
@@ -9,7 +9,8 @@
  * I/O thread's work (io_events) on this thread: vnet_init() starts the
  * thread, which is stopped at once, and step() then polls the device's own
  * epoll set with a zero timeout and hands what it found to io_events().
- * Guest RAM is a heap buffer; KVM is replaced by the vm_* functions below.
+ * Guest RAM is a heap buffer and KVM is replaced by bookkeeping: the fuzz
+ * targets' test/fuzz/stubs.c, and their vnet_harness.h for the set-up.
  * The driver side (rings, buffers, the decision to kick) is written here
  * after virtio 1.2 2.7 and Linux's virtio_ring.c: it kicks only when
  * vring_need_event() says so, which is what makes a wrong avail_event a
@@ -22,71 +23,13 @@
 #include <sys/socket.h>
 
 #include "tap.h"
+#include "../fuzz/stubs.h"
+#include "../fuzz/vnet_harness.h"
 
-/* ---- KVM stand-ins ---------------------------------------------------------- */
+/* ---- KVM stand-ins: test/fuzz/stubs.c, but for this one ------------------- */
 #define RAM_SIZE (1u << 20)
 
-static struct vm tvm;
 static unsigned intx_detach; /* vm_irqfd(..., assign=false) on the INTx GSI */
-
-void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-	if (gpa >= vm->mem_size || len > vm->mem_size - gpa)
-		return NULL;
-	return (uint8_t *)vm->mem + gpa;
-}
-
-bool vm_range_overlaps_ram(struct vm *vm, uint64_t gpa, uint64_t size)
-{
-	(void)vm;
-	return size == 0 || gpa < RAM_SIZE;
-}
-
-int vm_slot_add(struct vm *vm, uint64_t gpa, uint64_t size, void *hva, const char *name)
-{
-	(void)vm, (void)gpa, (void)size, (void)hva, (void)name;
-	return -ENOSPC;
-}
-
-int vm_slot_del(struct vm *vm, int slot)
-{
-	(void)vm, (void)slot;
-	return 0;
-}
-
-int vm_irq_line(struct vm *vm, unsigned gsi, int level)
-{
-	(void)vm, (void)gsi, (void)level;
-	return 0;
-}
-
-int vm_msi_route_alloc(struct vm *vm)
-{
-	for (unsigned g = VM_GSI_MSI_FIRST; g < VM_MAX_GSI; g++)
-		if (!vm->gsi_used[g]) {
-			vm->gsi_used[g] = true;
-			return (int)g;
-		}
-	return -ENOSPC;
-}
-
-int vm_msi_route_set(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
-{
-	(void)addr, (void)data;
-	return gsi < VM_MAX_GSI && vm->gsi_used[gsi] ? 0 : -EINVAL;
-}
-
-void vm_msi_route_free(struct vm *vm, unsigned gsi)
-{
-	if (gsi < VM_MAX_GSI)
-		vm->gsi_used[gsi] = false;
-}
-
-int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
-{
-	(void)vm, (void)addr, (void)data;
-	return 1;
-}
 
 int vm_irqfd(struct vm *vm, int fd, unsigned gsi, int resample_fd, bool assign)
 {
@@ -96,42 +39,22 @@ int vm_irqfd(struct vm *vm, int fd, unsigned gsi, int resample_fd, bool assign)
 	return 0;
 }
 
-int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, int fd, bool pio, bool assign)
-{
-	(void)vm, (void)addr, (void)len, (void)fd, (void)pio, (void)assign;
-	return 0;
-}
-
-void vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg)
-{
-	(void)vm, (void)fn, (void)arg;
-}
-
 /* ---- the device's I/O thread, one step at a time ---------------------------- */
 /* Run the work for whatever the device's fds say now, until nothing is
  * left; returns the number of wake-ups it took (0: nothing happened). */
 static unsigned step(struct vnet *n)
 {
-	struct epoll_event ev[8];
 	unsigned wakeups = 0;
 
-	for (int i = 0; i < 16; i++) {
-		pthread_mutex_lock(&n->lock);
-		int ne = epoll_wait(n->epfd, ev, 8, 0);
-		if (ne > 0)
-			io_events(n, ev, ne);
-		pthread_mutex_unlock(&n->lock);
-		if (ne <= 0)
-			break;
+	for (int i = 0; i < 16 && pump(n) > 0; i++)
 		wakeups++;
-	}
 	return wakeups;
 }
 
 /* ---- the driver's side ----------------------------------------------------- */
 static uint8_t *ram(uint64_t gpa)
 {
-	return (uint8_t *)tvm.mem + gpa;
+	return (uint8_t *)fuzz_vm.mem + gpa;
 }
 
 static uint16_t rd16(uint64_t gpa)
@@ -151,11 +74,6 @@ static uint32_t rd32(uint64_t gpa)
 static void wr16(uint64_t gpa, uint16_t v)
 {
 	memcpy(ram(gpa), &v, 2);
-}
-
-static void wr(struct vnet *n, unsigned off, unsigned len, uint64_t v)
-{
-	bar0_access(n, off, &v, len, true);
 }
 
 static uint64_t rd(struct vnet *n, unsigned off, unsigned len)
@@ -600,21 +518,10 @@ int main(void)
 {
 	struct vnet *n = &the_vnet;
 
-	tvm.mem = calloc(1, RAM_SIZE);
-	tvm.mem_size = RAM_SIZE;
-	bus_init(&tvm.pio, "pio");
-	bus_init(&tvm.mmio, "mmio");
-	pci_host_init(&tvm);
-	vnet_init(&tvm, "loopback");
-	vnet_start(n); /* what the guest's first access does: the I/O thread runs */
-	/* Stop the I/O thread: this thread does its work from here on. */
-	pthread_mutex_lock(&n->lock);
-	n->stop = true;
-	pthread_mutex_unlock(&n->lock);
-	wake_thread(n);
-	pthread_join(n->thread, NULL);
-	n->thread_up = false;
-	n->stop = false;
+	/* A bus, the host bridge and the device; the I/O thread started, as
+	 * at the guest's first access, then stopped: this thread does its
+	 * work from here on. */
+	vnet_fresh(n, RAM_SIZE, "loopback");
 	drain(n->ctl_fd);
 
 	test_rx_resumes_loopback(n);

@@ -135,13 +135,8 @@ check edu-bound-again [ "$(basename "$(readlink "/sys/bus/pci/devices/$EDU_BDF/d
 
 # A kvmini holding the device, a second one asking for it, then SIGTERM
 # to the first in the middle of its run, and a clean run after that.
-kvmini --vfio "$EDU_BDF" --trace vfio --cmdline edu_hold=120 >/tmp/holder.out 2>&1 &
-holder=$!
-i=0
-while ! grep -q "edu: holding" /tmp/holder.out && [ $i -lt 120 ]; do
-	sleep 1
-	i=$((i + 1))
-done
+hold /tmp/holder.out "edu: holding" kvmini --vfio "$EDU_BDF" --trace vfio --cmdline edu_hold=120
+holder=$held
 check holder-running grep -q "edu: holding" /tmp/holder.out
 # Confinement (docs/confinement.md): every thread of a running kvmini is
 # under its seccomp filter (mode 2), and there are several of them.
@@ -161,13 +156,9 @@ case_run after-sigterm checks timeout=120 -- kvmini --vfio "$EDU_BDF" --net loop
 
 # The same with SIGINT (Ctrl-C), this time in the middle of a DMA transfer
 # (edu_hold_dma: the guest runs them back to back, about 100 ms each).
-kvmini --vfio "$EDU_BDF" --trace vfio --cmdline "edu_hold=120 edu_hold_dma" >/tmp/holder2.out 2>&1 &
-holder=$!
-i=0
-while ! grep -q "edu: holding.*DMA running" /tmp/holder2.out && [ $i -lt 120 ]; do
-	sleep 1
-	i=$((i + 1))
-done
+hold /tmp/holder2.out "edu: holding.*DMA running" \
+	kvmini --vfio "$EDU_BDF" --trace vfio --cmdline "edu_hold=120 edu_hold_dma"
+holder=$held
 kill -INT "$holder"
 wait "$holder"
 holder_rc=$?
@@ -181,14 +172,9 @@ case_run after-sigint checks timeout=120 -- kvmini --vfio "$EDU_BDF" --net loopb
 # and the host's removal returns within seconds (without the answer it
 # would wait for the whole hold: the kernel repeats the request every 10 s
 # and waits for the fds to close).  Then rescan, rebind, run again.
-kvmini --vfio "$EDU_BDF" --trace vfio --report /tmp/req.json \
-	--cmdline "edu_hold=120 edu_hold_dma" >/tmp/req.out 2>&1 &
-holder=$!
-i=0
-while ! grep -q "edu: holding.*DMA running" /tmp/req.out && [ $i -lt 120 ]; do
-	sleep 1
-	i=$((i + 1))
-done
+hold /tmp/req.out "edu: holding.*DMA running" \
+	kvmini --vfio "$EDU_BDF" --trace vfio --report /tmp/req.json --cmdline "edu_hold=120 edu_hold_dma"
+holder=$held
 t0=$(uptime_ms)
 echo 1 >"/sys/bus/pci/devices/$EDU_BDF/remove"
 remove_ms=$(($(uptime_ms) - t0))

@@ -18,6 +18,7 @@
  * keeps it until reset; loopback frames are never longer than the 64 KiB
  * frame limit.
  */
+#include "no_io_thread.h"
 #include "../../devices/virtio_net.c"
 
 #include "stubs.h"

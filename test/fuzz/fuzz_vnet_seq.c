@@ -21,6 +21,7 @@
  *     I/O thread read the old kick after the reset and called the fresh
  *     device's queues "kicked before DRIVER_OK").
  */
+#include "no_io_thread.h"
 #include "../../devices/virtio_net.c"
 
 #include "stubs.h"

@@ -356,7 +356,7 @@ static unsigned msi_cap_len(const struct pci_msi *m)
 	return m->maskable ? msi_mask_off(m) + 8 : msi_data_off(m) + 2;
 }
 
-void pci_msi_init(struct pci_dev *d, unsigned nvec_max, bool is64, bool maskable)
+bool pci_msi_init(struct pci_dev *d, unsigned nvec_max, bool is64, bool maskable)
 {
 	uint8_t body[22] = {0}, wm[22] = {0};
 	unsigned log2 = 0, len;
@@ -387,14 +387,17 @@ void pci_msi_init(struct pci_dev *d, unsigned nvec_max, bool is64, bool maskable
 		memcpy(wm + msi_mask_off(m) - 2, &vmask, 4);
 	}
 	off = pci_cap_add(d, PCI_CAP_ID_MSI, body, len, wm);
-	if (!off)
-		die(EXIT_HOST, "internal: %s: no room for the MSI capability", d->name);
+	if (!off) {
+		memset(m, 0, sizeof(*m));
+		return false;
+	}
 	m->present = true;
 	m->cap = off;
 	m->gsi = m->eventfd = -1;
+	return true;
 }
 
-void pci_msix_init(struct pci_dev *d, unsigned nvec, int bar, uint32_t table_off,
+bool pci_msix_init(struct pci_dev *d, unsigned nvec, int bar, uint32_t table_off,
 		   uint32_t pba_off)
 {
 	uint8_t body[10], wm[10] = {0};
@@ -412,13 +415,14 @@ void pci_msix_init(struct pci_dev *d, unsigned nvec, int bar, uint32_t table_off
 	memcpy(wm, &ctrl_wm, 2);
 	off = pci_cap_add(d, PCI_CAP_ID_MSIX, body, sizeof(body), wm);
 	if (!off)
-		die(EXIT_HOST, "internal: %s: no room for the MSI-X capability", d->name);
+		return false;
 	m->present = true;
 	m->cap = off;
 	m->nvec = nvec;
 	m->bar = bar;
 	m->table_off = table_off;
 	m->pba_off = pba_off;
+	return true;
 }
 
 /* ---- BAR placement ------------------------------------------------------- */

@@ -164,9 +164,11 @@ void pci_intx_init(struct pci_dev *d, uint8_t pin);
 uint8_t pci_cap_add(struct pci_dev *d, uint8_t id, const void *body, unsigned len,
 		    const void *body_wmask);
 
-/* Add the MSI / MSI-X capability and their emulation. */
-void pci_msi_init(struct pci_dev *d, unsigned nvec_max, bool is64, bool maskable);
-void pci_msix_init(struct pci_dev *d, unsigned nvec, int bar, uint32_t table_off,
+/* Add the MSI / MSI-X capability and their emulation.  false: no room
+ * left for it below 0x100 (an assigned device's own capabilities can use
+ * the space up); the device is then left without it, as it was. */
+bool pci_msi_init(struct pci_dev *d, unsigned nvec_max, bool is64, bool maskable);
+bool pci_msix_init(struct pci_dev *d, unsigned nvec, int bar, uint32_t table_off,
 		   uint32_t pba_off);
 
 /* Plug the device into the bus (slot must be free): 0 or -errno. */

@@ -830,7 +830,16 @@ static void vfio_vconfig(struct vfio_dev *v)
 			}
 			/* One vector: VFIO would need every vector's eventfd up
 			 * front and the guests we run use one. */
-			pci_msi_init(d, 1, fl & PCI_MSI_FLAGS_64BIT, fl & PCI_MSI_FLAGS_MASKBIT);
+			/* The device's own capabilities may leave no room below
+			 * 0x100 for it (found by fuzz_vfio_msix): hidden then. */
+			if (!pci_msi_init(d, 1, fl & PCI_MSI_FLAGS_64BIT,
+					  fl & PCI_MSI_FLAGS_MASKBIT)) {
+				trace(TRACE_VFIO,
+				      "vconfig: cap MSI at 0x%02x: no room left below 0x100 for "
+				      "kvmini's copy: hidden",
+				      cap->off);
+				continue;
+			}
 			got = d->msi.cap;
 			trace(TRACE_VFIO,
 			      "vconfig: cap MSI at 0x%02x (device: 0x%02x): emulated, "
@@ -874,9 +883,15 @@ static void vfio_vconfig(struct vfio_dev *v)
 				      (unsigned long long)v->bars[bir].size);
 				continue;
 			}
+			if (!pci_msix_init(d, nvec, bir, tbl & ~PCI_MSIX_TABLE_BIR,
+					   pba & ~PCI_MSIX_PBA_BIR)) {
+				trace(TRACE_VFIO,
+				      "vconfig: cap MSI-X at 0x%02x: no room left below 0x100 for "
+				      "kvmini's copy: hidden",
+				      cap->off);
+				continue;
+			}
 			v->msix_nvec = nvec;
-			pci_msix_init(d, nvec, bir, tbl & ~PCI_MSIX_TABLE_BIR,
-				      pba & ~PCI_MSIX_PBA_BIR);
 			got = d->msix.cap;
 			trace(TRACE_VFIO,
 			      "vconfig: cap MSI-X at 0x%02x (device: 0x%02x): emulated, "

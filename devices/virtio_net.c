@@ -1577,7 +1577,8 @@ void vnet_init(struct vm *vm, const char *spec)
 		     NULL);
 	pci_intx_init(d, 1);
 	add_caps(n);
-	pci_msix_init(d, NVEC, VNET_MSIX_BAR, 0, 0x800);
+	if (!pci_msix_init(d, NVEC, VNET_MSIX_BAR, 0, 0x800))
+		die(EXIT_HOST, "internal: virtio-net: no room for the MSI-X capability");
 	for (unsigned q = 0; q < NQUEUES; q++) {
 		queue_cfg_reset(&n->qc[q], n->qmax);
 		n->kick_fd[q] = efd();

@@ -1169,6 +1169,32 @@ static void test_unregister(void)
 	tap_ok(!slots_left, "no KVM slot left behind");
 }
 
+/* A device whose own capabilities leave no room below 0x100 for the MSI or
+ * MSI-X capability kvmini emulates (an assigned device's layout is the
+ * device's; found by fuzz_vfio_msix): the capability is refused, the device
+ * is left without it and otherwise as it was, and kvmini goes on. */
+static void test_msi_no_room(void)
+{
+	static struct pci_dev f, g;
+
+	pci_dev_init(&f, "full", 6, 0x1234, 0x00f0, 0xff0000, 0);
+	f.cfg.cap_next = 0xf0; /* as if the device's own capabilities used the rest */
+	tap_ok(!pci_msi_init(&f, 1, true, true),
+	       "a 64-bit maskable MSI (24 bytes) at 0xf0: refused, no room below 0x100");
+	tap_ok(!f.msi.present && f.msi.cap == 0 && f.cfg.bytes[PCI_CAPABILITY_LIST] == 0 &&
+		       !(f.cfg.bytes[PCI_STATUS] & PCI_STATUS_CAP_LIST),
+	       "and the device has no MSI and no capability list");
+	tap_ok(pci_msix_init(&f, 4, 0, 0, 0x800) && f.msix.present && f.msix.cap == 0xf0,
+	       "MSI-X (12 bytes) still fits at 0xf0");
+
+	pci_dev_init(&g, "full2", 7, 0x1234, 0x00f1, 0xff0000, 0);
+	g.cfg.cap_next = 0xf8;
+	tap_ok(!pci_msix_init(&g, 4, 0, 0, 0x800) && !g.msix.present && g.msix.cap == 0,
+	       "MSI-X at 0xf8: refused, no MSI-X");
+	tap_ok(pci_msi_init(&g, 1, false, false) == false && !g.msi.present,
+	       "a 32-bit MSI (10 bytes) at 0xf8: refused too");
+}
+
 int main(void)
 {
 	setup();
@@ -1185,6 +1211,7 @@ int main(void)
 	test_msix();
 	test_msi();
 	test_msi32();
+	test_msi_no_room();
 	test_intx();
 	test_bounds_absent();
 	test_cf8_hostile();

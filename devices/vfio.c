@@ -829,23 +829,18 @@ static void vfio_vconfig(struct vfio_dev *v)
 				continue;
 			}
 			/* One vector: VFIO would need every vector's eventfd up
-			 * front and the guests we run use one. */
-			/* The device's own capabilities may leave no room below
-			 * 0x100 for it (found by fuzz_vfio_msix): hidden then. */
-			if (!pci_msi_init(d, 1, fl & PCI_MSI_FLAGS_64BIT,
-					  fl & PCI_MSI_FLAGS_MASKBIT)) {
+			 * front and the guests we run use one.  The device's own
+			 * capabilities may leave no room below 0x100 for it
+			 * (found by fuzz_vfio_msix): got stays 0, hidden below. */
+			if (pci_msi_init(d, 1, fl & PCI_MSI_FLAGS_64BIT,
+					 fl & PCI_MSI_FLAGS_MASKBIT)) {
+				got = d->msi.cap;
 				trace(TRACE_VFIO,
-				      "vconfig: cap MSI at 0x%02x: no room left below 0x100 for "
-				      "kvmini's copy: hidden",
-				      cap->off);
-				continue;
+				      "vconfig: cap MSI at 0x%02x (device: 0x%02x): emulated, "
+				      "%s, %smaskable, 1 vector",
+				      got, cap->off, fl & PCI_MSI_FLAGS_64BIT ? "64-bit" : "32-bit",
+				      fl & PCI_MSI_FLAGS_MASKBIT ? "" : "not ");
 			}
-			got = d->msi.cap;
-			trace(TRACE_VFIO,
-			      "vconfig: cap MSI at 0x%02x (device: 0x%02x): emulated, "
-			      "%s, %smaskable, 1 vector",
-			      got, cap->off, fl & PCI_MSI_FLAGS_64BIT ? "64-bit" : "32-bit",
-			      fl & PCI_MSI_FLAGS_MASKBIT ? "" : "not ");
 		} else if (cap->id == PCI_CAP_ID_MSIX) {
 			uint16_t fl = rd16(c + cap->off + PCI_MSIX_FLAGS);
 			uint32_t tbl = rd32(c + cap->off + PCI_MSIX_TABLE);
@@ -883,21 +878,17 @@ static void vfio_vconfig(struct vfio_dev *v)
 				      (unsigned long long)v->bars[bir].size);
 				continue;
 			}
-			if (!pci_msix_init(d, nvec, bir, tbl & ~PCI_MSIX_TABLE_BIR,
-					   pba & ~PCI_MSIX_PBA_BIR)) {
+			/* No room below 0x100 for it: got stays 0, hidden below. */
+			if (pci_msix_init(d, nvec, bir, tbl & ~PCI_MSIX_TABLE_BIR,
+					  pba & ~PCI_MSIX_PBA_BIR)) {
+				v->msix_nvec = nvec;
+				got = d->msix.cap;
 				trace(TRACE_VFIO,
-				      "vconfig: cap MSI-X at 0x%02x: no room left below 0x100 for "
-				      "kvmini's copy: hidden",
-				      cap->off);
-				continue;
+				      "vconfig: cap MSI-X at 0x%02x (device: 0x%02x): emulated, "
+				      "%u vectors, table BAR%d+0x%x, PBA BAR%d+0x%x",
+				      got, cap->off, nvec, bir, tbl & ~PCI_MSIX_TABLE_BIR, bir,
+				      pba & ~PCI_MSIX_PBA_BIR);
 			}
-			v->msix_nvec = nvec;
-			got = d->msix.cap;
-			trace(TRACE_VFIO,
-			      "vconfig: cap MSI-X at 0x%02x (device: 0x%02x): emulated, "
-			      "%u vectors, table BAR%d+0x%x, PBA BAR%d+0x%x",
-			      got, cap->off, nvec, bir, tbl & ~PCI_MSIX_TABLE_BIR, bir,
-			      pba & ~PCI_MSIX_PBA_BIR);
 		} else {
 			static const uint8_t zero[256];
 

@@ -68,7 +68,7 @@ LLVM_COV      ?= $(shell command -v llvm-cov-14 2>/dev/null || echo llvm-cov)
 fuzz-cov:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		src=$$(sed -n 's,^// *needs: *,,p' test/fuzz/fuzz_$$t.c); \
-		case $$t in vnet|vnet_seq) src="$$src devices/virtio_net.c";; report) src="$$src devices/report.c";; vfio_msix) src="$$src devices/vfio.c";; esac; \
+		src="$$src $$(sed -n 's,^#include "\.\./\.\./\(.*\.c\)",\1,p' test/fuzz/fuzz_$$t.c)"; \
 		mkdir -p $(BUILD)/fuzz/$$t/corpus; \
 		$(FUZZ_CC) $(FUZZ_COV_FLAGS) test/fuzz/fuzz_$$t.c test/fuzz/stubs.c \
 			$$(sed -n 's,^// *needs: *,,p' test/fuzz/fuzz_$$t.c) -o $(BUILD)/fuzz/cov_$$t; \

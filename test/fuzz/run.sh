@@ -13,10 +13,11 @@ dir=$BUILD/fuzz/$t
 mkdir -p "$dir/corpus"
 rm -f "$dir"/crash-* "$dir"/leak-* "$dir"/timeout-* "$dir"/oom-*
 seeds=$(ls -d test/fuzz/corpus/$t 2>/dev/null)
-[ "$runs" -gt 0 ] && cap=" or $runs runs" || cap=""
+lim=-1 cap=""
+[ "$runs" -gt 0 ] && lim=$runs cap=" or $runs runs"
 echo "== fuzz $t: up to $secs s$cap (log $dir/log)"
 t0=$(date +%s)
-"$BUILD/fuzz/fuzz_$t" -max_total_time="$secs" -runs="$([ "$runs" -gt 0 ] && echo "$runs" || echo -1)" \
+"$BUILD/fuzz/fuzz_$t" -max_total_time="$secs" -runs="$lim" \
 	-print_final_stats=1 -timeout=10 -use_value_profile=1 \
 	-artifact_prefix="$dir/" "$dir/corpus" $seeds </dev/null >"$dir/log" 2>&1
 rc=$?

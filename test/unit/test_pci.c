@@ -1191,7 +1191,7 @@ static void test_msi_no_room(void)
 	g.cfg.cap_next = 0xf8;
 	tap_ok(!pci_msix_init(&g, 4, 0, 0, 0x800) && !g.msix.present && g.msix.cap == 0,
 	       "MSI-X at 0xf8: refused, no MSI-X");
-	tap_ok(pci_msi_init(&g, 1, false, false) == false && !g.msi.present,
+	tap_ok(!pci_msi_init(&g, 1, false, false) && !g.msi.present,
 	       "a 32-bit MSI (10 bytes) at 0xf8: refused too");
 }
 

@@ -31,7 +31,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "bus.h"
+#include "../vmm/bus.h"
 
 struct vm;
 struct pci_dev;
@@ -204,9 +204,8 @@ struct pci_dev *pci_find(unsigned bus, unsigned dev, unsigned fn);
 const char *pci_reg_name(const struct pci_dev *d, unsigned off);
 
 /* ---- additions (after the first contract) ------------------------------ */
-/* INTx routing, fixed at pci_register(): pin 1-4 of slot s goes to IOAPIC
- * input PCI_INTX_GSI_BASE + ((s + pin - 1) & 3), the classic swizzle. */
-#define PCI_INTX_GSI_BASE 16
+/* INTx routing, fixed at pci_register(): the swizzle include/memmap.h
+ * gives with PCI_INTX_GSI_BASE. */
 unsigned pci_intx_gsi(uint8_t slot, uint8_t pin);
 
 /* Highest address (exclusive) a memory BAR may occupy: x86-64's largest

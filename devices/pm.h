@@ -26,23 +26,8 @@
 
 struct vm;
 
-#define PM1A_EVT_BLK   (PM_BASE + 0x0)
-#define PM1_EVT_LEN    4
-#define PM1A_CNT_BLK   (PM_BASE + 0x4)
-#define PM1_CNT_LEN    2
-#define PM_TMR_BLK     (PM_BASE + 0x8)
-#define PM_TMR_LEN     4
-#define PM_RESET_REG   (PM_BASE + 0xc)
-#define PM_RESET_VALUE 0x01
-#define KBD_CMD_RESET  0xfe
-
-/* The sleep type kvmini's DSDT gives \_S5 (any 3-bit value would do). */
-#define PM_SLP_TYP_S5 5
-
-/* PM1_CNT bits (ACPI 6.4, 4.8.3.2.1). */
-#define PM1_CNT_SCI_EN	      0x0001
-#define PM1_CNT_SLP_TYP_SHIFT 10
-#define PM1_CNT_SLP_EN	      0x2000
+/* The register layout (PM1a_EVT, PM1a_CNT, PM_TMR, the reset register, the
+ * S5 sleep type) is part of the machine's map: include/memmap.h. */
 
 #define PM_TIMER_HZ 3579545ULL
 

@@ -190,4 +190,30 @@ struct guest_report {
 #define GUEST_VEC_EDU_INTX 0x51
 #define GUEST_VEC_SPURIOUS 0xff
 
+/* The ACPI PM block at PM_BASE (devices/pm.c serves it, the FADT in
+ * vmm/acpi.c describes it). */
+#define PM1A_EVT_BLK   (PM_BASE + 0x0)
+#define PM1_EVT_LEN    4
+#define PM1A_CNT_BLK   (PM_BASE + 0x4)
+#define PM1_CNT_LEN    2
+#define PM_TMR_BLK     (PM_BASE + 0x8)
+#define PM_TMR_LEN     4
+#define PM_RESET_REG   (PM_BASE + 0xc)
+#define PM_RESET_VALUE 0x01
+#define KBD_CMD_RESET  0xfe /* to PORT_KBD_CMD: pulse the reset line */
+
+/* The sleep type kvmini's DSDT gives \_S5 (any 3-bit value would do). */
+#define PM_SLP_TYP_S5 5
+
+/* PM1_CNT bits (ACPI 6.4, 4.8.3.2.1). */
+#define PM1_CNT_SCI_EN	      0x0001
+#define PM1_CNT_SLP_TYP_SHIFT 10
+#define PM1_CNT_SLP_EN	      0x2000
+
+
+/* INTx routing: pin 1-4 of slot s goes to IOAPIC input
+ * PCI_INTX_GSI_BASE + ((s + pin - 1) & 3), the classic swizzle
+ * (devices/pci.c pci_intx_gsi(), the DSDT's _PRT in vmm/acpi.c). */
+#define PCI_INTX_GSI_BASE 16
+
 #endif

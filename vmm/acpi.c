@@ -14,8 +14,6 @@
 #include "memmap.h"
 #include "trace.h"
 #include "vm.h"
-#include "../devices/pci.h"
-#include "../devices/pm.h"
 
 #define OEM_ID	  "KVMINI"   /* 6 bytes */
 #define OEM_TABLE "KVMINI  " /* 8 bytes */

@@ -42,7 +42,7 @@
 #include <linux/if_tun.h>
 
 #include "trace.h"
-#include "../devices/iommufd_uapi.h"
+#include "iommufd_uapi.h"
 
 bool seccomp_enabled = true;
 

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../devices/bus.h"
+#include "bus.h"
 
 #define VM_MAX_SLOTS 32
 #define VM_MAX_GSI 256   /* routing table size we manage */

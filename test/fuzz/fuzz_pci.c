@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/pci.c devices/pci_host.c devices/bus.c
+// needs: devices/pci.c devices/pci_host.c vmm/bus.c
 /*
  * fuzz_pci.c - the PCI core and the host bridge as a hostile guest drives
  * them: any sequence of 0xcf8/0xcfc port accesses and ECAM accesses at any

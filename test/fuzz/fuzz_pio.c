@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/serial.c devices/rtc.c devices/pm.c devices/bus.c
+// needs: devices/serial.c devices/rtc.c devices/pm.c vmm/bus.c
 /*
  * fuzz_pio.c - the small port-I/O devices a guest can poke at will: the
  * 16550 UART (devices/serial.c), the CMOS RTC (devices/rtc.c), the ACPI PM

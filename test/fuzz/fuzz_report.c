@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/bus.c
+// needs: vmm/bus.c
 /*
  * fuzz_report.c - the report port (devices/report.c): the guest writes the
  * GPA of a struct guest_report, whose message pointer and length are its

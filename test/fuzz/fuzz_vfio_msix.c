@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/pci.c devices/pci_host.c devices/bus.c devices/vfio_cfg.c devices/vfio_container.c
+// needs: devices/pci.c devices/pci_host.c vmm/bus.c devices/vfio_cfg.c devices/vfio_container.c
 // needs: devices/vfio_iommufd.c
 /*
  * fuzz_vfio_msix.c - the assigned device's MSI-X, as kvmini presents it:

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/pci.c devices/pci_host.c devices/bus.c devices/virtq.c
+// needs: devices/pci.c devices/pci_host.c vmm/bus.c devices/virtq.c
 /*
  * fuzz_vnet.c - the virtio-net device (devices/virtio_net.c) with the
  * loopback backend, as a hostile driver sees it: BAR0 registers (common

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/pci.c devices/pci_host.c devices/bus.c devices/virtq.c
+// needs: devices/pci.c devices/pci_host.c vmm/bus.c devices/virtq.c
 /*
  * fuzz_vnet_seq.c - the order of things, against the virtio-net I/O
  * thread's state: device resets, status writes, feature writes, queue

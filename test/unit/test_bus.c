@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/bus.c vmm/trace.c
+// needs: vmm/bus.c vmm/trace.c
 /*
- * test_bus.c - the address-decoding table (devices/bus.c) against its
- * contract in devices/bus.h: empty, wrapping and overlapping ranges are
+ * test_bus.c - the address-decoding table (vmm/bus.c) against its
+ * contract in vmm/bus.h: empty, wrapping and overlapping ranges are
  * refused, adjacent ones accepted; handlers see offsets, never absolute
  * addresses; an access nothing claims fully is counted, reads all ones
  * and reaches no handler; unregistering keeps the hit count for --stats.
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../devices/bus.h"
+#include "../../vmm/bus.h"
 #include "../../vmm/trace.h"
 #include "tap.h"
 

@@ -1,6 +1,6 @@
 /*
  * test_iommufd_abi.c - kvmini's own IOMMUFD / VFIO cdev uAPI header
- * (devices/iommufd_uapi.h) against the values the kernel documents.
+ * (include/iommufd_uapi.h) against the values the kernel documents.
  *
  * Every number below is a literal read from the uAPI of Linux 6.12
  * (include/uapi/linux/iommufd.h and vfio.h; the layout rules are in
@@ -11,7 +11,7 @@
  */
 #include <stddef.h>
 
-#include "../../devices/iommufd_uapi.h"
+#include "iommufd_uapi.h"
 #include "tap.h"
 
 #define SIZE(type, want) tap_eq(sizeof(struct type), want, "sizeof(struct " #type ") == " #want)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/pci.c devices/pci_host.c devices/bus.c vmm/trace.c
+// needs: devices/pci.c devices/pci_host.c vmm/bus.c vmm/trace.c
 /*
  * test_pci.c - the PCI core (devices/pci.c) and the host bridge with its
  * two config mechanisms (devices/pci_host.c), driven as the guest drives

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/pci_assign.c devices/pci.c devices/pci_host.c devices/bus.c vmm/trace.c
+// needs: devices/pci_assign.c devices/pci.c devices/pci_host.c vmm/bus.c vmm/trace.c
 /*
  * test_pci_assign.c - the firmware-like PCI start (devices/pci_assign.c):
  * the placement plan on its own (apertures, alignment, no overlaps, 64-bit

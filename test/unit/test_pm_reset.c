@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/pm.c devices/pci_host.c devices/pci.c devices/bus.c vmm/trace.c
+// needs: devices/pm.c devices/pci_host.c devices/pci.c vmm/bus.c vmm/trace.c
 /*
  * test_pm_reset.c - the reset control register at 0xcf9 (devices/pm.c),
  * reached the way a guest reaches it: a byte OUT to port 0xcf9, which lies

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/serial.c devices/bus.c vmm/trace.c vmm/seccomp.c
+// needs: devices/serial.c vmm/bus.c vmm/trace.c vmm/seccomp.c
 /*
  * test_serial.c - COM1's string path (devices/serial.c, bus_access_string
- * in devices/bus.c): a burst of bytes written to THR by one string exit
+ * in vmm/bus.c): a burst of bytes written to THR by one string exit
  * (rep outsb) reaches stdout whole and in order and counts one exit; the
  * byte-at-a-time path Linux's 8250 driver uses still works, one exit per
  * byte; string accesses to other registers act as that many single ones;

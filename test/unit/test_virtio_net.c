@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/pci.c devices/pci_host.c devices/bus.c devices/virtq.c vmm/trace.c
+// needs: devices/pci.c devices/pci_host.c vmm/bus.c devices/virtq.c vmm/trace.c
 // needs: test/fuzz/stubs.c
 /*
  * test_virtio_net.c - the virtio-net device model (devices/virtio_net.c)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/pci.c devices/pci_host.c devices/bus.c devices/virtq.c test/fuzz/stubs.c
+// needs: devices/pci.c devices/pci_host.c vmm/bus.c devices/virtq.c test/fuzz/stubs.c
 /*
  * test_vnet_reset.c - virtio-net's device reset against the I/O thread's
  * pending work (devices/virtio_net.c, loopback backend).  A driver may kick

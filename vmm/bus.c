@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../vmm/trace.h"
+#include "trace.h"
 
 void bus_init(struct bus *bus, const char *name)
 {

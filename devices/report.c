@@ -22,12 +22,29 @@
 static struct {
 	struct vm *vm;
 	unsigned n, failed, bad;
+	bool done;             /* the guest reported done ... */
+	uint32_t guest_status; /* ... with this status, all 32 bits of it */
 	struct {
 		unsigned id;
 		bool passed;
 		char *name;
 	} c[REPORT_MAX_CHECKS];
 } rep;
+
+int report_exit_code(uint32_t guest_status)
+{
+	/* The guest's number is its own: passed through, 3 would read as
+	 * "no /dev/kvm", 6 as a VFIO fault, 0x10b (as a byte) as 11.  One
+	 * code says "the guest failed"; the number goes to the done line
+	 * and the report. */
+	return guest_status ? EXIT_GUEST_FAILED : EXIT_GUEST_OK;
+}
+
+bool report_guest_status(uint32_t *status)
+{
+	*status = rep.guest_status;
+	return rep.done;
+}
 
 unsigned report_count(unsigned *failed)
 {
@@ -106,10 +123,16 @@ static void report_handle(uint32_t gpa)
 		break;
 	case REPORT_DONE:
 		serial_flush();
-		printf("kvmini: guest done, status %u\n", r.status);
-		fflush(stdout);
+		rep.done = true;
+		rep.guest_status = r.status;
 		rep.vm->done = true;
-		rep.vm->exit_status = r.status & 0xff;
+		rep.vm->exit_status = report_exit_code(r.status);
+		if (r.status)
+			printf("kvmini: guest done, status %u (0x%x): the guest failed, kvmini exits %d\n",
+			       r.status, r.status, rep.vm->exit_status);
+		else
+			printf("kvmini: guest done, status 0\n");
+		fflush(stdout);
 		break;
 	default:
 		report_bad("unknown kind", gpa);

@@ -224,7 +224,7 @@ const char *exit_status_text(int status)
 {
 	switch (status) {
 	case EXIT_GUEST_OK: return "the guest reported success";
-	case EXIT_GUEST_FAILED: return "the guest reported a failed check";
+	case EXIT_GUEST_FAILED: return "the guest reported a failure (a nonzero status)";
 	case EXIT_USAGE: return "bad command line";
 	case EXIT_NO_KVM: return "/dev/kvm missing or not permitted";
 	case EXIT_KVM_CAP: return "KVM too old or lacks a capability";
@@ -235,8 +235,13 @@ const char *exit_status_text(int status)
 		return "the guest crashed (triple fault, unhandled exit, hostile guest)";
 	case EXIT_HOST: return "a host resource failed (memory, threads, fds)";
 	case EXIT_REBOOT: return "the guest asked for a reboot";
+	case EXIT_VFIO_REQ: return "the host asked for the --vfio device back";
+	case EXIT_SECCOMP: return "a kvmini thread made a forbidden system call (seccomp)";
+	case EXIT_REPORT: return "the --report file could not be written";
+	case EXIT_GUEST_UNSUPPORTED:
+		return "the guest asked for something kvmini does not offer; stopped cleanly";
 	case EXIT_SIGINT: return "interrupted (SIGINT)";
 	case EXIT_SIGTERM: return "terminated (SIGTERM)";
-	default: return "the guest's own status";
+	default: return "(a status kvmini does not document)";
 	}
 }

@@ -144,9 +144,24 @@ static void write_report(const char *path, struct vm *m, const struct host_facts
 		warn("cannot write the report to '%s'", path);
 		return;
 	}
+	uint32_t gs;
+	bool guest_done = report_guest_status(&gs);
+	char reason[128];
+
+	/* The guest's own number is in guest_status and in the reason, never
+	 * in status (devices/report.h). */
+	if (status == EXIT_GUEST_FAILED && guest_done)
+		snprintf(reason, sizeof(reason), "the guest reported a failure: its status %u (0x%x)",
+			 gs, gs);
+	else
+		snprintf(reason, sizeof(reason), "%s", exit_status_text(status));
 	fprintf(f, "{\"kvmini\":\"%s\",\"report\":%d,\"mode\":\"run\",\"status\":%d,\"reason\":",
 		KVMINI_VERSION, REPORT_FORMAT, status);
-	json_string(f, exit_status_text(status));
+	json_string(f, reason);
+	if (guest_done)
+		fprintf(f, ",\"guest_status\":%u", gs);
+	else
+		fprintf(f, ",\"guest_status\":null");
 	fprintf(f, ",\"host\":");
 	host_facts_json(f, h);
 	fprintf(f, ",\"timings_ms\":{\"setup\":%.1f,\"run\":%.1f},\"devices\":", setup_ms, run_ms);

@@ -14,10 +14,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Exit codes: the README documents them.  0 and 1 come from the guest. */
+/* Exit codes: the README documents them.  0 and 1 come from the guest:
+ * any nonzero status it reports is 1, never its own number (report.h). */
 enum {
 	EXIT_GUEST_OK = 0,     /* guest reported status 0 */
-	EXIT_GUEST_FAILED = 1, /* guest reported a failed check (status 1) */
+	EXIT_GUEST_FAILED = 1, /* guest reported any other status */
 	EXIT_USAGE = 2,        /* bad command line */
 	EXIT_NO_KVM = 3,       /* /dev/kvm missing or not permitted */
 	EXIT_KVM_CAP = 4,      /* KVM too old or lacks a capability */
@@ -29,6 +30,8 @@ enum {
 	EXIT_REBOOT = 10,      /* guest asked for a reboot */
 	EXIT_VFIO_REQ = 11,    /* the host asked for the assigned device back */
 	EXIT_SECCOMP = 12,     /* a thread made a system call outside its allowlist */
+	EXIT_REPORT = 13,      /* the --report file could not be written */
+	EXIT_GUEST_UNSUPPORTED = 14, /* the guest asked for what kvmini does not offer */
 	EXIT_SIGINT = 130,     /* interrupted (128 + SIGINT) */
 	EXIT_SIGTERM = 143,    /* terminated (128 + SIGTERM) */
 };

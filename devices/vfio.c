@@ -110,6 +110,24 @@ struct vfio_dev {
 
 static struct vfio_dev the_vfio;
 
+/* Where sysfs lists the PCI devices (test_vfio_probe points it at a tree
+ * of its own). */
+#ifndef VFIO_SYSFS_PCI
+#define VFIO_SYSFS_PCI "/sys/bus/pci/devices"
+#endif
+
+/* A device that holds nothing yet: every fd -1, so that a teardown after
+ * any stage (the run's, or the probe's after attach) closes and disarms
+ * only what was taken.  0 would be stdin. */
+static void vfio_dev_blank(struct vfio_dev *v, const char *backend)
+{
+	memset(v, 0, sizeof(*v));
+	v->fd = v->intx_fd = v->intx_resample_fd = v->msi_fd = -1;
+	memset(v->msix_fd, 0xff, sizeof(v->msix_fd));
+	v->events.req_fd = v->events.err_fd = v->events.stop_fd = -1;
+	v->want = backend ? backend : "auto";
+}
+
 /* The process start, near enough: constructors run before main().  The
  * time from here to "realized" is the figure that compares backends. */
 static struct timespec t_start;
@@ -389,7 +407,7 @@ static void vfio_attach(struct vfio_dev *v, const char *arg)
 		snprintf(v->name, sizeof(v->name), "vfio %s", v->bdf);
 	trace(TRACE_VFIO, "attach: %s", v->bdf);
 
-	snprintf(v->sysdev, sizeof(v->sysdev), "/sys/bus/pci/devices/%s", v->bdf);
+	snprintf(v->sysdev, sizeof(v->sysdev), "%s/%s", VFIO_SYSFS_PCI, v->bdf);
 	if (stat(v->sysdev, &st))
 		die(EXIT_VFIO,
 		    "vfio %s: no such PCI device (%s does not exist); list the host's devices "
@@ -1225,14 +1243,10 @@ void vfio_init(struct vm *vm, const char *bdf, bool trap_bars, const char *backe
 	struct vfio_dev *v = &the_vfio;
 	int ret;
 
-	memset(v, 0, sizeof(*v));
+	vfio_dev_blank(v, backend);
 	v->vm = vm;
-	v->fd = v->intx_fd = v->intx_resample_fd = v->msi_fd = -1;
-	memset(v->msix_fd, 0xff, sizeof(v->msix_fd));
-	v->events.req_fd = v->events.err_fd = v->events.stop_fd = -1;
 	v->trap_bars = trap_bars;
 	v->active = true;
-	v->want = backend ? backend : "auto";
 	/* Registered first, so that a die() in any stage below releases
 	 * whatever the earlier stages took. */
 	vm_at_exit(vm, vfio_teardown, v);
@@ -1293,10 +1307,7 @@ void vfio_probe(const char *bdf, const char *backend, char *summary, size_t len)
 	struct vfio_dev *v = &the_vfio;
 	char group[32] = "";
 
-	memset(v, 0, sizeof(*v));
-	v->fd = v->intx_fd = v->intx_resample_fd = v->msi_fd = -1;
-	memset(v->msix_fd, 0xff, sizeof(v->msix_fd));
-	v->want = backend ? backend : "auto";
+	vfio_dev_blank(v, backend);
 	vfio_attach(v, bdf);
 	vfio_populate(v);
 	/* The cdev path never opens the group, so it has no number to say. */

@@ -480,14 +480,9 @@ static void check_net(const struct host_facts *h, const char *spec)
 
 /* ---- the run ---------------------------------------------------------------- */
 
-static void write_check_report(const char *path, const struct host_facts *h, int status, double ms)
+static void write_check_report(FILE *f, const char *path, const struct host_facts *h, int status,
+			       double ms)
 {
-	FILE *f = fopen(path, "w");
-
-	if (!f) {
-		warn("cannot write the report to '%s'", path);
-		return;
-	}
 	fprintf(f, "{\"kvmini\":\"%s\",\"report\":%d,\"mode\":\"check\",\"status\":%d,\"reason\":",
 		KVMINI_VERSION, REPORT_FORMAT, status);
 	json_string(f, status ? chk.reason : "everything this run needs is there");
@@ -505,7 +500,7 @@ static void write_check_report(const char *path, const struct host_facts *h, int
 		fputc('}', f);
 	}
 	fprintf(f, "]}\n");
-	fclose(f);
+	report_file_close(f, path, status);
 }
 
 static double now_ms(void)
@@ -543,6 +538,6 @@ int check_run(const struct config *cfg)
 	else
 		printf("kvmini check: ready: everything this run needs is there\n");
 	if (cfg->report)
-		write_check_report(cfg->report, &h, chk.status, now_ms() - t0);
+		write_check_report(cfg->report_file, cfg->report, &h, chk.status, now_ms() - t0);
 	return chk.status;
 }

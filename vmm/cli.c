@@ -41,7 +41,8 @@ static const char usage[] =
 	"                     exit,boot or all\n"
 	"  --stats            print VM exits by reason and by device at exit\n"
 	"  --report FILE      write a JSON report (status and its reason, host,\n"
-	"                     devices, timings, checks, exits) to FILE\n"
+	"                     devices, timings, checks, exits) to FILE; - for\n"
+	"                     stdout (everything else then goes to stderr)\n"
 	"  --no-seccomp       do not confine kvmini's threads (for debugging)\n"
 	"  -h, --help         this text\n"
 	"  -V, --version      the version\n"
@@ -51,8 +52,9 @@ static const char usage[] =
 	"2 usage, 3 no /dev/kvm, 4 KVM too old, 5 bad kernel image, 6 VFIO,\n"
 	"7 network backend, 8 guest crashed, 9 host resources, 10 guest reboot,\n"
 	"11 the host took the VFIO device back, 12 forbidden system call (seccomp),\n"
-	"130 SIGINT, 143 SIGTERM.  kvmini check: 0 ready, else the code above of\n"
-	"the first thing missing (3, 4, 6 or 7).\n";
+	"13 the --report file could not be written, 130 SIGINT, 143 SIGTERM.\n"
+	"kvmini check: 0 ready, else the code above of the first thing missing\n"
+	"(3, 4, 6 or 7).\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_NET, OPT_VFIO,
        OPT_VFIO_TRAP, OPT_TRACE, OPT_STATS, OPT_REPORT, OPT_VFIO_BACKEND,

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define KVMINI_VERSION "0.1.0"
 
@@ -20,7 +21,8 @@ struct config {
 	bool vfio_backend_set;
 	bool pci_poweron;    /* --pci-poweron: skip the firmware-like PCI start */
 	bool stats;
-	const char *report;  /* --report FILE */
+	const char *report;  /* --report FILE, "-" for stdout */
+	FILE *report_file;   /* opened by main() before anything runs */
 	bool check;          /* `kvmini check [options]` (vmm/check.c) */
 	bool no_seccomp;     /* --no-seccomp: threads run unconfined */
 	bool mem_set, cmdline_set; /* given on the command line (else the

@@ -220,6 +220,46 @@ void host_facts_json(FILE *f, const struct host_facts *h)
 	    node_state(h->vfio_errno), node_state(h->iommufd_errno), node_state(h->tun_errno));
 }
 
+FILE *report_file_open(const char *path)
+{
+	FILE *f;
+
+	if (!strcmp(path, "-")) {
+		int fd = dup(STDOUT_FILENO);
+
+		/* The report keeps the real stdout; the rest goes to stderr. */
+		fflush(stdout);
+		if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 || !(f = fdopen(fd, "w")))
+			die_errno(EXIT_HOST, "--report -: cannot set up standard output for it");
+		return f;
+	}
+	if (!*path)
+		die(EXIT_USAGE, "--report needs a file name (or - for standard output)");
+	f = fopen(path, "w");
+	if (!f)
+		die(EXIT_USAGE, "--report '%s': cannot create it (%s): give a path in a writable "
+				"directory, or - for standard output",
+		    path, strerror(errno));
+	return f;
+}
+
+void report_file_close(FILE *f, const char *path, int status)
+{
+	/* fflush reports the buffered writes' first error; fclose the close's
+	 * (NFS and some file systems report ENOSPC only there). */
+	int err;
+
+	errno = 0;
+	err = fflush(f) || ferror(f) ? (errno ? errno : EIO) : 0;
+	if (fclose(f) && !err)
+		err = errno ? errno : EIO;
+	if (err)
+		die(EXIT_REPORT, "cannot write the report to %s%s%s: %s (without it the status "
+				 "would have been %d: %s)",
+		    strcmp(path, "-") ? "'" : "", strcmp(path, "-") ? path : "standard output",
+		    strcmp(path, "-") ? "'" : "", strerror(err), status, exit_status_text(status));
+}
+
 const char *exit_status_text(int status)
 {
 	switch (status) {

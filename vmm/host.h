@@ -43,6 +43,19 @@ void host_facts_read(struct host_facts *h);
 /* "Intel VT-d", "AMD-Vi", "virtio-iommu" from a unit name, else the name. */
 const char *host_iommu_kind(const char *unit);
 
+/* The --report destination, opened before anything runs (so that the
+ * confined threads never need to open a file, and a path that cannot be
+ * created is a usage error, not a lost report at the end).  "-" is
+ * standard output: then fd 1 is pointed at standard error for everything
+ * else kvmini prints (the guest's console, check lines), so that stdout
+ * carries the one JSON object and nothing else.  Dies with EXIT_USAGE. */
+FILE *report_file_open(const char *path);
+
+/* Flush and close the report (written in full by the caller); a write or
+ * close that failed (ENOSPC, /dev/full, a closed pipe) dies with
+ * EXIT_REPORT, naming the error and the status the run would have had. */
+void report_file_close(FILE *f, const char *path, int status);
+
 /* The facts as one JSON object (the report's "host"). */
 void host_facts_json(FILE *f, const struct host_facts *h);
 

@@ -133,17 +133,11 @@ static double now_ms(void)
 
 /* The --report file: docs/report.md describes it field by field, and
  * docs/report.schema.json is the contract a test holds real reports to. */
-static void write_report(const char *path, struct vm *m, const struct host_facts *h, int status,
-			 double setup_ms, double run_ms)
+static void write_report(FILE *f, const char *path, struct vm *m, const struct host_facts *h,
+			 int status, double setup_ms, double run_ms)
 {
-	FILE *f = fopen(path, "w");
 	unsigned failed, n = report_count(&failed);
 	bool first = true;
-
-	if (!f) {
-		warn("cannot write the report to '%s'", path);
-		return;
-	}
 	uint32_t gs;
 	bool guest_done = report_guest_status(&gs);
 	char reason[128];
@@ -184,7 +178,7 @@ static void write_report(const char *path, struct vm *m, const struct host_facts
 	fprintf(f, "}");
 	vfio_report_json(f);
 	fprintf(f, "}\n");
-	fclose(f);
+	report_file_close(f, path, status);
 }
 
 int main(int argc, char **argv)
@@ -204,6 +198,10 @@ int main(int argc, char **argv)
 	double t_start = now_ms(), t_run;
 
 	cli_parse(argc, argv, &cfg);
+	/* The report first: a path that cannot be created is the user's to
+	 * fix before anything runs, and no confined thread opens files. */
+	if (cfg.report)
+		cfg.report_file = report_file_open(cfg.report);
 	if (cfg.check)
 		return check_run(&cfg);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -303,6 +301,7 @@ int main(int argc, char **argv)
 	if (cfg.stats)
 		print_stats(&vm);
 	if (cfg.report)
-		write_report(cfg.report, &vm, &host, status, t_run - t_start, now_ms() - t_run);
+		write_report(cfg.report_file, cfg.report, &vm, &host, status, t_run - t_start,
+			     now_ms() - t_run);
 	return status; /* teardown() runs from atexit */
 }

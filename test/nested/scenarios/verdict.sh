@@ -19,3 +19,30 @@ check guest-status-in-the-report grep -q \
 	'"status":1,"reason":"the guest reported a failure: its status 267 (0x10b)","guest_status":267' \
 	/tmp/status-0x10b.json
 check guest-status-3-in-the-report grep -q '"status":1,.*"guest_status":3,' /tmp/status-3.json
+
+# The --report file is opened before anything runs: a path that cannot be
+# created is a usage error (one line, exit 2, no guest); a write that fails
+# is exit 13 with the error named; "-" is stdout, and then stdout holds the
+# JSON alone (the console goes to stderr) and no file named "-" appears.
+json() { echo "@@@ JSON $1 $(cat "$2" 2>/dev/null || echo '{}')"; }
+cd /tmp
+case_run report-uncreatable rc=2 lines=1 "match=^kvmini: --report '/nonexistent/dir/x.json': cannot create it \\(No such file" \
+	-- kvmini --net none --report /nonexistent/dir/x.json
+case_run report-is-a-directory rc=2 lines=1 "match=^kvmini: --report '/tmp': cannot create it" \
+	-- kvmini --net none --report /tmp
+case_run report-dev-full rc=13 'match=^kvmini: guest done, status 0$' \
+	"match=^kvmini: cannot write the report to '/dev/full': No space left on device \\(without it the status would have been 0" \
+	-- kvmini --net none --report /dev/full
+case_run check-report-dev-full rc=13 "match=^kvmini: cannot write the report to '/dev/full': No space left" \
+	-- kvmini check --net none --report /dev/full
+case_run report-stdout rc=0 -- sh -c 'kvmini --net none --report - >/tmp/rs.json 2>/tmp/rs.err'
+check report-stdout-is-one-json-line sh -c '[ "$(wc -l </tmp/rs.json)" = 1 ] && grep -q "^{\"kvmini\":.*}$" /tmp/rs.json'
+check report-stdout-console-on-stderr grep -q '^kvmini: guest done, status 0$' /tmp/rs.err
+check report-stdout-creates-no-file test ! -e /tmp/-
+json report-stdout /tmp/rs.json
+case_run check-report-stdout rc=any -- sh -c 'kvmini check --net none --report - >/tmp/cs.json 2>/tmp/cs.err'
+check check-report-stdout-is-one-json-line sh -c '[ "$(wc -l </tmp/cs.json)" = 1 ] && grep -q "^{\"kvmini\":.*\"mode\":\"check\".*}$" /tmp/cs.json'
+check check-report-stdout-items-on-stderr grep -q '^kvmini check: ' /tmp/cs.err
+json check-report-stdout /tmp/cs.json
+json guest-status-0x10b /tmp/status-0x10b.json
+cd /

@@ -27,7 +27,6 @@
 /* pci.h: true while pci_assign_all() writes config space for the guest. */
 bool pci_firmware_start;
 
-#define PCI_MAX_SLOTS 32
 #define PAGE 4096ULL
 
 /* Command bits the guest may change: I/O, memory, bus master, parity error
@@ -48,7 +47,8 @@ bool pci_firmware_start;
 /* Ports the in-kernel PIC/PIT and the legacy ISA world own. */
 #define IO_BAR_MIN 0x1000ULL
 
-static struct pci_dev *pci_devs[PCI_MAX_SLOTS];
+/* Bus 0, addressed by (slot, function). */
+static struct pci_dev *pci_devs[PCI_MAX_SLOTS][PCI_MAX_FNS];
 
 /* ---- trace effects ------------------------------------------------------ */
 static bool fx_bracket;
@@ -81,7 +81,7 @@ __attribute__((format(printf, 2, 3))) static void fx(const struct pci_dev *d, co
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (!fx_bracket) {
-		trace_printf(TRACE_PCI, "     00:%02x.0 %s", d->slot, msg);
+		trace_printf(TRACE_PCI, "     00:%02x.%x %s", d->slot, d->fn, msg);
 		return;
 	}
 	if (fx_len < sizeof(fx_buf) - 1) {
@@ -742,8 +742,9 @@ static void bars_retry(void)
 	while (moved) {
 		moved = false;
 		for (int s = 0; s < PCI_MAX_SLOTS; s++)
-			if (pci_devs[s])
-				bars_update_all(pci_devs[s]);
+			for (int f = 0; f < PCI_MAX_FNS; f++)
+				if (pci_devs[s][f])
+					bars_update_all(pci_devs[s][f]);
 	}
 }
 
@@ -905,8 +906,8 @@ void pci_notify(struct pci_dev *d, unsigned vector)
 		struct pci_msix_vector *e;
 
 		if (vector >= d->msix.nvec) {
-			trace(TRACE_PCI, "     00:%02x.0 MSI-X vector %u out of range (%u): dropped",
-			      d->slot, vector, d->msix.nvec);
+			trace(TRACE_PCI, "     00:%02x.%x MSI-X vector %u out of range (%u): dropped",
+			      d->slot, d->fn, vector, d->msix.nvec);
 			return;
 		}
 		e = &d->msix.vec[vector];
@@ -1057,7 +1058,7 @@ static void pci_bar_access(void *opaque, uint64_t off, void *data, uint32_t len,
 			msix_table_access(d, off - m->table_off, data, len, is_write);
 			const char *e = pci_trace_end();
 			if (*e)
-				trace(TRACE_PCI, "     00:%02x.0 MSI-X table +0x%llx w%u: %s", d->slot,
+				trace(TRACE_PCI, "     00:%02x.%x MSI-X table +0x%llx w%u: %s", d->slot, d->fn,
 				      (unsigned long long)(off - m->table_off), len, e);
 			return;
 		}
@@ -1069,8 +1070,8 @@ static void pci_bar_access(void *opaque, uint64_t off, void *data, uint32_t len,
 		if (overlaps(off, len, m->table_off, tl) || overlaps(off, len, m->pba_off, pl)) {
 			/* Straddles the table or PBA edge: the spec allows only
 			 * aligned dword/qword accesses there. */
-			trace(TRACE_PCI, "     00:%02x.0 %s +0x%llx len %u straddles MSI-X table/PBA: %s",
-			      d->slot, bar_label(b), (unsigned long long)off, len,
+			trace(TRACE_PCI, "     00:%02x.%x %s +0x%llx len %u straddles MSI-X table/PBA: %s",
+			      d->slot, d->fn, bar_label(b), (unsigned long long)off, len,
 			      is_write ? "dropped" : "reads all ones");
 			if (!is_write)
 				memset(data, 0xff, len);
@@ -1088,9 +1089,9 @@ int pci_register(struct vm *vm, struct pci_dev *d)
 {
 	const struct pci_msix *m = &d->msix;
 
-	if (d->slot >= PCI_MAX_SLOTS)
+	if (d->slot >= PCI_MAX_SLOTS || d->fn >= PCI_MAX_FNS)
 		return -EINVAL;
-	if (pci_devs[d->slot])
+	if (pci_devs[d->slot][d->fn])
 		return -EBUSY;
 	if (m->present) {
 		const struct pci_bar *b = &d->bar[m->bar];
@@ -1106,13 +1107,14 @@ int pci_register(struct vm *vm, struct pci_dev *d)
 	/* Firmware would write the routed line here; we are the firmware. */
 	vconfig_set(&d->cfg, PCI_INTERRUPT_LINE, 1, d->intx_pin ? d->intx_gsi : 0xff);
 	d->registered = true;
-	pci_devs[d->slot] = d;
+	pci_devs[d->slot][d->fn] = d;
 	if (d->intx_pin)
-		trace(TRACE_PCI, "00:%02x.0 %s: %04x:%04x class %06x, INT%c# -> GSI %u", d->slot,
-		      d->name, cfg16(d, PCI_VENDOR_ID), cfg16(d, PCI_DEVICE_ID),
+		trace(TRACE_PCI, "00:%02x.%x %s: %04x:%04x class %06x, INT%c# -> GSI %u", d->slot,
+		      d->fn, d->name, cfg16(d, PCI_VENDOR_ID), cfg16(d, PCI_DEVICE_ID),
 		      cfg32(d, PCI_CLASS_REVISION) >> 8, 'A' + d->intx_pin - 1, d->intx_gsi);
 	else
-		trace(TRACE_PCI, "00:%02x.0 %s: %04x:%04x class %06x, no INTx", d->slot, d->name,
+		trace(TRACE_PCI, "00:%02x.%x %s: %04x:%04x class %06x, no INTx", d->slot, d->fn,
+		      d->name,
 		      cfg16(d, PCI_VENDOR_ID), cfg16(d, PCI_DEVICE_ID),
 		      cfg32(d, PCI_CLASS_REVISION) >> 8);
 	return 0;
@@ -1148,17 +1150,27 @@ void pci_unregister(struct pci_dev *d)
 		vm_irq_line(d->vm, d->intx_gsi, 0);
 	d->intx_asserted = false;
 	d->registered = false;
-	if (d->slot < PCI_MAX_SLOTS && pci_devs[d->slot] == d)
-		pci_devs[d->slot] = NULL;
+	if (d->slot < PCI_MAX_SLOTS && d->fn < PCI_MAX_FNS && pci_devs[d->slot][d->fn] == d)
+		pci_devs[d->slot][d->fn] = NULL;
 	bars_retry();
 }
 
 struct pci_dev *pci_find(unsigned bus, unsigned dev, unsigned fn)
 {
-	/* Bus 0 only, single-function devices only. */
-	if (bus != 0 || dev >= PCI_MAX_SLOTS || fn != 0)
+	/* Bus 0 only. */
+	if (bus != 0 || dev >= PCI_MAX_SLOTS || fn >= PCI_MAX_FNS)
 		return NULL;
-	return pci_devs[dev];
+	return pci_devs[dev][fn];
+}
+
+struct pci_dev *pci_next(const struct pci_dev *prev)
+{
+	unsigned i = prev ? prev->slot * PCI_MAX_FNS + prev->fn + 1 : 0;
+
+	for (; i < PCI_MAX_SLOTS * PCI_MAX_FNS; i++)
+		if (pci_devs[i / PCI_MAX_FNS][i % PCI_MAX_FNS])
+			return pci_devs[i / PCI_MAX_FNS][i % PCI_MAX_FNS];
+	return NULL;
 }
 
 /* ---- config accesses ----------------------------------------------------- */

@@ -36,6 +36,10 @@
 struct vm;
 struct pci_dev;
 
+/* Bus 0: devices (slots) 0-31, functions 0-7 each. */
+#define PCI_MAX_SLOTS 32
+#define PCI_MAX_FNS 8
+
 #define PCI_CFG_SPACE 256       /* conventional header + capabilities */
 #define PCI_CFG_SPACE_EXP 4096  /* what ECAM reaches */
 
@@ -132,7 +136,8 @@ struct pci_dev_ops {
 
 struct pci_dev {
 	const char *name; /* "host-bridge", "virtio-net", "vfio 0000:00:03.0" */
-	uint8_t slot;     /* device number on bus 0; function 0 only */
+	uint8_t slot;     /* device number on bus 0 */
+	uint8_t fn;       /* function number (pci_dev_init sets 0) */
 	struct vconfig cfg;
 	struct pci_bar bar[6];
 	struct pci_bar rom; /* expansion ROM; type PCI_BAR_MEM32 when present */
@@ -199,6 +204,9 @@ void pci_host_init(struct vm *vm);
  * the chipset's reset control register lives there (devices/pm.c). */
 void pci_host_claim_cf9(bus_handler fn, void *opaque);
 struct pci_dev *pci_find(unsigned bus, unsigned dev, unsigned fn);
+/* The registered function after prev in bus order (slot, then function);
+ * the first one when prev is NULL; NULL after the last. */
+struct pci_dev *pci_next(const struct pci_dev *prev);
 
 /* Register names for traces: "BAR0", "Command", "MSI-X ctrl", ... */
 const char *pci_reg_name(const struct pci_dev *d, unsigned off);

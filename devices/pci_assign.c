@@ -26,7 +26,9 @@ static int by_size_desc(const void *a, const void *b)
 	if (x->size != y->size)
 		return x->size > y->size ? -1 : 1;
 	/* Equal sizes in bus order, so the result does not depend on qsort. */
-	return x->slot != y->slot ? x->slot - y->slot : x->index - y->index;
+	if (x->slot != y->slot)
+		return x->slot - y->slot;
+	return x->fn != y->fn ? x->fn - y->fn : x->index - y->index;
 }
 
 /* Take size bytes aligned to align from w; 0 when it does not fit. */
@@ -72,20 +74,15 @@ unsigned pci_assign_plan(struct pci_assign_req *r, unsigned n)
 
 void pci_assign_all(struct vm *vm)
 {
-	struct pci_assign_req r[32 * 6];
+	static struct pci_assign_req r[PCI_MAX_SLOTS * PCI_MAX_FNS * 6];
 	unsigned n = 0, failed;
 
 	(void)vm;
-	for (unsigned s = 0; s < 32; s++) {
-		struct pci_dev *d = pci_find(0, s, 0);
-
-		if (!d)
-			continue;
+	for (struct pci_dev *d = pci_next(NULL); d; d = pci_next(d))
 		for (unsigned b = 0; b < 6; b++)
 			if (d->bar[b].type != PCI_BAR_UNUSED && d->bar[b].size)
-				r[n++] = (struct pci_assign_req){(uint8_t)s, (uint8_t)b,
-								 d->bar[b].type, d->bar[b].size, 0};
-	}
+				r[n++] = (struct pci_assign_req){d->slot, (uint8_t)b, d->bar[b].type,
+								 d->bar[b].size, 0, d->fn};
 	failed = pci_assign_plan(r, n);
 	/* What follows is kvmini's own doing, not the guest's: a device that
 	 * starts at the guest's first access (virtio-net) must not take
@@ -95,32 +92,29 @@ void pci_assign_all(struct vm *vm)
 	/* BAR registers first, decode still off, then Command per function:
 	 * the order a firmware (and a careful OS) uses. */
 	for (unsigned i = 0; i < n; i++) {
-		struct pci_dev *d = pci_find(0, r[i].slot, 0);
+		struct pci_dev *d = pci_find(0, r[i].slot, r[i].fn);
 		unsigned off = PCI_BASE_ADDRESS_0 + 4u * r[i].index;
 
 		if (!r[i].addr) {
-			warn("pci: 00:%02x.0 %s BAR%u (%llu bytes) does not fit its aperture: "
+			warn("pci: 00:%02x.%x %s BAR%u (%llu bytes) does not fit its aperture: "
 			     "left unassigned, its decoding off",
-			     r[i].slot, d->name, r[i].index, (unsigned long long)r[i].size);
+			     r[i].slot, r[i].fn, d->name, r[i].index, (unsigned long long)r[i].size);
 			continue;
 		}
 		pci_cfg_write(d, off, 4, (uint32_t)r[i].addr);
 		if (r[i].type == PCI_BAR_MEM64)
 			pci_cfg_write(d, off + 4, 4, (uint32_t)(r[i].addr >> 32));
-		trace(TRACE_PCI, "firmware-like start: 00:%02x.0 %s BAR%u at 0x%llx", r[i].slot,
-		      d->name, r[i].index, (unsigned long long)r[i].addr);
+		trace(TRACE_PCI, "firmware-like start: 00:%02x.%x %s BAR%u at 0x%llx", r[i].slot,
+		      r[i].fn, d->name, r[i].index, (unsigned long long)r[i].addr);
 	}
-	for (unsigned s = 0; s < 32; s++) {
-		struct pci_dev *d = pci_find(0, s, 0);
+	for (struct pci_dev *d = pci_next(NULL); d; d = pci_next(d)) {
 		uint16_t cmd = 0, bad = 0;
 
-		if (!d)
-			continue;
 		for (unsigned i = 0; i < n; i++) {
 			uint16_t bit =
 			    r[i].type == PCI_BAR_IO ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
 
-			if (r[i].slot != s)
+			if (r[i].slot != d->slot || r[i].fn != d->fn)
 				continue;
 			cmd |= bit;
 			if (!r[i].addr)
@@ -130,7 +124,8 @@ void pci_assign_all(struct vm *vm)
 		if (!cmd)
 			continue;
 		pci_cfg_write(d, PCI_COMMAND, 2, pci_cfg_read(d, PCI_COMMAND, 2) | cmd);
-		trace(TRACE_PCI, "firmware-like start: 00:%02x.0 %s Command |= %s%s", s, d->name,
+		trace(TRACE_PCI, "firmware-like start: 00:%02x.%x %s Command |= %s%s", d->slot, d->fn,
+		      d->name,
 		      cmd & PCI_COMMAND_IO ? "I/O " : "", cmd & PCI_COMMAND_MEMORY ? "memory" : "");
 	}
 	if (failed)

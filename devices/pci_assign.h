@@ -26,6 +26,7 @@ struct pci_assign_req {
 	enum pci_bar_type type; /* PCI_BAR_IO, _MEM32 or _MEM64 */
 	uint64_t size;		/* power of two */
 	uint64_t addr;		/* out: assigned address, 0 = did not fit */
+	uint8_t fn;		/* function number */
 };
 
 /* Place n BARs: largest first in each aperture, naturally aligned, memory

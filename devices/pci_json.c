@@ -29,17 +29,14 @@ void pci_json_devices(FILE *f)
 	bool first = true;
 
 	fputc('[', f);
-	for (unsigned slot = 0; slot < 32; slot++) {
-		const struct pci_dev *d = pci_find(0, slot, 0);
+	for (const struct pci_dev *d = pci_next(NULL); d; d = pci_next(d)) {
 		bool bfirst = true;
 		char which[8];
 
-		if (!d)
-			continue;
 		fprintf(f,
-			"%s{\"slot\":\"00:%02x.0\",\"name\":\"%s\",\"vendor\":\"%04x\","
+			"%s{\"slot\":\"00:%02x.%x\",\"name\":\"%s\",\"vendor\":\"%04x\","
 			"\"device\":\"%04x\",\"backend\":\"%s\",\"bars\":[",
-			first ? "" : ",", slot, d->name, vconfig_get(&d->cfg, PCI_VENDOR_ID, 2),
+			first ? "" : ",", d->slot, d->fn, d->name, vconfig_get(&d->cfg, PCI_VENDOR_ID, 2),
 			vconfig_get(&d->cfg, PCI_DEVICE_ID, 2),
 			d->backend ? d->backend : "emulated");
 		for (int i = 0; i < 6; i++) {

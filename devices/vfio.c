@@ -10,8 +10,9 @@
  * emulated copy (struct pci_dev); this file tells the core what the real
  * device looks like and acts on what the guest does to it.
  *
- * One device per kvmini: the state is a single static struct, which also
- * lets the at-exit teardown find it after die() or a signal.
+ * One struct vfio_dev per --vfio, in a fixed table (vfio_devs) in the
+ * order given, so --stats and --report can list them and the at-exit
+ * teardown (registered per device) finds each after die() or a signal.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -59,6 +60,7 @@ enum vfio_irq_mode { IRQ_NONE, IRQ_INTX, IRQ_MSI, IRQ_MSIX };
 
 struct vfio_dev {
 	struct vm *vm;
+	uint8_t slot, fn; /* where the guest sees it on bus 0 */
 	char bdf[13];
 	char sysdev[64];
 	char name[24];
@@ -108,7 +110,10 @@ struct vfio_dev {
 	bool torn_down;
 };
 
-static struct vfio_dev the_vfio;
+static struct vfio_dev vfio_devs[VFIO_MAX_DEVICES];
+static unsigned vfio_ndevs;
+/* kvmini check --vfio: attached and released one at a time. */
+static struct vfio_dev probe_dev;
 
 /* Where sysfs lists the PCI devices (test_vfio_probe points it at a tree
  * of its own). */
@@ -741,8 +746,9 @@ static void vfio_vconfig(struct vfio_dev *v)
 
 	/* Identity passes through: the guest's driver binds on these. */
 	class_code = c[PCI_CLASS_PROG] | c[PCI_CLASS_DEVICE] << 8 | c[PCI_CLASS_DEVICE + 1] << 16;
-	pci_dev_init(d, v->name, PCI_SLOT_VFIO, rd16(c + PCI_VENDOR_ID), rd16(c + PCI_DEVICE_ID),
+	pci_dev_init(d, v->name, v->slot, rd16(c + PCI_VENDOR_ID), rd16(c + PCI_DEVICE_ID),
 		     class_code, c[PCI_REVISION_ID]);
+	d->fn = v->fn;
 	pci_set_subsystem(d, rd16(c + PCI_SUBSYSTEM_VENDOR_ID), rd16(c + PCI_SUBSYSTEM_ID));
 	d->ops = &vfio_pci_ops;
 	d->priv = v;
@@ -1238,13 +1244,19 @@ static void vfio_irqs(struct vfio_dev *v)
 
 /* ---- the realize flow ---------------------------------------------------- */
 
-void vfio_init(struct vm *vm, const char *bdf, bool trap_bars, const char *backend)
+void vfio_init(struct vm *vm, const char *bdf, uint8_t slot, uint8_t fn, bool trap_bars,
+	       const char *backend)
 {
-	struct vfio_dev *v = &the_vfio;
+	struct vfio_dev *v;
 	int ret;
 
+	if (vfio_ndevs >= VFIO_MAX_DEVICES)
+		die(EXIT_USAGE, "--vfio: at most %d devices", VFIO_MAX_DEVICES);
+	v = &vfio_devs[vfio_ndevs++];
 	vfio_dev_blank(v, backend);
 	v->vm = vm;
+	v->slot = slot;
+	v->fn = fn;
 	v->trap_bars = trap_bars;
 	v->active = true;
 	/* Registered first, so that a die() in any stage below releases
@@ -1258,32 +1270,35 @@ void vfio_init(struct vm *vm, const char *bdf, bool trap_bars, const char *backe
 	vfio_bars(v);
 	ret = pci_register(vm, &v->pci);
 	if (ret)
-		die(EXIT_VFIO, "vfio %s: cannot plug it into slot %d: %s", v->bdf, PCI_SLOT_VFIO,
-		    strerror(-ret));
+		die(EXIT_VFIO, "vfio %s: cannot plug it into 00:%02x.%x: %s", v->bdf, v->slot,
+		    v->fn, strerror(-ret));
 	v->registered = true;
 	vfio_dma(v);
 	vfio_irqs(v);
 	v->realized_us = us_since(&t_start);
-	trace(TRACE_VFIO, "realized %s at 00:%02x.0 through %s, %llu us after kvmini started",
-	      v->bdf, PCI_SLOT_VFIO, v->iommu.ops->name, (unsigned long long)v->realized_us);
+	trace(TRACE_VFIO, "realized %s at 00:%02x.%x through %s, %llu us after kvmini started",
+	      v->bdf, v->slot, v->fn, v->iommu.ops->name, (unsigned long long)v->realized_us);
 }
 
 void vfio_print_stats(FILE *f)
 {
-	const struct vfio_dev *v = &the_vfio;
+	for (unsigned i = 0; i < vfio_ndevs; i++) {
+		const struct vfio_dev *v = &vfio_devs[i];
 
-	if (!v->active || !v->iommu.ops)
-		return;
-	fprintf(f, "  vfio %s: backend %s (%s)\n", v->bdf, v->iommu.ops->name, v->why);
-	fprintf(f, "    %-48s %u\n", "attach ioctls", v->iommu.attach_ioctls);
-	fprintf(f, "    %-48s %llu\n", "attach us", (unsigned long long)v->attach_us);
-	fprintf(f, "    %-48s %llu\n", "dma map us", (unsigned long long)v->dma_us);
-	fprintf(f, "    %-48s %llu\n", "start to realized us", (unsigned long long)v->realized_us);
+		if (!v->active || !v->iommu.ops)
+			continue;
+		fprintf(f, "  vfio %s: backend %s (%s)\n", v->bdf, v->iommu.ops->name, v->why);
+		fprintf(f, "    %-48s %u\n", "attach ioctls", v->iommu.attach_ioctls);
+		fprintf(f, "    %-48s %llu\n", "attach us", (unsigned long long)v->attach_us);
+		fprintf(f, "    %-48s %llu\n", "dma map us", (unsigned long long)v->dma_us);
+		fprintf(f, "    %-48s %llu\n", "start to realized us",
+			(unsigned long long)v->realized_us);
+	}
 }
 
 void vfio_report_json(FILE *f)
 {
-	const struct vfio_dev *v = &the_vfio;
+	const struct vfio_dev *v = &vfio_devs[0];
 
 	if (!v->active || !v->iommu.ops)
 		return;
@@ -1304,7 +1319,7 @@ void vfio_report_json(FILE *f)
  * irq indexes". */
 void vfio_probe(const char *bdf, const char *backend, char *summary, size_t len)
 {
-	struct vfio_dev *v = &the_vfio;
+	struct vfio_dev *v = &probe_dev;
 	char group[32] = "";
 
 	vfio_dev_blank(v, backend);

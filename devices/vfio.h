@@ -37,10 +37,15 @@
 
 struct vm;
 
-/* backend: "auto", "container" or "iommufd" (--vfio-backend; the CLI has
- * checked the word). */
-void vfio_init(struct vm *vm, const char *bdf, bool trap_bars, const char *backend);
-/* What --stats and --report say about the device: the backend, why it was
+/* Devices of one kvmini: one per --vfio. */
+#define VFIO_MAX_DEVICES 8
+
+/* Realize the device at bdf and plug it in at 00:slot.fn.  backend:
+ * "auto", "container" or "iommufd" (--vfio-backend; the CLI has checked
+ * the word).  Called once per device, in the order given. */
+void vfio_init(struct vm *vm, const char *bdf, uint8_t slot, uint8_t fn, bool trap_bars,
+	       const char *backend);
+/* What --stats and --report say about the devices: the backend, why it was
  * chosen, the attach ioctls and the time to "realized".  Nothing when no
  * device was asked for. */
 void vfio_print_stats(FILE *f);

@@ -155,11 +155,18 @@ struct vnet {
 	uint16_t mrg_head[VIRTQ_MAX_SIZE];
 	uint32_t mrg_len[VIRTQ_MAX_SIZE];
 	uint64_t drops;
+
+	unsigned index;	   /* which --net: 0 for the first */
+	char name[16];	   /* "virtio-net", then "virtio-net1" ...: traces, --stats */
+	uint8_t pcicfg_cap; /* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
 };
 
-static struct vnet the_vnet;
+/* One per --net, by index (vnet_init); at-exit teardown finds each through
+ * the pointer it registered. */
+static struct vnet vnets[VNET_MAX];
 
-#define vtrace(...) trace(TRACE_VIRTIO, "virtio-net: " __VA_ARGS__)
+/* Every trace line names its device: n is in scope wherever one is made. */
+#define vtrace(fmt, ...) trace(TRACE_VIRTIO, "%s: " fmt, n->name, ##__VA_ARGS__)
 
 static void stat_add(enum stat_id id, uint64_t n)
 {
@@ -460,6 +467,7 @@ static void parse_spec(struct vnet *n, const char *spec)
 	const char *p = spec, *end;
 
 	memcpy(n->mac, def_mac, 6);
+	n->mac[5] = (uint8_t)(def_mac[5] + n->index); /* each --net its own */
 	n->qmax = VIRTQ_MAX_SIZE;
 	if (!spec || !*spec)
 		spec = p = "loopback";
@@ -832,8 +840,10 @@ static void bar0_access(void *opaque, uint64_t off, void *data, uint32_t len, bo
 
 static void msix_bar_access(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write)
 {
+	struct vnet *n = opaque;
+
 	/* The PCI core serves the table and PBA; anything else reads 0. */
-	vnet_start(opaque);
+	vnet_start(n);
 	if (!is_write)
 		memset(data, 0, len);
 	vtrace("MSI-X BAR %s at %#llx/%u outside table and PBA", is_write ? "write" : "read",
@@ -841,16 +851,14 @@ static void msix_bar_access(void *opaque, uint64_t off, void *data, uint32_t len
 }
 
 /* ---- config space hooks (vCPU thread) -------------------------------------- */
-static uint8_t pcicfg_cap; /* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
-
 /* 4.1.4.9: the window in VIRTIO_PCI_CAP_PCI_CFG reaches the BAR through
  * config space (for firmware without the BAR mapped). */
 static bool pcicfg_target(struct vnet *n, unsigned *off, unsigned *len)
 {
 	struct vconfig *c = &n->pci.cfg;
-	unsigned bar = vconfig_get(c, pcicfg_cap + 4, 1);
-	*off = vconfig_get(c, pcicfg_cap + 8, 4);
-	*len = vconfig_get(c, pcicfg_cap + 12, 4);
+	unsigned bar = vconfig_get(c, n->pcicfg_cap + 4, 1);
+	*off = vconfig_get(c, n->pcicfg_cap + 8, 4);
+	*len = vconfig_get(c, n->pcicfg_cap + 12, 4);
 	if (bar != VNET_BAR || (*len != 1 && *len != 2 && *len != 4) || *off % *len ||
 	    *off >= VNET_BAR_SIZE) {
 		/* length 0 is the window at rest (a config dump reads it). */
@@ -867,10 +875,10 @@ static bool hits_reg(unsigned off, unsigned len, unsigned reg, unsigned rlen)
 	return off < reg + rlen && reg < off + len;
 }
 
-static bool overlaps_data(unsigned off, unsigned len)
+static bool overlaps_data(const struct vnet *n, unsigned off, unsigned len)
 {
-	unsigned d = pcicfg_cap + 16;
-	return pcicfg_cap && off < d + 4 && off + len > d;
+	unsigned d = n->pcicfg_cap + 16u;
+	return n->pcicfg_cap && off < d + 4 && off + len > d;
 }
 
 static void notify_rewire(struct vnet *n);
@@ -888,8 +896,8 @@ static void vnet_cfg_write(struct pci_dev *d, unsigned off, unsigned len, uint32
 	if (!n->started)
 		return;
 	(void)val;
-	if (overlaps_data(off, len) && pcicfg_target(n, &o, &l)) {
-		uint32_t v = vconfig_get(&d->cfg, pcicfg_cap + 16, l);
+	if (overlaps_data(n, off, len) && pcicfg_target(n, &o, &l)) {
+		uint32_t v = vconfig_get(&d->cfg, n->pcicfg_cap + 16, l);
 		bar0_access(n, o, &v, l, true);
 	}
 	/* A BAR move or a decode toggle moves the notify addresses. */
@@ -910,10 +918,10 @@ static void vnet_cfg_read(struct pci_dev *d, unsigned off, unsigned len, uint32_
 
 	if (!pci_firmware_start)
 		vnet_start(n);
-	if (overlaps_data(off, len) && pcicfg_target(n, &o, &l)) {
+	if (overlaps_data(n, off, len) && pcicfg_target(n, &o, &l)) {
 		uint32_t v = 0;
 		bar0_access(n, o, &v, l, false);
-		vconfig_set(&d->cfg, pcicfg_cap + 16, 4, v);
+		vconfig_set(&d->cfg, n->pcicfg_cap + 16, 4, v);
 		*val = vconfig_get(&d->cfg, off, len);
 	}
 	/* Status.Interrupt (PCI 3.0 6.2.3) shows the INTx pending state, the
@@ -1532,18 +1540,26 @@ static void add_caps(struct vnet *n)
 	memset(wmask, 0, sizeof(wmask));
 	wmask[2] = 0xff;		    /* bar */
 	memset(wmask + 6, 0xff, 4 + 4 + 4); /* offset, length, data */
-	pcicfg_cap = pci_cap_add(d, PCI_CAP_ID_VNDR, &body, body.cap_len - 2, wmask);
-	if (!pcicfg_cap)
+	n->pcicfg_cap = pci_cap_add(d, PCI_CAP_ID_VNDR, &body, body.cap_len - 2, wmask);
+	if (!n->pcicfg_cap)
 		die(EXIT_HOST, "virtio-net: no room for capabilities");
 }
 
-void vnet_init(struct vm *vm, const char *spec)
+struct vnet *vnet_init(struct vm *vm, const char *spec, unsigned index, uint8_t slot)
 {
-	struct vnet *n = &the_vnet;
+	struct vnet *n;
 	char b[200];
 
+	if (index >= VNET_MAX)
+		die(EXIT_USAGE, "--net: at most %d network devices", VNET_MAX);
+	n = &vnets[index];
 	memset(n, 0, sizeof(*n));
 	n->vm = vm;
+	n->index = index;
+	if (index)
+		snprintf(n->name, sizeof(n->name), "virtio-net%u", index);
+	else
+		snprintf(n->name, sizeof(n->name), "virtio-net");
 	n->tap_fd = n->epfd = n->ctl_fd = n->intx_fd = n->intx_rs_fd = -1;
 	for (unsigned q = 0; q < NQUEUES; q++)
 		n->kick_fd[q] = -1;
@@ -1566,7 +1582,7 @@ void vnet_init(struct vm *vm, const char *spec)
 	/* PCI identity (4.1.2): modern ID 0x1040 + device type 1, revision 1;
 	 * subsystem device = the virtio device ID too. */
 	struct pci_dev *d = &n->pci;
-	pci_dev_init(d, "virtio-net", PCI_SLOT_VIRTIO_NET, VIRTIO_PCI_VENDOR,
+	pci_dev_init(d, n->name, slot, VIRTIO_PCI_VENDOR,
 		     0x1040 + VIRTIO_ID_NET, 0x020000, 1);
 	pci_set_subsystem(d, VIRTIO_PCI_VENDOR, VIRTIO_ID_NET);
 	d->ops = &vnet_ops;
@@ -1586,8 +1602,7 @@ void vnet_init(struct vm *vm, const char *spec)
 	n->msix_config = NO_VECTOR;
 	int r = pci_register(vm, d);
 	if (r)
-		die(EXIT_HOST, "virtio-net: cannot plug into slot %d: %s", PCI_SLOT_VIRTIO_NET,
-		    strerror(-r));
+		die(EXIT_HOST, "%s: cannot plug into slot %d: %s", n->name, slot, strerror(-r));
 	for (unsigned v = 0; v < NVEC; v++) {
 		n->irq_fd[v] = efd();
 		r = pci_irq_eventfd(d, v, n->irq_fd[v]);
@@ -1607,4 +1622,5 @@ void vnet_init(struct vm *vm, const char *spec)
 	       backend_name[n->be], n->be == BE_TAP ? " " : "", n->be == BE_TAP ? n->ifname : "",
 	       n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->qmax,
 	       features_str(n->offered, b, sizeof(b)));
+	return n;
 }

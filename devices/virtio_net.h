@@ -18,12 +18,21 @@
 #ifndef KVMINI_VIRTIO_NET_H
 #define KVMINI_VIRTIO_NET_H
 
+#include <stdint.h>
+
 struct vm;
+struct vnet;
+
+/* Devices of one kvmini: one per --net. */
+#define VNET_MAX 4
 
 /* Parse spec (die(EXIT_USAGE) on bad syntax), open the backend
- * (die(EXIT_NET) with the remedy when it cannot be), register the PCI
- * device and start the I/O thread.  Registers its own teardown with
- * vm_at_exit().  Call after pci_host_init(), before the vCPU runs. */
-void vnet_init(struct vm *vm, const char *spec);
+ * (die(EXIT_NET) with the remedy when it cannot be) and register the PCI
+ * device at slot (function 0); its I/O thread starts at the guest's first
+ * access.  index (0 .. VNET_MAX-1) picks the instance, its name
+ * ("virtio-net", "virtio-net1", ...) and its default MAC (02:6b:76:6d:00:
+ * 01 + index).  Registers its own teardown with vm_at_exit().  Call after
+ * pci_host_init(), before the vCPU runs. */
+struct vnet *vnet_init(struct vm *vm, const char *spec, unsigned index, uint8_t slot);
 
 #endif

@@ -258,9 +258,9 @@ int main(int argc, char **argv)
 	report_init(&vm);
 	pci_host_init(&vm);
 	pci_host_claim_cf9(pm_rst_cnt_io, NULL); /* reset control inside 0xcf8-0xcff */
-	vnet_init(&vm, cfg.net);
+	vnet_init(&vm, cfg.net, 0, PCI_SLOT_VIRTIO_NET);
 	if (cfg.vfio)
-		vfio_init(&vm, cfg.vfio, cfg.vfio_trap_bars, cfg.vfio_backend);
+		vfio_init(&vm, cfg.vfio, PCI_SLOT_VFIO, 0, cfg.vfio_trap_bars, cfg.vfio_backend);
 	/* Last of the devices: every function is on the bus, so the
 	 * firmware-like start can place them all (pci_assign.h). */
 	if (!cfg.pci_poweron)

@@ -116,7 +116,7 @@ static void cfg(struct pci_dev *d, unsigned off, unsigned len, uint32_t v, bool 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vfio_dev *v = &the_vfio;
+	struct vfio_dev *v = &vfio_devs[0];
 	struct fuzz_in in = {data, size};
 	static bool up;
 	uint8_t c[256];
@@ -154,6 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(v, 0, sizeof(*v));
 	v->vm = &fuzz_vm;
+	v->slot = PCI_SLOT_VFIO;
 	v->fd = v->intx_fd = v->intx_resample_fd = v->msi_fd = -1;
 	memset(v->msix_fd, 0xff, sizeof(v->msix_fd));
 	strcpy(v->bdf, "0000:00:00.0");

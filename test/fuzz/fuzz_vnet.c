@@ -73,7 +73,7 @@ static const uint8_t common_offs[] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vnet *n = &the_vnet;
+	struct vnet *n = &vnets[0];
 	struct fuzz_in in = {data, size};
 	uint8_t hdr = (uint8_t)fuzz_take(&in, 1);
 	vnet_fresh(n, RAM_SIZE, hdr & 1 ? "none" : "loopback");

@@ -131,7 +131,7 @@ static void reap(struct vnet *n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vnet *n = &the_vnet;
+	struct vnet *n = &vnets[0];
 	struct fuzz_in in = {data, size};
 	static uint8_t *before;
 

@@ -56,7 +56,7 @@ static void vnet_fresh(struct vnet *n, size_t ram, const char *spec)
 	bus_init(&fuzz_vm.pio, "pio");
 	bus_init(&fuzz_vm.mmio, "mmio");
 	pci_host_init(&fuzz_vm);
-	vnet_init(&fuzz_vm, spec);
+	vnet_init(&fuzz_vm, spec, 0, PCI_SLOT_VIRTIO_NET);
 	vnet_start(n); /* what the guest's first access does */
 	stop_thread(n);
 	up = true;

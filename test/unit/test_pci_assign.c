@@ -121,10 +121,10 @@ static const struct pci_assign_req *find(const struct pci_assign_req *r, unsigne
 static void test_plan(void)
 {
 	struct pci_assign_req r[] = {
-	    {1, 0, PCI_BAR_MEM64, 0x4000, 0},	  {1, 2, PCI_BAR_MEM64, 0x1000, 0},
-	    {2, 0, PCI_BAR_MEM32, 0x100000, 0},	  {2, 1, PCI_BAR_IO, 0x20, 0},
-	    {3, 0, PCI_BAR_MEM32, 0x100, 0},	  {3, 1, PCI_BAR_IO, 0x100, 0},
-	    {3, 2, PCI_BAR_MEM64, 0x10000000, 0},
+	    {1, 0, PCI_BAR_MEM64, 0x4000, 0, 0},	  {1, 2, PCI_BAR_MEM64, 0x1000, 0, 0},
+	    {2, 0, PCI_BAR_MEM32, 0x100000, 0, 0},	  {2, 1, PCI_BAR_IO, 0x20, 0, 0},
+	    {3, 0, PCI_BAR_MEM32, 0x100, 0, 0},	  {3, 1, PCI_BAR_IO, 0x100, 0, 0},
+	    {3, 2, PCI_BAR_MEM64, 0x10000000, 0, 0},
 	};
 	unsigned n = sizeof(r) / sizeof(r[0]), bad = 0;
 
@@ -155,9 +155,9 @@ static void test_plan(void)
 	 * aperture, the second falls back below 4 GiB; a 32-bit BAR larger
 	 * than the 32-bit aperture does not fit at all. */
 	struct pci_assign_req big[] = {
-	    {1, 0, PCI_BAR_MEM64, PCI_MMIO64_SIZE, 0},
-	    {1, 2, PCI_BAR_MEM64, 0x10000000, 0},
-	    {2, 0, PCI_BAR_MEM32, PCI_MMIO32_SIZE * 2, 0},
+	    {1, 0, PCI_BAR_MEM64, PCI_MMIO64_SIZE, 0, 0},
+	    {1, 2, PCI_BAR_MEM64, 0x10000000, 0, 0},
+	    {2, 0, PCI_BAR_MEM32, PCI_MMIO32_SIZE * 2, 0, 0},
 	};
 	unsigned failed = pci_assign_plan(big, 3);
 
@@ -168,7 +168,7 @@ static void test_plan(void)
 		   in(b256->addr, b256->size, PCI_MMIO32_BASE, PCI_MMIO32_SIZE) && m32->addr == 0,
 	       "plan: a 64-bit BAR the 64-bit aperture cannot hold goes below 4 GiB; one that fits "
 	       "nowhere stays at 0");
-	struct pci_assign_req io[] = {{1, 0, PCI_BAR_IO, 0x4000, 0}, {2, 0, PCI_BAR_IO, 4, 0}};
+	struct pci_assign_req io[] = {{1, 0, PCI_BAR_IO, 0x4000, 0, 0}, {2, 0, PCI_BAR_IO, 4, 0, 0}};
 
 	tap_ok(pci_assign_plan(io, 2) == 1 && io[0].addr == PCI_IOPORT_BASE && io[1].addr == 0,
 	       "plan: the I/O aperture full, the next I/O BAR stays unassigned");

@@ -34,7 +34,7 @@ static unsigned intx_detach; /* vm_irqfd(..., assign=false) on the INTx GSI */
 int vm_irqfd(struct vm *vm, int fd, unsigned gsi, int resample_fd, bool assign)
 {
 	(void)vm, (void)fd;
-	if (resample_fd >= 0 && !assign && gsi == the_vnet.pci.intx_gsi)
+	if (resample_fd >= 0 && !assign && gsi == vnets[0].pci.intx_gsi)
 		intx_detach++;
 	return 0;
 }
@@ -516,7 +516,7 @@ static void test_frame_larger_than_ring(struct vnet *n)
 
 int main(void)
 {
-	struct vnet *n = &the_vnet;
+	struct vnet *n = &vnets[0];
 
 	/* A bus, the host bridge and the device; the I/O thread started, as
 	 * at the guest's first access, then stopped: this thread does its

@@ -44,7 +44,7 @@ static void bring_up(struct vnet *n)
 
 int main(void)
 {
-	struct vnet *n = &the_vnet;
+	struct vnet *n = &vnets[0];
 
 	vnet_fresh(n, RAM, "loopback");
 	bring_up(n);

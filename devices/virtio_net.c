@@ -29,21 +29,26 @@
  */
 #include "virtio_net.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <linux/ethtool.h>
 #include <linux/if_tun.h>
+#include <linux/sockios.h>
 #include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
@@ -94,7 +99,11 @@ enum { RXQ = 0, TXQ = 1, NQUEUES = 2 };
 	(F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) | F(VIRTIO_NET_F_HOST_TSO4) |           \
 	 F(VIRTIO_NET_F_HOST_TSO6) | F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6))
 
-enum backend { BE_NONE, BE_TAP, BE_LOOPBACK };
+enum backend {
+	BE_NONE = VNET_BACKEND_NONE,
+	BE_TAP = VNET_BACKEND_TAP,
+	BE_LOOPBACK = VNET_BACKEND_LOOPBACK
+};
 static const char *const backend_name[] = {"none", "tap", "loopback"};
 
 struct vnet_qcfg {
@@ -383,61 +392,243 @@ static void tap_gone(struct vnet *n, int err)
 		config_changed(n);
 }
 
-static int tap_open(struct vnet *n)
+/* The address the built-in guest pings on the tap side (its default peer=,
+ * guest/virtio_net.c), with the prefix that puts its own .2 on the link. */
+#define TAP_PEER_ADDR "169.254.100.1/24"
+
+/* The commands that make tap name as a run wants it: a tap (the user's own
+ * when kvmini does not run as root), the address the built-in guest pings,
+ * up.  Written for a root shell on a stock Debian (iproute2); a numeric
+ * uid, since $USER may be unset there. */
+static void tap_create_line(const char *name, char *out, size_t len)
 {
+	char user[24] = "";
+
+	if (geteuid())
+		snprintf(user, sizeof(user), " user %u", (unsigned)geteuid());
+	snprintf(out, len,
+		 "ip tuntap add dev %s mode tap%s && ip addr add " TAP_PEER_ADDR
+		 " dev %s && ip link set %s up",
+		 name, user, name, name);
+}
+
+/* A tap name no interface has yet, for when name is taken by something
+ * that is not a tap. */
+static void tap_free_name(char out[IFNAMSIZ])
+{
+	for (unsigned i = 0; i < 100; i++) {
+		snprintf(out, IFNAMSIZ, "kvmtap%u", i);
+		if (!if_nametoindex(out))
+			return;
+	}
+}
+
+/* What interface name is, asked the way that holds in any network
+ * namespace (sysfs shows the one it was mounted in): tun's ethtool driver
+ * info says "tun", with bus "tap" or "tun". */
+enum iface_kind { IFACE_NONE, IFACE_TAP, IFACE_TUN, IFACE_LOOPBACK, IFACE_OTHER };
+
+static enum iface_kind iface_kind(int sock, const char *name, short *flags)
+{
+	struct ethtool_drvinfo di = {.cmd = ETHTOOL_GDRVINFO};
+	struct ifreq ifr;
+
+	*flags = 0;
+	if (!if_nametoindex(name))
+		return IFACE_NONE;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(sock, SIOCGIFFLAGS, &ifr) == 0)
+		*flags = ifr.ifr_flags;
+	if (*flags & IFF_LOOPBACK)
+		return IFACE_LOOPBACK;
+	ifr.ifr_data = (void *)&di;
+	if (ioctl(sock, SIOCETHTOOL, &ifr) || strcmp(di.driver, "tun"))
+		return IFACE_OTHER;
+	return strcmp(di.bus_info, "tap") ? IFACE_TUN : IFACE_TAP;
+}
+
+/* The process that has tap name attached, from /proc/PID/fdinfo's "iff:"
+ * line (tun prints it for an attached fd): its pid and comm, or -1. */
+static long tap_holder(const char *name, char *comm, size_t len)
+{
+	char path[300], line[64], want[IFNAMSIZ + 8];
+	DIR *proc = opendir("/proc"), *fds;
+	struct dirent *p, *f;
+	long found = -1;
+
+	snprintf(want, sizeof(want), "iff:\t%s\n", name);
+	while (proc && found < 0 && (p = readdir(proc))) {
+		if (p->d_name[0] < '1' || p->d_name[0] > '9' || atol(p->d_name) == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.16s/fdinfo", p->d_name);
+		fds = opendir(path);
+		while (fds && found < 0 && (f = readdir(fds))) {
+			FILE *in;
+
+			if (f->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%.16s/fdinfo/%.16s", p->d_name, f->d_name);
+			in = fopen(path, "re");
+			while (in && fgets(line, sizeof(line), in))
+				if (!strcmp(line, want))
+					found = atol(p->d_name);
+			if (in)
+				fclose(in);
+		}
+		if (fds)
+			closedir(fds);
+	}
+	if (proc)
+		closedir(proc);
+	comm[0] = 0;
+	if (found >= 0) {
+		FILE *in;
+
+		snprintf(path, sizeof(path), "/proc/%ld/comm", found);
+		in = fopen(path, "re");
+		if (in && fgets(comm, (int)len, in))
+			comm[strcspn(comm, "\n")] = 0;
+		if (in)
+			fclose(in);
+	}
+	return found;
+}
+
+__attribute__((format(printf, 4, 5))) static int tap_err(struct vnet_tap_err *e, bool denied,
+							 const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->denied = denied;
+	va_start(ap, fmt);
+	vsnprintf(e->what, sizeof(e->what), fmt, ap);
+	va_end(ap);
+	snprintf(e->fix, sizeof(e->fix), "%s", fix ? fix : "");
+	return EXIT_NET;
+}
+
+/* Why TUNSETIFF refused an existing interface (err), as what and fix. */
+static int tap_refused(const char *name, int err, struct vnet_tap_err *e)
+{
+	char fix[sizeof(e->fix)], create[240], comm[32];
+	long pid;
+
+	tap_create_line(name, create, sizeof(create));
+	switch (err) {
+	case EBUSY:
+		pid = tap_holder(name, comm, sizeof(comm));
+		if (pid < 0)
+			return tap_err(e, false, NULL, "busy: another process has it open");
+		snprintf(fix, sizeof(fix), "kill %ld  # %s, which holds %s", pid, comm, name);
+		return tap_err(e, false, fix, "busy: process %ld (%s) has it open", pid, comm);
+	case EPERM:
+		snprintf(fix, sizeof(fix), "ip link delete %s && %s", name, create);
+		return tap_err(e, true, fix, "not permitted: the tap belongs to another user");
+	case EINVAL:
+		snprintf(fix, sizeof(fix), "ip link delete %s && %s", name, create);
+		return tap_err(e, false, fix,
+			       "refused (EINVAL): a tap with other flags (multi_queue, or a tun)");
+	}
+	return tap_err(e, false, NULL, "TUNSETIFF: %s", strerror(err));
+}
+
+int vnet_tap_open(const char *name, int *fdp, unsigned *offloads, struct vnet_tap_err *e)
+{
+	char fix[sizeof(e->fix)], create[240], other[IFNAMSIZ];
 	struct ifreq ifr;
 	unsigned feat = 0;
-	int hdr = HDR_LEN;
+	int hdr = HDR_LEN, fd, sock, ret = 0;
+	enum iface_kind kind;
+	short flags;
 
-	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	*fdp = -1;
+	*offloads = 0;
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
-			die(EXIT_NET,
-			    "--net tap=%s: no /dev/net/tun: load the tun module (modprobe tun)",
-			    n->ifname);
-		die(EXIT_NET,
-		    "--net tap=%s: cannot open /dev/net/tun (%s): run as root or with "
-		    "CAP_NET_ADMIN",
-		    n->ifname, strerror(errno));
+			return tap_err(e, false, "modprobe tun", "no /dev/net/tun");
+		if (errno == EACCES || errno == EPERM)
+			return tap_err(e, true, "chmod 0666 /dev/net/tun",
+				       "cannot open /dev/net/tun: %s", strerror(errno));
+		return tap_err(e, false, NULL, "cannot open /dev/net/tun: %s", strerror(errno));
 	}
-	if (ioctl(fd, TUNGETFEATURES, &feat) == 0 && !(feat & IFF_VNET_HDR))
-		die(EXIT_NET, "--net tap=%s: this kernel's tun lacks IFF_VNET_HDR", n->ifname);
+	if (ioctl(fd, TUNGETFEATURES, &feat) == 0 && !(feat & IFF_VNET_HDR)) {
+		close(fd);
+		return tap_err(e, false, NULL, "this kernel's tun lacks IFF_VNET_HDR");
+	}
+
+	/* TUNSETIFF makes the interface when there is none: a run must not
+	 * (it would run the whole guest on a tap nobody set up), so ask
+	 * first what name is. */
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0) {
+		close(fd);
+		return tap_err(e, false, NULL, "socket: %s", strerror(errno));
+	}
+	tap_create_line(name, create, sizeof(create));
+	tap_free_name(other);
+	kind = iface_kind(sock, name, &flags);
+	switch (kind) {
+	case IFACE_NONE:
+		ret = tap_err(e, false, create, "no such interface");
+		break;
+	case IFACE_LOOPBACK:
+	case IFACE_OTHER:
+	case IFACE_TUN:
+		tap_create_line(other, fix, sizeof(fix));
+		snprintf(fix + strlen(fix), sizeof(fix) - strlen(fix), "  # then --net tap=%s",
+			 other);
+		ret = tap_err(e, false, fix, "%s, not a tap",
+			      flags & IFF_LOOPBACK ? "the loopback interface"
+			      : kind == IFACE_TUN  ? "a tun"
+						   : "an interface");
+		break;
+	case IFACE_TAP: break;
+	}
+	if (ret)
+		goto out;
 
 	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", n->ifname);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		int e = errno;
-		close(fd);
-		if (e == EPERM)
-			die(EXIT_NET,
-			    "--net tap=%s: not permitted: run as root, or create it for your user "
-			    "first (ip tuntap add %s mode tap user $USER)",
-			    n->ifname, n->ifname);
-		if (e == EBUSY)
-			die(EXIT_NET,
-			    "--net tap=%s: busy: another process has it open, or it is a tun (not "
-			    "tap) device",
-			    n->ifname);
-		if (e == EINVAL)
-			die(EXIT_NET,
-			    "--net tap=%s: refused (EINVAL): is it an existing tap with different "
-			    "flags (e.g. created as tun or without vnet_hdr support)?",
-			    n->ifname);
-		errno = e;
-		die_errno(EXIT_NET, "--net tap=%s: TUNSETIFF", n->ifname);
+		ret = tap_refused(name, errno, e);
+		goto out;
+	}
+	/* A tap that is down takes no frames (writes fail with EIO). */
+	if (!(flags & IFF_UP)) {
+		snprintf(fix, sizeof(fix), "ip link set %s up", name);
+		ret = tap_err(e, false, fix, "down");
+		goto out;
 	}
 	/* VERSION_1: the header is always 12 bytes (with num_buffers). */
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0) {
-		close(fd);
-		die_errno(EXIT_NET, "--net tap=%s: TUNSETVNETHDRSZ %d", n->ifname, hdr);
+		ret = tap_err(e, false, NULL, "TUNSETVNETHDRSZ %d: %s", hdr, strerror(errno));
+		goto out;
 	}
 	/* Offer offloads only when the tap will honour them. */
 	if (ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0)
-		n->tap_offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+		*offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
 	if (ioctl(fd, TUNSETOFFLOAD, 0) < 0)
-		n->tap_offloads = 0;
-	snprintf(n->ifname, sizeof(n->ifname), "%s", ifr.ifr_name);
+		*offloads = 0;
+out:
+	close(sock);
+	if (ret)
+		close(fd);
+	else
+		*fdp = fd;
+	return ret;
+}
+
+static int tap_open(struct vnet *n)
+{
+	struct vnet_tap_err e;
+	int fd, code = vnet_tap_open(n->ifname, &fd, &n->tap_offloads, &e);
+
+	if (code)
+		die(code, "--net tap=%s: %s%s%s", n->ifname, e.what, e.fix[0] ? "; fix: " : "",
+		    e.fix);
 	return fd;
 }
 
@@ -460,55 +651,82 @@ static bool parse_mac(const char *s, size_t len, uint8_t mac[6])
 	return !(mac[0] & 1);
 }
 
-static void parse_spec(struct vnet *n, const char *spec)
+int vnet_spec_parse(const char *spec, struct vnet_spec *out, char *err, size_t len)
 {
 	/* Locally administered, unicast: 02:6b:76:6d:00:01 ("kvm"). */
 	static const uint8_t def_mac[6] = {0x02, 0x6b, 0x76, 0x6d, 0x00, 0x01};
 	const char *p = spec, *end;
 
-	memcpy(n->mac, def_mac, 6);
-	n->mac[5] = (uint8_t)(def_mac[5] + n->index); /* each --net its own */
-	n->qmax = VIRTQ_MAX_SIZE;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->mac, def_mac, 6);
+	out->qmax = VIRTQ_MAX_SIZE;
 	if (!spec || !*spec)
 		spec = p = "loopback";
 	end = p + strcspn(p, ",");
 	if ((size_t)(end - p) == 4 && !strncmp(p, "none", 4)) {
-		n->be = BE_NONE;
+		out->backend = VNET_BACKEND_NONE;
 	} else if ((size_t)(end - p) == 8 && !strncmp(p, "loopback", 8)) {
-		n->be = BE_LOOPBACK;
+		out->backend = VNET_BACKEND_LOOPBACK;
 	} else if (!strncmp(p, "tap=", 4)) {
 		size_t l = end - p - 4;
-		if (l == 0 || l >= IFNAMSIZ)
-			die(EXIT_USAGE, "--net %s: the tap name must be 1 to %d characters", spec,
-			    IFNAMSIZ - 1);
-		memcpy(n->ifname, p + 4, l);
-		n->ifname[l] = 0;
-		n->be = BE_TAP;
+		if (l == 0 || l >= IFNAMSIZ) {
+			snprintf(err, len, "--net %s: the tap name must be 1 to %d characters", spec,
+				 IFNAMSIZ - 1);
+			return EXIT_USAGE;
+		}
+		memcpy(out->ifname, p + 4, l);
+		out->ifname[l] = 0;
+		out->backend = VNET_BACKEND_TAP;
 	} else {
-		die(EXIT_USAGE, "--net %s: expected tap=NAME[,mac=..], loopback or none", spec);
+		snprintf(err, len, "--net %s: expected tap=NAME[,mac=..], loopback or none", spec);
+		return EXIT_USAGE;
 	}
 	while (*end == ',') {
 		p = end + 1;
 		end = p + strcspn(p, ",");
 		if (!strncmp(p, "mac=", 4)) {
-			if (!parse_mac(p + 4, end - p - 4, n->mac))
-				die(EXIT_USAGE,
-				    "--net %s: mac= wants a unicast address like 02:00:00:00:00:01",
-				    spec);
+			out->mac_set = true;
+			if (!parse_mac(p + 4, end - p - 4, out->mac)) {
+				snprintf(err, len,
+					 "--net %s: mac= wants a unicast address like "
+					 "02:00:00:00:00:01",
+					 spec);
+				return EXIT_USAGE;
+			}
 		} else if (!strncmp(p, "queue=", 6)) {
 			char *e;
 			unsigned long v = strtoul(p + 6, &e, 10);
-			if (e != end || e == p + 6 || v < 2 || v > VIRTQ_MAX_SIZE || (v & (v - 1)))
-				die(EXIT_USAGE,
-				    "--net %s: queue= wants a power of two from 2 to %d (entries "
-				    "per ring)",
-				    spec, VIRTQ_MAX_SIZE);
-			n->qmax = (uint16_t)v;
+			if (e != end || e == p + 6 || v < 2 || v > VIRTQ_MAX_SIZE || (v & (v - 1))) {
+				snprintf(err, len,
+					 "--net %s: queue= wants a power of two from 2 to %d "
+					 "(entries per ring)",
+					 spec, VIRTQ_MAX_SIZE);
+				return EXIT_USAGE;
+			}
+			out->qmax = (uint16_t)v;
 		} else {
-			die(EXIT_USAGE, "--net %s: unknown option '%.*s' (mac= or queue=)", spec,
-			    (int)(end - p), p);
+			snprintf(err, len, "--net %s: unknown option '%.*s' (mac= or queue=)", spec,
+				 (int)(end - p), p);
+			return EXIT_USAGE;
 		}
 	}
+	return 0;
+}
+
+static void parse_spec(struct vnet *n, const char *spec)
+{
+	struct vnet_spec s;
+	char err[300];
+	int code = vnet_spec_parse(spec, &s, err, sizeof(err));
+
+	if (code)
+		die(code, "%s", err);
+	n->be = (enum backend)s.backend;
+	memcpy(n->ifname, s.ifname, sizeof(n->ifname));
+	memcpy(n->mac, s.mac, 6);
+	if (!s.mac_set)
+		n->mac[5] = (uint8_t)(n->mac[5] + n->index); /* each --net its own */
+	n->qmax = s.qmax;
 }
 
 /* ---- the device state machine (lock held) --------------------------------- */

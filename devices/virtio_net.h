@@ -18,6 +18,9 @@
 #ifndef KVMINI_VIRTIO_NET_H
 #define KVMINI_VIRTIO_NET_H
 
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct vm;
@@ -25,6 +28,32 @@ struct vnet;
 
 /* Devices of one kvmini: one per --net. */
 #define VNET_MAX 4
+
+/* --net SPEC, parsed: vnet_init() and `kvmini check` read it alike. */
+enum vnet_backend { VNET_BACKEND_NONE, VNET_BACKEND_TAP, VNET_BACKEND_LOOPBACK };
+struct vnet_spec {
+	enum vnet_backend backend;
+	char ifname[IFNAMSIZ]; /* tap= */
+	uint8_t mac[6];
+	bool mac_set;  /* mac= given (else vnet_init() makes each --net's its own) */
+	uint16_t qmax; /* queue= */
+};
+/* 0, or EXIT_USAGE with the one-line message in err. */
+int vnet_spec_parse(const char *spec, struct vnet_spec *out, char *err, size_t len);
+
+/* Open tap name exactly as a run does (never creating it: a name that is
+ * no interface is an error, as is one that is not a tap, a tap held by
+ * another process or another user's, one that is down): 0 with *fd (and
+ * the TUN_F_* offloads it accepts), else EXIT_NET with what is wrong in
+ * e->what and in e->fix a command line that a root shell takes to fix it
+ * ("" when there is none).  vnet_init() dies with both; `kvmini check`
+ * prints them as an item and closes the fd. */
+struct vnet_tap_err {
+	bool denied; /* a permission (EACCES, EPERM) rather than something missing */
+	char what[160];
+	char fix[400];
+};
+int vnet_tap_open(const char *name, int *fd, unsigned *offloads, struct vnet_tap_err *e);
 
 /* Parse spec (die(EXIT_USAGE) on bad syntax), open the backend
  * (die(EXIT_NET) with the remedy when it cannot be) and register the PCI

@@ -190,6 +190,7 @@ int main(int argc, char **argv)
 	struct bzimage bz;
 	struct multiboot_image mb;
 	char err[256];
+	struct vnet_spec net_spec;
 	uint64_t rsdp;
 	bool bzimage = false, linux_guest = false, multiboot = false;
 	sigset_t sigs;
@@ -202,6 +203,10 @@ int main(int argc, char **argv)
 	 * fix before anything runs, and no confined thread opens files. */
 	if (cfg.report)
 		cfg.report_file = report_file_open(cfg.report);
+	/* Then the --net spec's syntax, for the run and `kvmini check` alike:
+	 * a usage error is one before anything else is looked at. */
+	if (vnet_spec_parse(cfg.net, &net_spec, err, sizeof(err)))
+		die(EXIT_USAGE, "%s", err);
 	if (cfg.check)
 		return check_run(&cfg);
 	setvbuf(stdout, NULL, _IOLBF, 0);

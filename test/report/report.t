@@ -29,7 +29,7 @@ if unshare -m true 2>/dev/null; then
 fi
 {
 	run check
-	run check-no-tap --net tap=kvmini-no-such-tap
+	run check-no-tap --net tap=kvmnosuchtap
 	if [ -n "$nokvm" ]; then
 		echo "@@@ BEGIN $nokvm: kvmini check (empty /dev)"
 		unshare -m sh -c 'mount -t tmpfs none /dev && "$1" check --report "$2"' sh \
@@ -47,11 +47,16 @@ while IFS= read -r line; do
 	*) echo "$line" ;;
 	esac
 done <<<"$out"
+# A run gets to the tap after KVM: without a usable /dev/kvm here, both
+# the run and the check end with 3 (the nested smoke scenario has the 7).
 n=$((n + 1))
-if grep -q '"status":7' "$tmp/check-no-tap.json"; then
-	echo "ok $n - a missing tap gives status 7 in the report"
+want=7
+[ -r /dev/kvm ] && [ -w /dev/kvm ] || want=3
+if grep -q "\"status\":$want" "$tmp/check-no-tap.json" &&
+	grep -q '"text":"--net tap=kvmnosuchtap: no such interface","fix":"ip tuntap add dev kvmnosuchtap mode tap' "$tmp/check-no-tap.json"; then
+	echo "ok $n - a missing tap: its item and fix in the report, status $want"
 else
-	echo "not ok $n - a missing tap gives status 7 in the report"
+	echo "not ok $n - a missing tap: its item and fix in the report, status $want"
 fi
 n=$((n + 1))
 if [ -z "$nokvm" ]; then

@@ -19,7 +19,8 @@ json check /tmp/check.json
 
 # A tap that is not there: status 7, the fix line, the report says why.
 case_run check-no-tap rc=7 'match=^missing +--net tap=tap9: no such interface' \
-	'match=^ +fix: ip tuntap add tap9' 'match=^kvmini check: NOT READY, exit 7' \
+	'match=^ +fix: ip tuntap add dev tap9 mode tap && ip addr add 169.254.100.1/24 dev tap9 && ip link set tap9 up$' \
+	'match=^kvmini check: NOT READY, exit 7' \
 	-- kvmini check --net tap=tap9 --report /tmp/check-no-tap.json
 json check-no-tap /tmp/check-no-tap.json
 

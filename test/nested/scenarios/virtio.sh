@@ -36,6 +36,16 @@ case_run vnet-none checks 'match=link down' -- kvmini --net none
 case_run vnet-bad-spec rc=2 lines=1 'match=^kvmini: --net' -- kvmini --net bogus
 case_run vnet-bad-mac rc=2 lines=1 'match=^kvmini: --net' -- kvmini --net loopback,mac=01:00:00:00:00:01
 case_run vnet-tap-not-a-tap rc=7 lines=1 'match=^kvmini: --net tap=lo' -- kvmini --net tap=lo
+# A tap that is not there is refused, not created on the fly (it would run
+# the whole guest on a tap nobody set up); the line says how to make it.
+# check says the same, with the same status.
+case_run vnet-tap-missing rc=7 lines=1 \
+	'match=^kvmini: --net tap=nosuch0: no such interface; fix: ip tuntap add dev nosuch0 mode tap && ip addr add 169.254.100.1/24 dev nosuch0 && ip link set nosuch0 up$' \
+	-- kvmini --net tap=nosuch0
+check vnet-tap-missing-not-created sh -c '! ip link show nosuch0'
+case_run check-tap-missing rc=7 'match=^missing +--net tap=nosuch0: no such interface' \
+	'match=^ +fix: ip tuntap add dev nosuch0 mode tap' 'match=^kvmini check: NOT READY, exit 7' \
+	-- kvmini check --net tap=nosuch0
 mv /dev/net/tun /dev/net/tun.away
 case_run vnet-no-tun rc=7 lines=1 'match=modprobe tun' -- kvmini --net tap=tap0
 mv /dev/net/tun.away /dev/net/tun
@@ -63,6 +73,28 @@ EOF
 	case_run vnet-tap checks 'match=ICMP echo replies from the peer \(3 of 3\)' timeout=120 \
 		-- sh /tmp/vnet-tap.sh
 	check l1-pings-guest grep -q ' 0% packet loss' /tmp/ping.out
+
+	# A tap another kvmini holds: check and the run both say 7, naming it.
+	cat >/tmp/vnet-held.sh <<'EOF'
+kvmini --net tap=tap0 --cmdline "serve=60" >/tmp/vnet-held.out 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null' EXIT
+i=0
+while ! grep -q "answering ARP" /tmp/vnet-held.out && [ $i -lt 300 ]; do
+	sleep 0.2; i=$((i + 1))
+done
+kvmini check --net tap=tap0
+echo "check rc=$?"
+kvmini --net tap=tap0
+echo "run rc=$?"
+kill $pid
+wait $pid
+EOF
+	case_run vnet-tap-held rc=any timeout=120 \
+		'match=^missing +--net tap=tap0: busy: process [0-9]+ \(kvmini\) has it open' \
+		'match=^ +fix: kill [0-9]+  # kvmini, which holds tap0' 'match=^check rc=7$' \
+		'match=^kvmini: --net tap=tap0: busy: process [0-9]+ \(kvmini\) has it open' \
+		'match=^run rc=7$' -- sh /tmp/vnet-held.sh
 
 	# The tap disappears under a running VM: a warning, the VM goes on.
 	cat >/tmp/vnet-gone.sh <<'EOF'

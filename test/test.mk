@@ -43,6 +43,10 @@ $(BUILD)/test/$(1): test/unit/$(1).c test/unit/tap.h $(BUILD)/kinc/.stamp \
 endef
 $(foreach t,$(UNIT_NAMES),$(eval $(call UNIT_RULE,$(t))))
 -include $(UNIT_BINS:=.d)
+# The dependency files of what the tests link that kvmini does not (such
+# as test/fuzz/stubs.o): without them a changed header leaves it stale.
+UNIT_NEED_OBJS := $(sort $(foreach t,$(UNIT_NAMES),$(patsubst %.c,$(BUILD)/host/%.o,$(call unit_needs,$(t)))))
+-include $(filter-out $(HOST_OBJS:.o=.d),$(UNIT_NEED_OBJS:.o=.d))
 
 # Images the loader tests boot under kvmini and under QEMU: a second link
 # of the tiny guest as an ELF32 (same code, PVH note unchanged), and the

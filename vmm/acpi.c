@@ -426,17 +426,30 @@ static size_t build_facs(uint8_t *t)
 	return FACS_LEN;
 }
 
-static size_t build_madt(uint8_t *t)
+/* The MADT's room: header and local APIC address (44), one Processor
+ * Local APIC entry (8) per CPU, the I/O APIC (12), two interrupt source
+ * overrides (10 each) and the LAPIC NMI entry (6).  APIC IDs stay below
+ * 255 up to VM_MAX_VCPUS (32), so no Processor Local x2APIC entries
+ * (type 9, needed from APIC ID 255 on) are written. */
+#define MADT_LEN(n) (44 + 8 * (n) + 12 + 10 + 10 + 6)
+
+static size_t build_madt(uint8_t *t, unsigned ncpus)
 {
 	size_t n = 44;
 
-	memset(t, 0, 256);
+	memset(t, 0, MADT_LEN(ncpus));
 	st32(t + 36, LAPIC_BASE);
 	st32(t + 40, 1); /* PCAT_COMPAT: there are 8259s (the OS masks them) */
-	/* Processor Local APIC: UID 0, APIC ID 0, enabled. */
-	t[n] = 0, t[n + 1] = 8, t[n + 2] = 0, t[n + 3] = 0, st32(t + n + 4, 1);
-	n += 8;
-	/* I/O APIC: ID 0, at IOAPIC_BASE, GSIs from 0 (KVM's has 24 pins). */
+	/* Processor Local APIC: ACPI processor UID = APIC ID = KVM's vcpu
+	 * id, enabled.  Listed in APIC ID order, the boot processor first. */
+	for (unsigned i = 0; i < ncpus; i++) {
+		t[n] = 0, t[n + 1] = 8, t[n + 2] = (uint8_t)i, t[n + 3] = (uint8_t)i;
+		st32(t + n + 4, 1);
+		n += 8;
+	}
+	/* I/O APIC: ID 0, at IOAPIC_BASE, GSIs from 0 (KVM's has 24 pins).
+	 * Its ID may equal a local APIC's: they are separate name spaces
+	 * (the IOAPIC's ID only matters on the old APIC bus). */
 	t[n] = 1, t[n + 1] = 12, t[n + 2] = 0, t[n + 3] = 0;
 	st32(t + n + 4, IOAPIC_BASE), st32(t + n + 8, 0);
 	n += 12;
@@ -447,7 +460,7 @@ static size_t build_madt(uint8_t *t)
 	t[n] = 2, t[n + 1] = 10, t[n + 2] = 0, t[n + 3] = ACPI_SCI_IRQ;
 	st32(t + n + 4, ACPI_SCI_IRQ), st16(t + n + 8, 0x000d);
 	n += 10;
-	/* Local APIC NMI: LINT1 of every processor, as on a PC. */
+	/* Local APIC NMI: LINT1 of every processor (UID 0xff), as on a PC. */
 	t[n] = 4, t[n + 1] = 6, t[n + 2] = 0xff, st16(t + n + 3, 0), t[n + 5] = 1;
 	n += 6;
 	hdr(t, "APIC", (uint32_t)n, 4);
@@ -497,7 +510,8 @@ static size_t align_up(size_t v, size_t a)
 	return (v + a - 1) & ~(a - 1);
 }
 
-int acpi_build(uint8_t *region, size_t len, uint64_t gpa, struct acpi_layout *lay)
+int acpi_build(uint8_t *region, size_t len, uint64_t gpa, unsigned ncpus,
+	       struct acpi_layout *lay)
 {
 	size_t off;
 	struct aml a;
@@ -505,7 +519,7 @@ int acpi_build(uint8_t *region, size_t len, uint64_t gpa, struct acpi_layout *la
 
 	/* Fixed small tables first, the DSDT (variable) last. */
 	/* The DSDT's header too: the AML writer's room is what is left. */
-	if (len < 0x400 + 36)
+	if (len < 0x400 + 36 || ncpus < 1 || MADT_LEN(ncpus) > 0x400 - 0x240)
 		return -1;
 	memset(region, 0, len);
 	memset(lay, 0, sizeof(*lay));
@@ -513,8 +527,8 @@ int acpi_build(uint8_t *region, size_t len, uint64_t gpa, struct acpi_layout *la
 	lay->xsdt = gpa + 0x40;
 	lay->fadt = gpa + 0x80;
 	lay->facs = gpa + 0x1c0; /* 64-byte aligned (5.2.10) */
-	lay->madt = gpa + 0x200;
-	lay->mcfg = gpa + 0x300;
+	lay->mcfg = gpa + 0x200;
+	lay->madt = gpa + 0x240; /* up to 0x400: 55 CPUs' worth of room */
 	lay->dsdt = gpa + 0x400;
 
 	a = (struct aml){.b = region + 0x400 + 36, .cap = len - 0x400 - 36};
@@ -527,8 +541,8 @@ int acpi_build(uint8_t *region, size_t len, uint64_t gpa, struct acpi_layout *la
 
 	build_fadt(region + 0x80, lay->facs, lay->dsdt);
 	build_facs(region + 0x1c0);
-	build_madt(region + 0x200);
-	build_mcfg(region + 0x300);
+	build_mcfg(region + 0x200);
+	build_madt(region + 0x240, ncpus);
 	tables[0] = lay->fadt;
 	tables[1] = lay->madt;
 	tables[2] = lay->mcfg;
@@ -543,13 +557,13 @@ uint64_t acpi_setup(struct vm *vm)
 	uint8_t *region = vm_gpa(vm, ACPI_BASE, ACPI_SIZE);
 	struct acpi_layout lay;
 
-	if (!region || acpi_build(region, ACPI_SIZE, ACPI_BASE, &lay) < 0)
+	if (!region || acpi_build(region, ACPI_SIZE, ACPI_BASE, vm->ncpus, &lay) < 0)
 		die(EXIT_HOST, "internal: the ACPI tables do not fit at 0x%lx", ACPI_BASE);
 	trace(TRACE_BOOT,
 	      "ACPI: RSDP 0x%llx, XSDT 0x%llx, FADT 0x%llx, MADT 0x%llx, "
-	      "MCFG 0x%llx, DSDT 0x%llx (%zu bytes in all)",
+	      "MCFG 0x%llx, DSDT 0x%llx (%zu bytes in all); %u CPUs in the MADT",
 	      (unsigned long long)lay.rsdp, (unsigned long long)lay.xsdt,
 	      (unsigned long long)lay.fadt, (unsigned long long)lay.madt,
-	      (unsigned long long)lay.mcfg, (unsigned long long)lay.dsdt, lay.used);
+	      (unsigned long long)lay.mcfg, (unsigned long long)lay.dsdt, lay.used, vm->ncpus);
 	return lay.rsdp;
 }

@@ -10,7 +10,7 @@
  * boot_params.acpi_rsdp_addr and in the PVH start info's rsdp_paddr).
  *
  *   RSDP (v2) -> XSDT -> FADT -> FACS, DSDT (AML: \_SB.PCI0, \_SB.MRES, \_S5)
- *                     -> MADT (LAPIC 0, IOAPIC, IRQ0->GSI2, IRQ9 level/high)
+ *                     -> MADT (a LAPIC per CPU, IOAPIC, IRQ0->GSI2, IRQ9 level/high)
  *                     -> MCFG (ECAM at PCI_ECAM_BASE, segment 0, bus 0)
  *
  * acpi_build() is pure (bytes in a buffer) so the unit tests check every
@@ -33,9 +33,12 @@ struct acpi_layout {
 	size_t used; /* bytes of the region used */
 };
 
-/* Build every table into region (len bytes that the guest sees at gpa).
- * Returns 0, or -1 when len is too small. */
-int acpi_build(uint8_t *region, size_t len, uint64_t gpa, struct acpi_layout *lay);
+/* Build every table into region (len bytes that the guest sees at gpa),
+ * with ncpus processors (APIC IDs 0..ncpus-1) in the MADT.  Returns 0, or
+ * -1 when len is too small or ncpus is 0 or more than the MADT has room
+ * for (55). */
+int acpi_build(uint8_t *region, size_t len, uint64_t gpa, unsigned ncpus,
+	       struct acpi_layout *lay);
 
 /* Write the tables into guest RAM at ACPI_BASE; returns the RSDP's address. */
 uint64_t acpi_setup(struct vm *vm);

@@ -11,7 +11,9 @@
  * end of a range) is counted in bus->unclaimed and traced; reads of it
  * return all ones, as on real hardware, and writes are dropped.
  *
- * Only the vCPU thread touches a bus.
+ * Only vCPU threads touch a bus, each with the VM's device lock held
+ * (vm_pio/vm_mmio, vmm/dispatch.c), handlers included: a handler may
+ * register and unregister ranges (a BAR move) without further locking.
  */
 #ifndef KVMINI_BUS_H
 #define KVMINI_BUS_H

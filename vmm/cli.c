@@ -28,6 +28,8 @@ static const char usage[] =
 	"                     \"console=ttyS0 earlyprintk=ttyS0 panic=-1 pci=noearly\")\n"
 	"  --mem SIZE         guest RAM, e.g. 64M (default; 256M for Linux), 2G;\n"
 	"                     2M to 3G\n"
+	"  --cpus N           vCPUs, 1 (default) to 32: APIC IDs 0 to N-1, vCPU 0\n"
+	"                     boots, the others wait for the guest's INIT-SIPI-SIPI\n"
 	"  --net SPEC         virtio-net backend: loopback (default), none,\n"
 	"                     tap=NAME[,mac=02:xx:xx:xx:xx:xx][,queue=N]\n"
 	"  --vfio BDF         assign host PCI device DDDD:BB:DD.F (bound to vfio-pci)\n"
@@ -39,7 +41,7 @@ static const char usage[] =
 	"                     decoding off) instead of assigning them as firmware does\n"
 	"  --trace LIST       explain what happens, on stderr: io,pci,virtio,vfio,\n"
 	"                     exit,boot or all\n"
-	"  --stats            print VM exits by reason and by device at exit\n"
+	"  --stats            print VM exits by reason, by device and by vCPU at exit\n"
 	"  --report FILE      write a JSON report (status and its reason, host,\n"
 	"                     devices, timings, checks, exits) to FILE; - for\n"
 	"                     stdout (everything else then goes to stderr)\n"
@@ -58,13 +60,14 @@ static const char usage[] =
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_NET, OPT_VFIO,
        OPT_VFIO_TRAP, OPT_TRACE, OPT_STATS, OPT_REPORT, OPT_VFIO_BACKEND,
-       OPT_PCI_POWERON, OPT_NO_SECCOMP };
+       OPT_PCI_POWERON, OPT_NO_SECCOMP, OPT_CPUS };
 
 static const struct option options[] = {
 	{"kernel", required_argument, NULL, OPT_KERNEL},
 	{"initrd", required_argument, NULL, OPT_INITRD},
 	{"cmdline", required_argument, NULL, OPT_CMDLINE},
 	{"mem", required_argument, NULL, OPT_MEM},
+	{"cpus", required_argument, NULL, OPT_CPUS},
 	{"net", required_argument, NULL, OPT_NET},
 	{"vfio", required_argument, NULL, OPT_VFIO},
 	{"vfio-trap-bars", no_argument, NULL, OPT_VFIO_TRAP},
@@ -111,13 +114,26 @@ uint64_t cli_parse_size(const char *s)
 	return (uint64_t)v << shift;
 }
 
+int cli_parse_cpus(const char *s)
+{
+	unsigned long v = 0;
+
+	/* Digits only: no sign, blanks, hex or suffix; at most 3 of them. */
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9' || p - s >= 3)
+			return -1;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	return *s ? (int)v : -1;
+}
+
 void cli_parse(int argc, char **argv, struct config *cfg)
 {
 	const char *bad;
 	int c;
 
 	*cfg = (struct config){.cmdline = "", .mem_size = GUEST_MEM_DEFAULT, .net = "loopback",
-			       .vfio_backend = "auto"};
+			       .vfio_backend = "auto", .cpus = 1};
 	/* "kvmini check ...": the same options, read after the word. */
 	if (argc > 1 && !strcmp(argv[1], "check")) {
 		cfg->check = true;
@@ -147,6 +163,20 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 				die(EXIT_USAGE, "--mem %s is not a whole number of MiB", optarg);
 			cfg->mem_set = true;
 			break;
+		case OPT_CPUS: {
+			int n = cli_parse_cpus(optarg);
+
+			if (n < 0)
+				die(EXIT_USAGE, "--cpus '%s' is not a number: try --cpus 4", optarg);
+			if (n < 1)
+				die(EXIT_USAGE, "--cpus %s: a VM needs at least 1 vCPU", optarg);
+			if (n > CLI_CPUS_MAX)
+				die(EXIT_USAGE, "--cpus %s is too many: kvmini gives a guest at most %d "
+						"vCPUs",
+				    optarg, CLI_CPUS_MAX);
+			cfg->cpus = (unsigned)n;
+			break;
+		}
 		case OPT_NET: cfg->net = optarg; break;
 		case OPT_VFIO: cfg->vfio = optarg; break;
 		case OPT_VFIO_TRAP: cfg->vfio_trap_bars = true; break;

@@ -14,6 +14,7 @@ struct config {
 	const char *initrd;
 	const char *cmdline;
 	uint64_t mem_size;
+	unsigned cpus;	     /* --cpus: 1 (default) to CLI_CPUS_MAX */
 	const char *net;     /* "loopback", "none", "tap=NAME[,mac=..]" */
 	const char *vfio;    /* DDDD:BB:DD.F or NULL */
 	bool vfio_trap_bars;
@@ -30,6 +31,13 @@ struct config {
 };
 
 void cli_parse(int argc, char **argv, struct config *cfg);
+
+/* --cpus' range: VM_MAX_VCPUS (vm.h) is the same number. */
+#define CLI_CPUS_MAX 32
+
+/* "4" -> 4; "0" -> 0; anything not 1-3 decimal digits ("", "-1", " 2",
+ * "0x4", "4k", "1000") -> -1.  The range is cli_parse()'s to check. */
+int cli_parse_cpus(const char *s);
 
 /* "64M", "2G", "512" (MiB), "1048576K": bytes, or 0 when malformed. */
 uint64_t cli_parse_size(const char *s);

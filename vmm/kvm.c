@@ -14,8 +14,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cpuid.h"
 #include "memmap.h"
 #include "trace.h"
+#include "vcpu.h"
 
 /* Every capability kvmini relies on, and why (`kvmini check` lists them). */
 const struct vm_cap vm_caps[] = {
@@ -119,32 +121,29 @@ static void vm_pit_create(struct vm *vm)
 static void vm_pit_trap(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write)
 {
 	struct vm *vm = opaque;
+	struct vcpu *c = vcpu_current;
 
 	(void)off;
 	(void)is_write;
 	vm_pit_create(vm);
-	if (vm->run->io.count == 1)
-		vm->pio_replay = true;
+	/* Another vCPU may have created the PIT between this vCPU's exit and
+	 * its turn at the device lock: its access is replayed all the same. */
+	if (c && c->run->io.count == 1)
+		c->pio_replay = true;
 	else if (!is_write)
 		memset(data, 0xff, len);
 }
 
-static void vm_create_vcpu(struct vm *vm)
+/* What KVM can virtualise (that includes long mode), once for all vCPUs;
+ * each vCPU then gets a copy with its own topology (cpuid.c). */
+static struct kvm_cpuid2 *vm_supported_cpuid(struct vm *vm, unsigned *room)
 {
 	struct kvm_cpuid2 *cpuid;
 	int nent = 128;
 
-	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
-	if (vm->vcpu_fd < 0)
-		die_errno(EXIT_HOST, "cannot create a vCPU (KVM_CREATE_VCPU)");
-	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
-	if (vm->run == MAP_FAILED)
-		die_errno(EXIT_HOST, "cannot map the vCPU's kvm_run area");
-
-	/* The guest sees what KVM can virtualise: that includes long mode. */
 	for (;;) {
-		cpuid = calloc(1, sizeof(*cpuid) + nent * sizeof(cpuid->entries[0]));
+		/* Room for the topology leaves cpuid_topology() may add. */
+		cpuid = calloc(1, sizeof(*cpuid) + (nent + 8) * sizeof(cpuid->entries[0]));
 		if (!cpuid)
 			die(EXIT_HOST, "out of memory");
 		cpuid->nent = nent;
@@ -155,6 +154,7 @@ static void vm_create_vcpu(struct vm *vm)
 			die_errno(EXIT_KVM_CAP, "KVM_GET_SUPPORTED_CPUID failed");
 		nent *= 2;
 	}
+	*room = nent + 8;
 	for (unsigned i = 0; i < cpuid->nent; i++) {
 		struct kvm_cpuid_entry2 *c = &cpuid->entries[i];
 
@@ -165,15 +165,120 @@ static void vm_create_vcpu(struct vm *vm)
 		if (c->function == 1)
 			c->ecx |= 1u << 31;
 	}
-	if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, cpuid) < 0)
-		die_errno(EXIT_KVM_CAP, "KVM_SET_CPUID2 failed");
+	return cpuid;
+}
+
+/* vCPU id: KVM gives the in-kernel LAPIC this APIC ID, and vCPU 0 is the
+ * boot processor (KVM's default BSP).  Every other vCPU starts in the
+ * wait-for-SIPI state: KVM_RUN blocks in the kernel until the guest's
+ * INIT-SIPI-SIPI, whatever start state the loader gave vCPU 0. */
+static void vm_create_vcpu(struct vm *vm, unsigned id, const struct kvm_cpuid2 *base,
+			   unsigned room)
+{
+	struct vcpu *c = &vm->vcpus[id];
+	struct kvm_cpuid2 *cpuid;
+	int n;
+
+	c->vm = vm;
+	c->id = id;
+	c->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (c->fd < 0)
+		die_errno(EXIT_HOST, "cannot create vCPU %u (KVM_CREATE_VCPU)", id);
+	c->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, c->fd, 0);
+	if (c->run == MAP_FAILED) {
+		c->run = NULL;
+		die_errno(EXIT_HOST, "cannot map vCPU %u's kvm_run area", id);
+	}
+	cpuid = malloc(sizeof(*cpuid) + room * sizeof(cpuid->entries[0]));
+	if (!cpuid)
+		die(EXIT_HOST, "out of memory");
+	memcpy(cpuid, base, sizeof(*cpuid) + base->nent * sizeof(base->entries[0]));
+	n = cpuid_topology(cpuid->entries, base->nent, room, id, vm->ncpus);
+	if (n < 0)
+		die(EXIT_HOST, "internal: no room for vCPU %u's CPUID topology leaves", id);
+	cpuid->nent = (unsigned)n;
+	if (ioctl(c->fd, KVM_SET_CPUID2, cpuid) < 0)
+		die_errno(EXIT_KVM_CAP, "KVM_SET_CPUID2 failed for vCPU %u", id);
 	free(cpuid);
 }
 
-void vm_create(struct vm *vm, uint64_t mem_size)
+/* TSCs in step.  KVM sets each new vCPU's TSC to 0 and treats writes that
+ * come within about a second of each other as one synchronised write (the
+ * KVM API, "TSC synchronisation"), so vCPUs created back to back already
+ * share one offset; on a slow or loaded host (a nested L1 under TCG) they
+ * may not.  Where the kernel offers the per-vCPU TSC offset attribute
+ * (KVM_VCPU_TSC_CTRL, Linux 5.16), every AP gets vCPU 0's offset, which
+ * puts all TSCs in step exactly; without it KVM's matching is what there is. */
+static void vm_sync_tsc(struct vm *vm)
 {
+	uint64_t off0, off;
+	struct kvm_device_attr a = {.group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+				    .addr = (uintptr_t)&off0};
+	unsigned moved = 0;
+
+	if (vm->ncpus < 2)
+		return;
+	if (ioctl(vm->vcpus[0].fd, KVM_HAS_DEVICE_ATTR, &a) < 0 ||
+	    ioctl(vm->vcpus[0].fd, KVM_GET_DEVICE_ATTR, &a) < 0) {
+		trace(TRACE_BOOT, "TSC: no per-vCPU offset attribute; KVM's own matching keeps "
+				  "the %u TSCs together", vm->ncpus);
+		return;
+	}
+	a.addr = (uintptr_t)&off;
+	for (unsigned i = 1; i < vm->ncpus; i++) {
+		if (ioctl(vm->vcpus[i].fd, KVM_GET_DEVICE_ATTR, &a) < 0)
+			die_errno(EXIT_HOST, "cannot read vCPU %u's TSC offset", i);
+		if (off == off0)
+			continue;
+		a.addr = (uintptr_t)&off0;
+		if (ioctl(vm->vcpus[i].fd, KVM_SET_DEVICE_ATTR, &a) < 0)
+			die_errno(EXIT_HOST, "cannot set vCPU %u's TSC offset", i);
+		a.addr = (uintptr_t)&off;
+		moved++;
+	}
+	trace(TRACE_BOOT, "TSC: %u vCPUs share vCPU 0's offset 0x%llx (%u moved to it)", vm->ncpus,
+	      (unsigned long long)off0, moved);
+}
+
+static void vm_create_vcpus(struct vm *vm)
+{
+	unsigned room;
+	struct kvm_cpuid2 *base;
+	long sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+
+	if (sz <= 0)
+		die_errno(EXIT_HOST, "KVM_GET_VCPU_MMAP_SIZE failed");
+	vm->run_size = (size_t)sz;
+	base = vm_supported_cpuid(vm, &room);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vm_create_vcpu(vm, i, base, room);
+	free(base);
+	vm_sync_tsc(vm);
+	/* Every AP must wait for the guest's SIPI, whatever the boot format
+	 * (KVM promises it with the in-kernel LAPIC): say so if it does not. */
+	for (unsigned i = 1; i < vm->ncpus; i++) {
+		struct kvm_mp_state mp;
+
+		if (ioctl(vm->vcpus[i].fd, KVM_GET_MP_STATE, &mp) == 0 &&
+		    mp.mp_state != KVM_MP_STATE_UNINITIALIZED)
+			die(EXIT_KVM_CAP, "vCPU %u is not waiting for a SIPI (mp_state %u): this KVM "
+					  "would start it at the reset vector", i, mp.mp_state);
+	}
+	if (vm->ncpus > 1)
+		trace(TRACE_BOOT, "%u vCPUs, APIC IDs 0-%u; vCPUs 1-%u wait for INIT-SIPI-SIPI",
+		      vm->ncpus, vm->ncpus - 1, vm->ncpus - 1);
+}
+
+void vm_create(struct vm *vm, uint64_t mem_size, unsigned ncpus)
+{
+	int limit;
+
 	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	vm->kvm_fd = vm->vm_fd = -1;
+	vm->ncpus = ncpus;
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+		vm->vcpus[i].fd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 
@@ -188,6 +293,13 @@ void vm_create(struct vm *vm, uint64_t mem_size)
 		die_errno(EXIT_NO_KVM, "cannot open /dev/kvm");
 	}
 	vm_check_caps(vm);
+	/* Before anything is created: a count this KVM refuses is said once. */
+	limit = vcpu_limit(ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS),
+			      ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS), ncpus);
+	if (limit)
+		die(EXIT_HOST, "--cpus %u: this host's KVM allows at most %d vCPUs in a VM "
+			       "(KVM_CAP_MAX_VCPUS); ask for fewer",
+		    ncpus, limit);
 
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
@@ -226,7 +338,7 @@ void vm_create(struct vm *vm, uint64_t mem_size)
 	if (vm_commit_routes(vm) < 0)
 		die_errno(EXIT_KVM_CAP, "KVM_SET_GSI_ROUTING failed");
 
-	vm_create_vcpu(vm);
+	vm_create_vcpus(vm);
 }
 
 uint64_t vm_ram_resident(struct vm *vm)
@@ -430,6 +542,10 @@ void vm_at_exit(struct vm *vm, void (*fn)(void *), void *arg)
 
 void vm_destroy(struct vm *vm)
 {
+	/* A way out taken on one vCPU thread (die() in a handler) must not
+	 * release devices under the feet of the others: stop them first. */
+	bool vcpus_stopped = vcpu_stop_all(vm);
+
 	/* Reverse order: a device registered later may depend on earlier ones
 	 * (vfio's DMA map depends on guest RAM, for instance). */
 	while (vm->natexit) {
@@ -437,16 +553,24 @@ void vm_destroy(struct vm *vm)
 
 		a.fn(a.arg);
 	}
-	if (vm->run && vm->run != MAP_FAILED)
-		munmap(vm->run, vm->run_size);
-	vm->run = NULL;
-	if (vm->vcpu_fd >= 0)
-		close(vm->vcpu_fd);
+	/* The other vCPU threads have left their loops (vcpu_stop_all): no
+	 * one reads a kvm_run area from here on.  If one could not, its
+	 * area and fd stay for the process exit to release. */
+	for (unsigned i = 0; vcpus_stopped && i < VM_MAX_VCPUS; i++) {
+		struct vcpu *c = &vm->vcpus[i];
+
+		if (c->run)
+			munmap(c->run, vm->run_size);
+		c->run = NULL;
+		if (c->fd >= 0)
+			close(c->fd);
+		c->fd = -1;
+	}
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
-	vm->vcpu_fd = vm->vm_fd = vm->kvm_fd = -1;
+	vm->vm_fd = vm->kvm_fd = -1;
 	if (vm->mem && vm->mem != MAP_FAILED)
 		munmap(vm->mem, vm->mem_size);
 	vm->mem = NULL;

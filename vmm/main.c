@@ -92,6 +92,21 @@ static void print_stats(struct vm *m)
 		if (m->exits[i])
 			fprintf(stderr, "    %-22s %llu\n", vcpu_exit_name(i),
 				(unsigned long long)m->exits[i]);
+	if (m->ncpus > 1) {
+		fprintf(stderr, "  VM exits by vCPU:\n");
+		for (unsigned c = 0; c < m->ncpus; c++) {
+			uint64_t n = 0;
+
+			for (size_t i = 0; i < VM_EXIT_REASONS; i++)
+				n += m->vcpus[c].exits[i];
+			fprintf(stderr, "    vCPU %-17u %llu", c, (unsigned long long)n);
+			for (size_t i = 0; i < VM_EXIT_REASONS; i++)
+				if (m->vcpus[c].exits[i])
+					fprintf(stderr, " %s %llu", vcpu_exit_name(i),
+						(unsigned long long)m->vcpus[c].exits[i]);
+			fputc('\n', stderr);
+		}
+	}
 	for (size_t b = 0; b < 2; b++) {
 		fprintf(stderr, "  %s exits by device:\n", buses[b]->name);
 		for (size_t i = 0; i < buses[b]->n; i++)
@@ -255,7 +270,7 @@ int main(int argc, char **argv)
 	 * only a guest that uses a device needs waits for its first access
 	 * (docs/benchmarks.md): the in-kernel PIT (vm_create traps its
 	 * ports), the serial reader thread, virtio-net's I/O thread. */
-	vm_create(&vm, cfg.mem_size);
+	vm_create(&vm, cfg.mem_size, cfg.cpus);
 	atexit(teardown);
 	serial_init(&vm);
 	pm_init(&vm);
@@ -289,6 +304,9 @@ int main(int argc, char **argv)
 	 * for that, and they describe the host the run started on. */
 	if (cfg.report)
 		host_facts_read(&host);
+	/* vCPUs 1..N-1 get their threads now, with the machine complete:
+	 * each confines itself and waits for vcpu_run_all() (vcpu.h). */
+	vcpu_threads_start(&vm);
 	/* Setup is over: from here the vCPU loop, the report and the
 	 * teardown run under the vCPU thread's allowlist. */
 	seccomp_confine(SECCOMP_VCPU);
@@ -299,7 +317,7 @@ int main(int argc, char **argv)
 #endif
 	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 	t_run = now_ms();
-	status = vcpu_run(&vm);
+	status = vcpu_run_all(&vm);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 
 	serial_flush();

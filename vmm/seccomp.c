@@ -111,8 +111,8 @@ static const struct {
     {SYS_readv, I},
     /* The VFIO REQ/ERR watcher: waits, then kicks the vCPU thread. */
     {SYS_ppoll, E},
-    {SYS_tkill, E}, /* musl's pthread_kill */
-    {SYS_tgkill, E},
+    {SYS_tkill, V | E}, /* musl's pthread_kill: a vCPU that stops the VM kicks the others */
+    {SYS_tgkill, V | E},
 };
 
 /* ioctl requests by thread.  i386-style sign extension of the request by

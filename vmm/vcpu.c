@@ -13,20 +13,34 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 
 #include "memmap.h"
+#include "seccomp.h"
 #include "trace.h"
 #include "vm.h"
 
+__thread struct vcpu *vcpu_current;
+
+/* SIGINT/SIGTERM: only vCPU 0's thread (the main thread) takes them. */
 static volatile sig_atomic_t stop_signal;
 
-/* A stop asked for by another thread (vcpu_request_exit): the status and
- * the line to print.  vcpu_tid/running let the asker kick KVM_RUN. */
-static int stop_status;
-static const char *stop_why;
-static pthread_t vcpu_thread;
-static bool vcpu_kick_ready, vcpu_running;
+/* How the VM stops: the first request wins (a vCPU's crash, shutdown,
+ * reset or the guest's "done", a signal, the VFIO events thread), and
+ * every vCPU thread is then kicked out of KVM_RUN.  The lock also orders
+ * kicks against threads leaving (a thread is kicked only while in_loop),
+ * and the cond tells the APs to start, and teardown that a loop ended. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool go;	/* setup is over: the APs may enter KVM_RUN */
+	bool requested; /* read without the lock at the top of each loop */
+	int status;
+	const char *why; /* printed once every vCPU has stopped; may be NULL */
+} stop = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static bool vcpu_kick_ready;
 
 static const char *const exit_names[] = {
 	[KVM_EXIT_UNKNOWN] = "UNKNOWN",
@@ -82,7 +96,9 @@ void vcpu_start(struct vm *vm, const struct vcpu_start *st)
 			     .rbx = st->rbx,
 			     .rsi = st->rsi};
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+	int fd = vm->vcpus[0].fd; /* the boot processor; APs wait for a SIPI */
+
+	if (ioctl(fd, KVM_GET_SREGS, &s) < 0)
 		die_errno(EXIT_HOST, "KVM_GET_SREGS failed");
 	/* Both boot protocols want flat segments and a busy TSS; neither
 	 * gives the selectors a meaning beyond matching a GDT when there is
@@ -99,9 +115,9 @@ void vcpu_start(struct vm *vm, const struct vcpu_start *st)
 	s.cr3 = st->cr3;
 	s.cr4 = st->cr4;
 	s.efer = st->efer;
-	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &s) < 0)
+	if (ioctl(fd, KVM_SET_SREGS, &s) < 0)
 		die_errno(EXIT_HOST, "KVM_SET_SREGS failed");
-	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0)
+	if (ioctl(fd, KVM_SET_REGS, &r) < 0)
 		die_errno(EXIT_HOST, "KVM_SET_REGS failed");
 }
 
@@ -134,12 +150,12 @@ void vcpu_setup_linux64(struct vm *vm, uint64_t entry)
 	      BZ_ZERO_PAGE);
 }
 
-void vcpu_dump(struct vm *vm)
+void vcpu_dump(struct vcpu *c)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) < 0) {
+	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0 || ioctl(c->fd, KVM_GET_SREGS, &s) < 0) {
 		fprintf(stderr, "kvmini: (cannot read vCPU registers: %s)\n", strerror(errno));
 		return;
 	}
@@ -157,20 +173,22 @@ void vcpu_dump(struct vm *vm)
 		s.gdt.base, s.gdt.limit);
 }
 
-static unsigned long long vcpu_rip(struct vm *vm)
+static unsigned long long vcpu_rip(struct vcpu *c)
 {
 	struct kvm_regs r;
 
-	return ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0 ? 0 : r.rip;
+	return ioctl(c->fd, KVM_GET_REGS, &r) < 0 ? 0 : r.rip;
 }
 
 void vcpu_request_stop(struct vm *vm, int sig)
 {
 	stop_signal = sig;
-	/* If the vCPU is about to enter the guest, this makes KVM_RUN return
-	 * at once; if it is inside, the signal itself kicks it out (EINTR). */
-	if (vm && vm->run)
-		vm->run->immediate_exit = 1;
+	/* The signal runs this on vCPU 0's thread.  If it is about to enter
+	 * the guest, this makes KVM_RUN return at once; if it is inside, the
+	 * signal itself kicks it out (EINTR).  vCPU 0's loop then stops the
+	 * others. */
+	if (vm && vm->vcpus[0].run)
+		vm->vcpus[0].run->immediate_exit = 1;
 }
 
 static void on_kick(int sig)
@@ -182,46 +200,70 @@ void vcpu_kick_init(void)
 {
 	struct sigaction sa = {.sa_handler = on_kick}; /* no SA_RESTART */
 
-	if (vcpu_kick_ready)
+	if (__atomic_load_n(&vcpu_kick_ready, __ATOMIC_SEQ_CST))
 		return;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL))
 		die_errno(EXIT_HOST, "sigaction for the vCPU kick");
-	vcpu_thread = pthread_self();
 	__atomic_store_n(&vcpu_kick_ready, true, __ATOMIC_SEQ_CST);
+}
+
+/* Make every vCPU leave KVM_RUN and look at the stop request (lock held).
+ * immediate_exit catches one about to enter; the signal one inside.
+ * Threads that left their loop are not signalled: they may be gone. */
+static void kick_all_locked(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *c = &vm->vcpus[i];
+
+		if (c->run)
+			__atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+		if (c->in_loop && __atomic_load_n(&vcpu_kick_ready, __ATOMIC_SEQ_CST) &&
+		    !pthread_equal(c->thread, pthread_self()))
+			pthread_kill(c->thread, VCPU_KICK_SIGNAL);
+	}
+}
+
+/* Ask the VM to stop with status; true when this was the first request
+ * (whose caller then says why, once). */
+static bool stop_claim(struct vm *vm, int status, const char *why)
+{
+	bool first;
+
+	pthread_mutex_lock(&stop.lock);
+	first = !stop.requested;
+	if (first) {
+		stop.status = status;
+		stop.why = why;
+		__atomic_store_n(&stop.requested, true, __ATOMIC_SEQ_CST);
+	}
+	stop.go = true; /* APs still waiting to start: start, to stop */
+	pthread_cond_broadcast(&stop.cond);
+	kick_all_locked(vm);
+	pthread_mutex_unlock(&stop.lock);
+	return first;
 }
 
 void vcpu_request_exit(struct vm *vm, int status, const char *why)
 {
 	/* The first request wins; later ones (the host repeats REQ) change
-	 * nothing.  One thread asks (the VFIO events thread), so a load and a
-	 * store do; why is in place before the status that publishes it. */
-	if (__atomic_load_n(&stop_status, __ATOMIC_SEQ_CST))
-		return;
-	stop_why = why;
-	__atomic_store_n(&stop_status, status, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&vm->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	/* Inside KVM_RUN the immediate_exit flag is not looked at again:
-	 * a signal to the vCPU thread makes it return.  Before vcpu_run
-	 * starts, its first look at stop_status sees the request. */
-	if (__atomic_load_n(&vcpu_running, __ATOMIC_SEQ_CST) &&
-	    __atomic_load_n(&vcpu_kick_ready, __ATOMIC_SEQ_CST))
-		pthread_kill(vcpu_thread, VCPU_KICK_SIGNAL);
+	 * nothing.  why is printed when every vCPU has stopped. */
+	stop_claim(vm, status, why);
 }
 
 /* Is the instruction ending at linear address end an IN or OUT of this
  * port?  Returns its length (1-3: in/out dx, in/out imm8, with a 0x66
  * prefix), or 0.  Reads through the guest's own page tables. */
-static unsigned pio_insn_before(struct vm *vm, uint64_t end, uint16_t port)
+static unsigned pio_insn_before(struct vcpu *c, uint64_t end, uint16_t port)
 {
 	struct kvm_translation t = {.linear_address = end - 3};
 	uint8_t b[3];
 	unsigned len = 0;
 
-	if (end < 3 || ioctl(vm->vcpu_fd, KVM_TRANSLATE, &t) < 0 || !t.valid ||
+	if (end < 3 || ioctl(c->fd, KVM_TRANSLATE, &t) < 0 || !t.valid ||
 	    (t.physical_address & 0xfff) > 0xffd)
 		return 0; /* do not follow the bytes across a page */
-	uint8_t *p = vm_gpa(vm, t.physical_address, 3);
+	uint8_t *p = vm_gpa(c->vm, t.physical_address, 3);
 	if (!p)
 		return 0;
 	memcpy(b, p, 3);
@@ -243,25 +285,25 @@ static unsigned pio_insn_before(struct vm *vm, uint64_t end, uint16_t port)
  * PVM) leaves RIP alone.  Either way RIP ends up just after the
  * instruction, so: complete, then move RIP back to the instruction's
  * start, found by decoding the bytes before it. */
-static int vcpu_replay_pio(struct vm *vm)
+static int vcpu_replay_pio(struct vcpu *c)
 {
 	struct kvm_regs r;
 	uint64_t rip0;
-	uint16_t port = vm->run->io.port;
+	uint16_t port = c->run->io.port;
 	unsigned len;
 
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0)
+	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0)
 		return -errno;
 	rip0 = r.rip;
-	vm->run->immediate_exit = 1;
-	if (ioctl(vm->vcpu_fd, KVM_RUN, 0) == 0 || errno != EINTR) {
-		vm->run->immediate_exit = 0;
+	c->run->immediate_exit = 1;
+	if (ioctl(c->fd, KVM_RUN, 0) == 0 || errno != EINTR) {
+		c->run->immediate_exit = 0;
 		return -EIO;
 	}
-	vm->run->immediate_exit = 0;
-	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0)
+	c->run->immediate_exit = 0;
+	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0)
 		return -errno;
-	len = pio_insn_before(vm, r.rip, port);
+	len = pio_insn_before(c, r.rip, port);
 	if (!len || (r.rip != rip0 && r.rip - len != rip0)) {
 		trace(TRACE_BOOT, "port 0x%x access at rip 0x%llx not replayed: cannot decode it",
 		      port, (unsigned long long)r.rip);
@@ -270,119 +312,261 @@ static int vcpu_replay_pio(struct vm *vm)
 	trace(TRACE_BOOT, "port 0x%x access at rip 0x%llx replayed (%u-byte instruction)", port,
 	      (unsigned long long)(r.rip - len), len);
 	r.rip -= len;
-	return ioctl(vm->vcpu_fd, KVM_SET_REGS, &r) < 0 ? -errno : 0;
+	return ioctl(c->fd, KVM_SET_REGS, &r) < 0 ? -errno : 0;
 }
 
-static int vcpu_crash(struct vm *vm, const char *what)
+/* The vCPU stops the VM with status; the first to do so says why (with
+ * registers for a crash), so one line, not one per vCPU, tells the story. */
+static int vcpu_crash(struct vcpu *c, const char *what)
 {
-	fflush(stdout);
-	fprintf(stderr, "kvmini: guest stopped: %s at rip 0x%llx\n", what, vcpu_rip(vm));
-	vcpu_dump(vm);
+	if (stop_claim(c->vm, EXIT_GUEST_CRASH, NULL)) {
+		fflush(stdout);
+		if (c->vm->ncpus > 1)
+			fprintf(stderr, "kvmini: guest stopped: %s at rip 0x%llx (vCPU %u)\n", what,
+				vcpu_rip(c), c->id);
+		else
+			fprintf(stderr, "kvmini: guest stopped: %s at rip 0x%llx\n", what,
+				vcpu_rip(c));
+		vcpu_dump(c);
+	}
 	return EXIT_GUEST_CRASH;
 }
 
-int vcpu_run(struct vm *vm)
+static int vcpu_end(struct vcpu *c, int status, const char *line)
 {
-	struct kvm_run *run = vm->run;
+	if (stop_claim(c->vm, status, NULL)) {
+		fflush(stdout);
+		fprintf(stderr, "kvmini: %s\n", line);
+	}
+	return status;
+}
 
-	__atomic_store_n(&vcpu_running, true, __ATOMIC_SEQ_CST);
+/* One vCPU's run loop: one switch on the exit reason.  Returns when the
+ * VM stops, for whatever reason and on whichever vCPU. */
+static int vcpu_loop(struct vcpu *c)
+{
+	struct vm *vm = c->vm;
+	struct kvm_run *run = c->run;
+	bool done = false;
+
+	vcpu_current = c;
 	for (;;) {
-		int st = __atomic_load_n(&stop_status, __ATOMIC_SEQ_CST);
-
-		if (st) {
-			fflush(stdout);
-			fprintf(stderr, "kvmini: %s\n", stop_why);
+		if (__atomic_load_n(&stop.requested, __ATOMIC_SEQ_CST)) {
+			pthread_mutex_lock(&stop.lock);
+			int st = stop.status;
+			pthread_mutex_unlock(&stop.lock);
 			return st;
 		}
-		if (stop_signal) {
-			fflush(stdout);
-			fprintf(stderr, "kvmini: stopped by %s\n",
-				stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
-			return stop_signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM;
-		}
-		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
+		if (c->id == 0 && stop_signal)
+			return vcpu_end(c, stop_signal == SIGINT ? EXIT_SIGINT : EXIT_SIGTERM,
+					stop_signal == SIGINT ? "stopped by SIGINT"
+							      : "stopped by SIGTERM");
+		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				run->immediate_exit = 0;
 				continue;
 			}
-			die_errno(EXIT_HOST, "KVM_RUN failed");
+			char why[96];
+
+			snprintf(why, sizeof(why), "KVM_RUN failed on vCPU %u: %s", c->id,
+				 strerror(errno));
+			return vcpu_end(c, EXIT_HOST, why);
 		}
-		if (run->exit_reason < sizeof(vm->exits) / sizeof(vm->exits[0]))
-			vm->exits[run->exit_reason]++;
-		trace(TRACE_EXIT, "exit %s", vcpu_exit_name(run->exit_reason));
+		if (run->exit_reason < VM_EXIT_REASONS)
+			c->exits[run->exit_reason]++;
+		if (vm->ncpus > 1)
+			trace(TRACE_EXIT, "vCPU %u: exit %s", c->id, vcpu_exit_name(run->exit_reason));
+		else
+			trace(TRACE_EXIT, "exit %s", vcpu_exit_name(run->exit_reason));
 
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO: {
 			uint8_t *data = (uint8_t *)run + run->io.data_offset;
-			bool out = run->io.direction == KVM_EXIT_IO_OUT;
 
 			if (run->io.data_offset >= vm->run_size)
-				return vcpu_crash(vm, "port I/O data outside kvm_run");
-			/* A string instruction (rep outs/ins) may arrive as
-			 * count accesses of size bytes each, in one exit: the
-			 * bus hands them to the device in one call, within
-			 * the kvm_run area.  (KVM batches rep ins this way;
-			 * its emulator exits once per element of rep outs.) */
-			if (run->io.count == 1)
-				bus_access(&vm->pio, run->io.port, data, run->io.size, out);
-			else if (!bus_access_string(&vm->pio, run->io.port, data,
-						    vm->run_size - run->io.data_offset,
-						    run->io.size, run->io.count, out))
-				return vcpu_crash(vm, "string port I/O larger than kvm_run");
-			if (vm->pio_replay) {
-				vm->pio_replay = false;
-				if (vcpu_replay_pio(vm) < 0)
-					die_errno(EXIT_HOST, "cannot replay a port access for the new PIT");
+				return vcpu_crash(c, "port I/O data outside kvm_run");
+			if (!vm_pio(vm, run->io.port, data, vm->run_size - run->io.data_offset,
+				    run->io.size, run->io.count, run->io.direction == KVM_EXIT_IO_OUT,
+				    &done))
+				return vcpu_crash(c, "string port I/O larger than kvm_run");
+			if (c->pio_replay) {
+				c->pio_replay = false;
+				if (vcpu_replay_pio(c) < 0)
+					return vcpu_end(c, EXIT_HOST,
+							"cannot replay a port access for the new PIT");
 			}
 			break;
 		}
 		case KVM_EXIT_MMIO:
-			bus_access(&vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
-				   run->mmio.is_write);
+			vm_mmio(vm, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+				run->mmio.is_write, &done);
 			break;
 		case KVM_EXIT_INTR:
 			break; /* a signal; the top of the loop looks at it */
 		case KVM_EXIT_HLT:
 			/* With the in-kernel LAPIC, HLT only exits when nothing
 			 * can ever wake the vCPU. */
-			return vcpu_crash(vm, "HLT with no way to wake up");
+			return vcpu_crash(c, "HLT with no way to wake up");
 		case KVM_EXIT_SHUTDOWN:
-			return vcpu_crash(vm, "triple fault (KVM_EXIT_SHUTDOWN)");
+			return vcpu_crash(c, "triple fault (KVM_EXIT_SHUTDOWN)");
 		case KVM_EXIT_FAIL_ENTRY: {
 			char why[96];
 
 			snprintf(why, sizeof(why), "VM entry failed, hardware reason 0x%llx",
 				 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-			return vcpu_crash(vm, why);
+			return vcpu_crash(c, why);
 		}
 		case KVM_EXIT_INTERNAL_ERROR: {
 			char why[96];
 
 			snprintf(why, sizeof(why), "KVM internal error, suberror %u",
 				 run->internal.suberror);
-			return vcpu_crash(vm, why);
+			return vcpu_crash(c, why);
 		}
 		case KVM_EXIT_SYSTEM_EVENT:
-			if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN) {
-				fflush(stdout);
-				fprintf(stderr, "kvmini: guest powered off\n");
-				return EXIT_GUEST_OK;
-			}
-			if (run->system_event.type == KVM_SYSTEM_EVENT_RESET) {
-				fflush(stdout);
-				fprintf(stderr, "kvmini: guest asked for a reboot\n");
-				return EXIT_REBOOT;
-			}
-			return vcpu_crash(vm, "unexpected system event");
+			if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+				return vcpu_end(c, EXIT_GUEST_OK, "guest powered off");
+			if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+				return vcpu_end(c, EXIT_REBOOT, "guest asked for a reboot");
+			return vcpu_crash(c, "unexpected system event");
 		default: {
 			char why[64];
 
 			snprintf(why, sizeof(why), "unhandled exit %s (%u)",
 				 vcpu_exit_name(run->exit_reason), run->exit_reason);
-			return vcpu_crash(vm, why);
+			return vcpu_crash(c, why);
 		}
 		}
-		if (vm->done)
-			return vm->exit_status;
+		if (done) {
+			pthread_mutex_lock(&vm->lock);
+			int st = vm->exit_status;
+			pthread_mutex_unlock(&vm->lock);
+			stop_claim(vm, st, NULL); /* the device said why */
+			return st;
+		}
 	}
+}
+
+/* The loop ended: say so (teardown may wait for it), and stop the VM. */
+static void vcpu_left(struct vcpu *c, int status)
+{
+	stop_claim(c->vm, status, NULL);
+	pthread_mutex_lock(&stop.lock);
+	c->in_loop = false;
+	pthread_cond_broadcast(&stop.cond);
+	pthread_mutex_unlock(&stop.lock);
+}
+
+static void *ap_thread(void *arg)
+{
+	struct vcpu *c = arg;
+	sigset_t kick;
+
+	/* Created with every signal blocked: take only the kick (and SIGSYS,
+	 * which seccomp_confine lets through).  SIGINT/SIGTERM stay with
+	 * vCPU 0. */
+	sigemptyset(&kick);
+	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	seccomp_confine(SECCOMP_VCPU);
+	pthread_mutex_lock(&stop.lock);
+	while (!stop.go)
+		pthread_cond_wait(&stop.cond, &stop.lock);
+	pthread_mutex_unlock(&stop.lock);
+	vcpu_left(c, vcpu_loop(c));
+	return NULL;
+}
+
+void vcpu_threads_start(struct vm *vm)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+
+	vcpu_kick_init();
+	vm->vcpus[0].thread = pthread_self();
+	if (vm->ncpus < 2)
+		return;
+	/* A small stack: the loop and the device handlers use little (the
+	 * largest frames are a few hundred bytes). */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 << 10);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	/* Under the stop lock: a stop request (the VFIO events thread) may
+	 * come meanwhile, and kicks read c->thread. */
+	pthread_mutex_lock(&stop.lock);
+	for (unsigned i = 1; i < vm->ncpus; i++) {
+		struct vcpu *c = &vm->vcpus[i];
+		int err = pthread_create(&c->thread, &attr, ap_thread, c);
+
+		if (err) {
+			pthread_mutex_unlock(&stop.lock);
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			errno = err;
+			die_errno(EXIT_HOST, "cannot start the thread of vCPU %u", i);
+		}
+		c->in_loop = true; /* until it leaves: teardown waits for it */
+		c->thread_up = true;
+	}
+	pthread_mutex_unlock(&stop.lock);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+}
+
+int vcpu_run_all(struct vm *vm)
+{
+	struct vcpu *bsp = &vm->vcpus[0];
+	int status;
+
+	pthread_mutex_lock(&stop.lock);
+	bsp->in_loop = true;
+	stop.go = true;
+	pthread_cond_broadcast(&stop.cond);
+	pthread_mutex_unlock(&stop.lock);
+	vcpu_left(bsp, vcpu_loop(bsp));
+	for (unsigned i = 1; i < vm->ncpus; i++) {
+		struct vcpu *c = &vm->vcpus[i];
+
+		if (c->thread_up && !pthread_join(c->thread, NULL))
+			c->thread_up = false;
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		for (unsigned r = 0; r < VM_EXIT_REASONS; r++)
+			vm->exits[r] += vm->vcpus[i].exits[r];
+	pthread_mutex_lock(&stop.lock);
+	status = stop.status;
+	if (stop.why) {
+		fflush(stdout);
+		fprintf(stderr, "kvmini: %s\n", stop.why);
+	}
+	pthread_mutex_unlock(&stop.lock);
+	return status;
+}
+
+bool vcpu_stop_all(struct vm *vm)
+{
+	struct timespec until;
+	bool others = false;
+
+	if (!vm->ncpus)
+		return true;
+	stop_claim(vm, EXIT_HOST, NULL);
+	/* Wait (a second at most) until no other vCPU is in its loop.  One
+	 * that cannot leave (blocked on the device lock that a dying thread
+	 * holds) is left to the process exit. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	pthread_mutex_lock(&stop.lock);
+	for (;;) {
+		others = false;
+		for (unsigned i = 0; i < vm->ncpus; i++)
+			if (vm->vcpus[i].in_loop && !pthread_equal(vm->vcpus[i].thread, pthread_self()))
+				others = true;
+		if (!others || pthread_cond_timedwait(&stop.cond, &stop.lock, &until))
+			break;
+	}
+	pthread_mutex_unlock(&stop.lock);
+	if (others)
+		warn("a vCPU did not stop within a second; the process exit releases it");
+	return !others;
 }

@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!min_len) {
 		uint8_t *b = malloc(ACPI_SIZE);
 		for (min_len = 1;
-		     min_len <= ACPI_SIZE && acpi_build(b, min_len, ACPI_BASE, &lay) < 0; min_len++)
+		     min_len <= ACPI_SIZE && acpi_build(b, min_len, ACPI_BASE, 32, &lay) < 0; min_len++)
 			;
 		free(b);
 		FUZZ_CHECK(min_len <= ACPI_SIZE, "the tables fit in ACPI_SIZE");
@@ -78,6 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fuzz_take(&in, 1) & 1) /* mostly where an OS can find it */
 		gpa = (gpa & 0xfffffff0) % (1ULL << 32);
 	uint8_t fill = (uint8_t)fuzz_take(&in, 1);
+	unsigned ncpus = 1 + (unsigned)fuzz_take(&in, 1) % 32; /* --cpus 1..32 */
 
 	/* gpa + len must not wrap: a region is somewhere in the address space. */
 	if (gpa > ~0ULL - (len + 0x1000))
@@ -87,11 +88,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(r2, (uint8_t)~fill, len);
 	for (size_t i = 0; i < len && in.n; i++)
 		r[i] ^= (uint8_t)fuzz_take(&in, 1);
-	int rc = acpi_build(r, len, gpa, &lay);
+	int rc = acpi_build(r, len, gpa, ncpus, &lay);
 	FUZZ_CHECK((rc == 0) == (len >= min_len), "refused exactly when too small");
 	if (rc == 0) {
 		FUZZ_CHECK(lay.used <= len, "the tables use at most the region");
-		FUZZ_CHECK(acpi_build(r2, len, gpa, &lay2) == 0 && !memcmp(r, r2, lay.used) &&
+		FUZZ_CHECK(acpi_build(r2, len, gpa, ncpus, &lay2) == 0 && !memcmp(r, r2, lay.used) &&
 			       !memcmp(&lay, &lay2, sizeof(lay)),
 			   "the build ignores what the region held");
 		FUZZ_CHECK(lay.rsdp == gpa && !memcmp(r, "RSD PTR ", 8) && sum(r, 20) == 0 &&

@@ -140,7 +140,7 @@ int main(void)
 	uint8_t *r, *x, *f, *m, *c, *d;
 	uint32_t dlen;
 
-	tap_ok(acpi_build(region, sizeof(region), BASE, &lay) == 0, "tables build in 64 KiB");
+	tap_ok(acpi_build(region, sizeof(region), BASE, 1, &lay) == 0, "tables build in 64 KiB");
 	tap_ok(lay.used < 8192, "and take %zu bytes", lay.used);
 
 	/* RSDP: both checksums, revision 2, the XSDT. */
@@ -305,7 +305,7 @@ int main(void)
 		}
 	}
 
-	tap_ok(acpi_build(region, 0x800, BASE, &lay) < 0, "a 2 KiB region is too small: refused");
+	tap_ok(acpi_build(region, 0x800, BASE, 1, &lay) < 0, "a 2 KiB region is too small: refused");
 
 	/* PM1a_CNT writes. */
 	tap_eq(pm1_cnt_action(PM1_CNT_SLP_EN | PM_SLP_TYP_S5 << PM1_CNT_SLP_TYP_SHIFT),
@@ -319,9 +319,50 @@ int main(void)
 	 * refused, nothing written past len.  Found by fuzz_acpi (the AML
 	 * writer's room was len - 0x400 - 36, which wrapped). */
 	memset(region, 0x5a, sizeof(region));
-	tap_ok(acpi_build(region, 0x410, BASE, &lay) < 0, "a 0x410-byte region is refused");
+	tap_ok(acpi_build(region, 0x410, BASE, 1, &lay) < 0, "a 0x410-byte region is refused");
 	tap_ok(region[0x410] == 0x5a && region[0x500] == 0x5a,
 	       "and nothing is written past its end");
+
+	/* --cpus N: one enabled Processor Local APIC entry per CPU, UID =
+	 * APIC ID = 0..N-1 in order, no x2APIC entries below APIC ID 255,
+	 * and the rest of the MADT as for one CPU. */
+	{
+		static const unsigned counts[] = {1, 2, 3, 4, 8, 16, 32};
+
+		for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+			unsigned want = counts[k], nlapic = 0, inorder = 1, x2 = 0, ioapic = 0;
+
+			tap_ok(acpi_build(region, sizeof(region), BASE, want, &lay) == 0,
+			       "MADT for %u CPUs: tables build", want);
+			m = at(lay.madt);
+			uint32_t len = rd32(m + 4);
+			for (uint32_t o = 44; o + 2 <= len && m[o + 1]; o += m[o + 1]) {
+				uint8_t *e = m + o;
+
+				if (e[0] == 0 && e[1] == 8) {
+					inorder &= e[2] == nlapic && e[3] == nlapic && (rd32(e + 4) & 1);
+					nlapic++;
+				}
+				x2 += e[0] == 9;
+				ioapic += e[0] == 1;
+			}
+			tap_eq(len, 44 + 8 * want + 12 + 10 + 10 + 6,
+			       "MADT for %u CPUs: its length", want);
+			tap_eq(sum(m, len), 0, "MADT for %u CPUs: checksum", want);
+			tap_eq(nlapic, want, "MADT for %u CPUs: %u local APIC entries", want, want);
+			tap_ok(inorder, "MADT for %u CPUs: UID = APIC ID = 0..%u, enabled", want,
+			       want - 1);
+			tap_ok(!x2 && ioapic == 1, "MADT for %u CPUs: no x2APIC entries, one IOAPIC",
+			       want);
+			tap_ok(lay.madt + len <= lay.dsdt && lay.mcfg + 60 <= lay.madt,
+			       "MADT for %u CPUs: does not run into the DSDT or MCFG", want);
+			table_ok(lay.mcfg, "MCFG");
+		}
+		tap_ok(acpi_build(region, sizeof(region), BASE, 0, &lay) < 0,
+		       "MADT for 0 CPUs: refused");
+		tap_ok(acpi_build(region, sizeof(region), BASE, 56, &lay) < 0,
+		       "MADT for 56 CPUs: more than its room, refused");
+	}
 
 	return tap_done();
 }

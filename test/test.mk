@@ -3,10 +3,11 @@
 #   make deps       install the Debian packages the build and tests need
 #                   (as root; only what is missing, so a second run is quick)
 #   make unit       build and run the unit tests (TAP, through prove)
+#   make tsan       the device models under ThreadSanitizer (test/tsan/)
 #   make crosscheck the tiny guest (ELF64 and ELF32) and the Multiboot test
 #                   kernel booted directly under QEMU (no KVM)
 #   make nested     the nested KVM test: kvmini inside an L1 Linux under QEMU
-#   make test       deps, build, then unit, the fuzz targets' short runs
+#   make test       deps, build, then unit, tsan, the fuzz targets' short runs
 #                   (test/fuzz/fuzz.t), crosscheck and nested, as one TAP run
 #   make run        the demo: build/kvmini directly with /dev/kvm, else in L1
 #   make shell      the demo in L1, then a shell there (docs/tour.md)
@@ -108,9 +109,9 @@ test:
 	stage "2/4 build"; \
 	$(MAKE) --no-print-directory all || { fail=1; echo "== make test: BUILD FAILED"; }; \
 	stage "3/4 unit test build"; \
-	$(MAKE) --no-print-directory -k unit-build || { fail=1; echo "== make test: UNIT TEST BUILD FAILED"; }; \
-	bins=; for b in $(UNIT_BINS); do [ -x $$b ] && bins="$$bins $$b"; done; \
-	stage "4/4 tests: unit, fuzz targets (short), install, report, check, QEMU cross-checks, nested KVM"; \
+	$(MAKE) --no-print-directory -k unit-build tsan-build || { fail=1; echo "== make test: UNIT TEST BUILD FAILED"; }; \
+	bins=; for b in $(UNIT_BINS) $(TSAN_BINS); do [ -x $$b ] && bins="$$bins $$b"; done; \
+	stage "4/4 tests: unit, tsan, fuzz targets (short), install, report, check, QEMU cross-checks, nested KVM"; \
 	prove -v --timer -e '' $$bins test/fuzz/fuzz.t test/install.t test/report/report.t test/check/*.t test/qemu/*.t test/nested/nested.t || fail=1; \
 	stage "done, $$([ $$fail = 0 ] && echo PASS || echo FAIL)"; \
 	exit $$fail
@@ -137,3 +138,4 @@ bench: deps
 # make fuzz, fuzz-build, fuzz-cov, fuzz-smoke: libFuzzer targets (docs/fuzzing.md); make test
 # runs fuzz-smoke's test/fuzz/fuzz.t.
 -include test/fuzz/fuzz.mk
+-include test/tsan/tsan.mk

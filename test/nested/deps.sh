@@ -10,6 +10,7 @@ pkgs=(
 	python3-jsonschema                  # the report schema test (/usr/bin/python3)
 	man-db groff-base                   # make install: kvmini(1) rendered by man -l
 	clang-14 libclang-rt-14-dev         # the fuzz targets (libFuzzer, ASan, UBSan)
+	libtsan2                            # make tsan: gcc's ThreadSanitizer runtime
 	qemu-system-x86                     # the cross-check and the nested L1
 	busybox-static cpio gzip kmod xz-utils zstd # the L1 initramfs
 )

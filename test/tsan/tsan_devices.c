@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+// needs: vmm/dispatch.c vmm/bus.c devices/pci.c devices/pci_host.c devices/pci_assign.c
+// needs: devices/virtio_net.c devices/virtq.c devices/vfio_cfg.c devices/vfio_container.c
+// needs: devices/vfio_iommufd.c devices/serial.c devices/pm.c devices/rtc.c devices/report.c
+// needs: test/fuzz/stubs.c
+/*
+ * tsan_devices.c - the device models under several vCPUs at once, built
+ * with -fsanitize=thread (test/tsan/tsan.mk).  THREADS threads play vCPUs:
+ * each sends a stream of trapped accesses through the real dispatch path
+ * (vm_pio/vm_mmio, vmm/dispatch.c, the device lock) to every device a
+ * guest can race on: 0xcf8/0xcfc and ECAM config accesses to the host
+ * bridge, virtio-net and the assigned device (its vconfig, MSI and MSI-X
+ * capabilities), BAR moves and decode toggles, virtio-net's common config,
+ * ISR, device config and notify registers (with its I/O thread running on
+ * the loopback backend), the assigned device's trapped MSI-X table and PBA,
+ * the UART's registers, the PM block and the CMOS RTC.  Meanwhile the I/O
+ * thread serves the queues the guest set up.
+ *
+ * A data race is a ThreadSanitizer report, which ends the run with status
+ * 66 (halt_on_error, exitcode: __tsan_default_options below): prove then
+ * sees the test fail.  At the end, what must hold whatever the order of the
+ * accesses: the bus tables sorted and without overlaps, every function's
+ * vendor ID still readable through both config mechanisms.
+ *
+ * The assigned device is faked as in fuzz_vfio_msix.c: devices/vfio.c is
+ * #included, the "device" is a memfd laid out as its regions, and ioctl
+ * takes SET_IRQS and RESET.
+ */
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+static int fake_ioctl(int fd, unsigned long req, ...);
+#define ioctl(fd, req, ...) fake_ioctl(fd, req, ##__VA_ARGS__)
+#include "../../devices/vfio.c"
+
+int vfio_events_start(struct vfio_events *e, struct vm *vm, int devfd, const char *bdf,
+		      const struct vfio_irq_info *err, const struct vfio_irq_info *req)
+{
+	(void)e, (void)vm, (void)devfd, (void)bdf, (void)err, (void)req;
+	return 0;
+}
+
+void vfio_events_stop(struct vfio_events *e, int devfd)
+{
+	(void)e, (void)devfd;
+}
+#undef ioctl
+
+#include <stdarg.h>
+
+#include "../../devices/pci_assign.h"
+#include "../../devices/pm.h"
+#include "../../devices/report.h"
+#include "../../devices/rtc.h"
+#include "../../devices/serial.h"
+#include "../../devices/virtio_net.h"
+#include "../fuzz/stubs.h"
+#include "../unit/tap.h"
+
+#define THREADS	   4
+#define ROUNDS	   4000
+#define RAM_SIZE   (4u << 20)
+#define MB	   0x100000u
+#define VRING_BASE 0x100000u /* the queues the threads set up live here */
+
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void)
+{
+	return "halt_on_error=1:exitcode=66:second_deadlock_stack=1";
+}
+
+static int fake_ioctl(int fd, unsigned long req, ...)
+{
+	(void)fd;
+	if (req == VFIO_DEVICE_SET_IRQS || req == VFIO_DEVICE_RESET)
+		return 0;
+	errno = ENOTTY;
+	return -1;
+}
+
+/* An edu-like function: BAR0 1 MiB (mmapped), BAR2 16 KiB holding an
+ * 8-vector MSI-X table at 0 and its PBA at 0x800, MSI at 0x40, MSI-X at
+ * 0x50, INTx pin A. */
+static void fake_vfio(void)
+{
+	struct vfio_dev *v = &vfio_devs[0];
+	uint8_t c[256] = {0};
+
+	c[0] = 0x34, c[1] = 0x12, c[2] = 0xe8, c[3] = 0x11;
+	c[PCI_STATUS] = PCI_STATUS_CAP_LIST;
+	c[PCI_CLASS_DEVICE] = 0xff;
+	c[PCI_BASE_ADDRESS_0] = 0;
+	c[PCI_BASE_ADDRESS_2] = 0;
+	c[PCI_INTERRUPT_PIN] = 1;
+	c[PCI_CAPABILITY_LIST] = 0x40;
+	c[0x40] = PCI_CAP_ID_MSI, c[0x41] = 0x50, c[0x42] = 0x80; /* 64-bit */
+	c[0x50] = PCI_CAP_ID_MSIX, c[0x51] = 0, c[0x52] = 7;	 /* 8 vectors */
+	c[0x54] = 2;						 /* table: BAR2 + 0 */
+	c[0x58] = 2, c[0x59] = 0x08;				 /* PBA: BAR2 + 0x800 */
+
+	memset(v, 0, sizeof(*v));
+	v->vm = &fuzz_vm;
+	v->slot = PCI_SLOT_VFIO;
+	v->fd = v->intx_fd = v->intx_resample_fd = v->msi_fd = -1;
+	memset(v->msix_fd, 0xff, sizeof(v->msix_fd));
+	strcpy(v->bdf, "0000:00:00.0");
+	strcpy(v->name, "vfio-tsan");
+	v->fd = memfd_create("vfio-tsan", MFD_CLOEXEC);
+	if (v->fd < 0 || ftruncate(v->fd, 7 * MB) || pwrite(v->fd, c, 256, 0) != 256)
+		abort();
+	for (int i = 0; i < 6; i++) {
+		v->reg[i].info.size = i == 0 ? MB : i == 2 ? 0x4000 : 0;
+		v->reg[i].info.offset = (uint64_t)(i + 1) * MB;
+		v->reg[i].info.flags = VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE |
+				       VFIO_REGION_INFO_FLAG_MMAP;
+	}
+	v->reg[VFIO_PCI_CONFIG_REGION_INDEX].info.size = 256;
+	v->irq[VFIO_PCI_INTX_IRQ_INDEX].count = 1;
+	v->irq[VFIO_PCI_MSI_IRQ_INDEX].count = 1;
+	v->irq[VFIO_PCI_MSIX_IRQ_INDEX].count = 8;
+	v->reset_works = true;
+	vfio_vconfig(v);
+	vfio_bars(v);
+	if (pci_register(&fuzz_vm, &v->pci))
+		abort();
+	v->registered = true;
+	vfio_irqs(v);
+}
+
+/* Where the firmware-like start put each function's BARs, read before the
+ * threads start (they may move them; an access that then misses is simply
+ * unclaimed). */
+static uint64_t vnet_bar0, vnet_msix_bar, vfio_msix_bar;
+
+static uint32_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+	return (uint32_t)(*s >> 11);
+}
+
+static void pio(uint16_t port, uint32_t len, uint32_t *v, bool out)
+{
+	bool done;
+
+	vm_pio(&fuzz_vm, port, (uint8_t *)v, 4, len, 1, out, &done);
+}
+
+static void mmio(uint64_t addr, uint32_t len, uint64_t *v, bool w)
+{
+	bool done;
+
+	vm_mmio(&fuzz_vm, addr, (uint8_t *)v, len, w, &done);
+}
+
+static uint32_t cf8(unsigned slot, unsigned reg)
+{
+	return 0x80000000u | slot << 11 | (reg & 0xfc);
+}
+
+/* Config registers worth racing on; BARs and the command register move
+ * mappings, MSI/MSI-X control words change interrupt modes. */
+static const uint8_t regs[] = {PCI_COMMAND, PCI_STATUS, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_2,
+			       PCI_INTERRUPT_LINE, 0x40, 0x42, 0x44, 0x4c, 0x50, 0x52, 0x54, 0x3c};
+
+static void *vcpu(void *arg)
+{
+	uint64_t s = 0x9e3779b97f4a7c15ull * (1 + (uintptr_t)arg);
+
+	for (int i = 0; i < ROUNDS; i++) {
+		uint32_t r = rnd(&s), v = rnd(&s), op = r % 12, slot = (r >> 4) % 4;
+		uint32_t reg = regs[(r >> 8) % sizeof(regs)], len = 1u << ((r >> 12) % 3);
+		uint64_t v64 = v;
+		bool w = r & (1u << 16);
+
+		switch (op) {
+		case 0: /* mechanism #1: address, then data, racing with others */
+			v = cf8(slot, reg);
+			pio(PORT_PCI_CONFIG_ADDR, 4, &v, true);
+			v = rnd(&s);
+			/* Keep decoding on (bits 0-2) most of the time. */
+			if (reg == PCI_COMMAND)
+				v |= r & (1u << 17) ? 0x7 : 0;
+			pio(PORT_PCI_CONFIG_DATA + (reg & 3 & (4 - len)), len, &v, w);
+			break;
+		case 1: /* ECAM */
+			mmio(PCI_ECAM_BASE + (slot << 15) + (reg & ~(len - 1)), len, &v64, w);
+			break;
+		case 2: /* a BAR moved, sized and put back */
+			v = cf8(2, PCI_BASE_ADDRESS_2);
+			pio(PORT_PCI_CONFIG_ADDR, 4, &v, true);
+			v = r & 1 ? 0xffffffffu : (uint32_t)vfio_msix_bar;
+			pio(PORT_PCI_CONFIG_DATA, 4, &v, true);
+			break;
+		case 3: /* virtio-net common config: feature select, queue select, sizes */
+			mmio(vnet_bar0 + (v % 0x38 & ~(len - 1)), len, &v64, w && (v % 0x38) != 0x14);
+			break;
+		case 4: /* the device status: driver handshake steps and resets */
+			v64 = (uint8_t[]){0, 1, 3, 0x0b, 0x0f}[r % 5];
+			mmio(vnet_bar0 + 0x14, 1, &v64, true);
+			break;
+		case 5: { /* a queue: select, place in RAM, enable */
+			uint64_t q = r & 1, a = VRING_BASE + q * 0x10000;
+
+			mmio(vnet_bar0 + 0x16, 2, &q, true);
+			mmio(vnet_bar0 + 0x20, 8, &a, true);
+			a += 0x1000;
+			mmio(vnet_bar0 + 0x28, 8, &a, true);
+			a += 0x1000;
+			mmio(vnet_bar0 + 0x30, 8, &a, true);
+			q = 1;
+			mmio(vnet_bar0 + 0x1c, 2, &q, true);
+			break;
+		}
+		case 6: /* ISR (read clears), device config, notify */
+			mmio(vnet_bar0 + 0x1000, 1, &v64, false);
+			mmio(vnet_bar0 + 0x2000 + v % 12, 1, &v64, false);
+			v64 = r & 1;
+			mmio(vnet_bar0 + 0x3000 + 4 * (r & 1), 2, &v64, true);
+			break;
+		case 7: /* virtio-net's MSI-X table */
+			mmio(vnet_msix_bar + (v % 48 & ~3u), 4, &v64, w);
+			break;
+		case 8: /* the assigned device's trapped MSI-X table and PBA */
+			mmio(vfio_msix_bar + (v % 0x880 & ~3u), 4, &v64, w);
+			break;
+		case 9: /* the UART: everything but transmitting */
+			v &= 0x0f;
+			pio(PORT_COM1 + 1 + (r >> 20) % 7, 1, &v, w && (r >> 20) % 7 != 4);
+			break;
+		case 10: /* the PM block (no sleep, no reset) and the PM timer */
+			pio(PM1A_EVT_BLK + 2, 2, &v, w);
+			pio(PM_TMR_BLK, 4, &v, false);
+			break;
+		case 11: /* the CMOS RTC: index, then data */
+			v %= 0x40;
+			pio(PORT_RTC_INDEX, 1, &v, true);
+			pio(PORT_RTC_DATA, 1, &v, false);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static bool bus_sane(const struct bus *b)
+{
+	for (size_t i = 1; i < b->n; i++)
+		if (b->r[i - 1].base + b->r[i - 1].len > b->r[i].base)
+			return false;
+	return true;
+}
+
+int main(void)
+{
+	pthread_t t[THREADS];
+	struct pci_dev *d;
+
+	fuzz_ram_reset(RAM_SIZE);
+	pthread_mutex_init(&fuzz_vm.lock, NULL);
+	bus_init(&fuzz_vm.pio, "pio");
+	bus_init(&fuzz_vm.mmio, "mmio");
+	serial_init(&fuzz_vm);
+	pm_init(&fuzz_vm);
+	rtc_init(&fuzz_vm);
+	report_init(&fuzz_vm);
+	pci_host_init(&fuzz_vm);
+	vnet_init(&fuzz_vm, "loopback", 0, PCI_SLOT_VIRTIO_NET);
+	fake_vfio();
+	pci_assign_all(&fuzz_vm);
+
+	d = pci_find(0, PCI_SLOT_VIRTIO_NET, 0);
+	vnet_bar0 = d->bar[0].addr;
+	vnet_msix_bar = d->bar[2].addr;
+	vfio_msix_bar = vfio_devs[0].pci.bar[2].addr;
+	tap_ok(vnet_bar0 && vnet_msix_bar && vfio_msix_bar,
+	       "the firmware-like start placed virtio-net's BAR0 (0x%llx) and MSI-X BAR, and the "
+	       "assigned device's (0x%llx)",
+	       (unsigned long long)vnet_bar0, (unsigned long long)vfio_msix_bar);
+
+	for (uintptr_t i = 0; i < THREADS; i++)
+		if (pthread_create(&t[i], NULL, vcpu, (void *)i))
+			abort();
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	tap_ok(1, "%d threads x %d trapped accesses through vm_pio/vm_mmio, the I/O thread "
+		  "running: no data race (ThreadSanitizer)",
+	       THREADS, ROUNDS);
+
+	tap_ok(bus_sane(&fuzz_vm.pio) && bus_sane(&fuzz_vm.mmio),
+	       "both bus tables still sorted, no overlapping ranges");
+	for (unsigned slot = 0; slot < 3; slot++) {
+		uint32_t a = cf8(slot, 0), id1 = 0, id2 = 0;
+		uint64_t e = 0;
+
+		pio(PORT_PCI_CONFIG_ADDR, 4, &a, true);
+		pio(PORT_PCI_CONFIG_DATA, 4, &id1, false);
+		mmio(PCI_ECAM_BASE + (slot << 15), 4, &e, false);
+		id2 = (uint32_t)e;
+		tap_ok(id1 == id2 && (id1 & 0xffff) != 0xffff,
+		       "00:%02x.0: the vendor/device ID reads 0x%08x through 0xcfc and ECAM", slot,
+		       id1);
+	}
+	return tap_done();
+}

@@ -133,6 +133,10 @@ struct vnet {
 	bool irq_fd_ok[NVEC];	 /* pci_irq_eventfd() accepted it */
 	int intx_fd, intx_rs_fd; /* INTx as a level irqfd and its resample fd */
 	bool intx_ok;
+	/* Command's INTx Disable and MSI-X Enable, copied from config space
+	 * under lock (irq_modes_sync): config space belongs to the vCPUs and
+	 * the VM's device lock, which the I/O thread never takes. */
+	bool intx_off, msix_on;
 	bool intx_line;	     /* we asserted the line and KVM has not lowered it (lock) */
 	uint64_t notify_gpa; /* where the ioeventfds sit, 0 = none */
 	uint32_t tap_events; /* what epoll watches on the tap now */
@@ -260,9 +264,17 @@ static bool signal_fd(int fd)
 
 static bool intx_disabled(struct vnet *n)
 {
-	/* Command bit 10 (PCI 3.0 6.2.2); a byte read racing a config write
-	 * only delays the decision to the next interrupt. */
-	return __atomic_load_n(&n->pci.cfg.bytes[0x05], __ATOMIC_RELAXED) & 0x04;
+	return n->intx_off; /* Command bit 10 (PCI 3.0 6.2.2) */
+}
+
+/* After every config write (vCPU, device lock held, lock held): what the
+ * I/O thread needs of the interrupt modes.  Reading config space itself
+ * from the I/O thread raced with the vCPUs' writes to it (found by
+ * test/tsan/tsan_devices.c). */
+static void irq_modes_sync(struct vnet *n)
+{
+	n->intx_off = vconfig_get(&n->pci.cfg, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE;
+	n->msix_on = pci_msix_enabled(&n->pci);
 }
 /*
  * Bring the INTx line in line with "interrupt pending and not disabled"
@@ -276,7 +288,7 @@ static bool intx_disabled(struct vnet *n)
  */
 static void intx_update(struct vnet *n)
 {
-	bool off = intx_disabled(n) || pci_msix_enabled(&n->pci);
+	bool off = intx_disabled(n) || n->msix_on;
 	bool want = n->intx_ok && n->isr && !off;
 
 	if (want && !n->intx_line) {
@@ -299,7 +311,7 @@ static void intx_update(struct vnet *n)
 
 static void raise_vector(struct vnet *n, uint16_t vector, uint8_t isr_bit)
 {
-	if (pci_msix_enabled(&n->pci)) {
+	if (n->msix_on) {
 		/* 4.1.4.3: NO_VECTOR means this source does not interrupt. */
 		if (vector == NO_VECTOR || vector >= NVEC)
 			return;
@@ -839,7 +851,7 @@ static void status_write(struct vnet *n, uint8_t v)
 			       n->vq[RXQ].ready ? "ready" : "off", n->qc[RXQ].size,
 			       n->qc[RXQ].vector, n->vq[TXQ].ready ? "ready" : "off",
 			       n->qc[TXQ].size, n->qc[TXQ].vector,
-			       pci_msix_enabled(&n->pci) ? "on" : "off");
+			       n->msix_on ? "on" : "off");
 			wake_thread(n);
 		}
 	}
@@ -1111,8 +1123,12 @@ static void vnet_cfg_write(struct pci_dev *d, unsigned off, unsigned len, uint32
 	/* Before the guest's first access (the firmware-like start placing
 	 * BARs and turning decode on) there is nothing to wire yet:
 	 * vnet_start() wires the notify addresses where the BAR is then. */
-	if (!n->started)
+	if (!n->started) {
+		pthread_mutex_lock(&n->lock);
+		irq_modes_sync(n);
+		pthread_mutex_unlock(&n->lock);
 		return;
+	}
 	(void)val;
 	if (overlaps_data(n, off, len) && pcicfg_target(n, &o, &l)) {
 		uint32_t v = vconfig_get(&d->cfg, n->pcicfg_cap + 16, l);
@@ -1121,12 +1137,12 @@ static void vnet_cfg_write(struct pci_dev *d, unsigned off, unsigned len, uint32
 	/* A BAR move or a decode toggle moves the notify addresses. */
 	notify_rewire(n);
 	/* INTx Disable or MSI-X enable may have changed: the line follows. */
+	pthread_mutex_lock(&n->lock);
+	irq_modes_sync(n);
 	if (hits_reg(off, len, PCI_COMMAND, 2) ||
-	    (n->pci.msix.present && hits_reg(off, len, n->pci.msix.cap, 4))) {
-		pthread_mutex_lock(&n->lock);
+	    (n->pci.msix.present && hits_reg(off, len, n->pci.msix.cap, 4)))
 		intx_update(n);
-		pthread_mutex_unlock(&n->lock);
-	}
+	pthread_mutex_unlock(&n->lock);
 }
 
 static void vnet_cfg_read(struct pci_dev *d, unsigned off, unsigned len, uint32_t *val)

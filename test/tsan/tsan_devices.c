@@ -14,7 +14,9 @@
  * ISR, device config and notify registers (with its I/O thread running on
  * the loopback backend), the assigned device's trapped MSI-X table and PBA,
  * the UART's registers, the PM block and the CMOS RTC.  Meanwhile the I/O
- * thread serves the queues the guest set up.
+ * thread serves the queues the guest set up (frames sent on tx come back
+ * on rx through the loopback backend) and raises interrupts while the
+ * vCPUs switch MSI-X, its function mask and INTx Disable under it.
  *
  * A data race is a ThreadSanitizer report, which ends the run with status
  * 66 (halt_on_error, exitcode: __tsan_default_options below): prove then
@@ -57,11 +59,19 @@ void vfio_events_stop(struct vfio_events *e, int devfd)
 #include "../fuzz/stubs.h"
 #include "../unit/tap.h"
 
+#include <linux/virtio_config.h>
+#include <linux/virtio_pci.h>
+#include <linux/virtio_ring.h>
+
 #define THREADS	   4
-#define ROUNDS	   4000
+#define ROUNDS	   12000
 #define RAM_SIZE   (4u << 20)
 #define MB	   0x100000u
-#define VRING_BASE 0x100000u /* the queues the threads set up live here */
+#define QSIZE	   256u
+#define RXQ	   0x100000u /* rx queue: descriptors, avail +0x1000, used +0x2000 */
+#define TXQ	   0x110000u /* tx queue, likewise */
+#define RXBUFS	   0x200000u /* QSIZE receive buffers of 2 KiB */
+#define TXFRAME	   0x300000u /* one 12-byte header + 60-byte frame, sent again and again */
 
 const char *__tsan_default_options(void);
 const char *__tsan_default_options(void)
@@ -131,6 +141,52 @@ static void fake_vfio(void)
  * threads start (they may move them; an access that then misses is simply
  * unclaimed). */
 static uint64_t vnet_bar0, vnet_msix_bar, vfio_msix_bar;
+static unsigned vnet_msix_cap;
+
+/* The guest's side of the queues, written before the I/O thread exists
+ * (it starts at the handshake, after this): every descriptor and avail
+ * slot is final, so during the run the "guest" only moves the avail
+ * indexes, atomically, as a guest CPU would.  The rings' contents are
+ * guest memory that the guest and the I/O thread share by the virtio
+ * protocol, not host state: TSan is kept to the host's own structures. */
+static void rings_prefill(void)
+{
+	uint8_t *m = fuzz_vm.mem;
+
+	for (unsigned i = 0; i < QSIZE; i++) {
+		struct vring_desc rx = {.addr = RXBUFS + 2048ull * i, .len = 2048,
+					.flags = VRING_DESC_F_WRITE};
+		struct vring_desc tx = {.addr = TXFRAME, .len = 72};
+
+		memcpy(m + RXQ + 16 * i, &rx, 16);
+		memcpy(m + TXQ + 16 * i, &tx, 16);
+		memcpy(m + RXQ + 0x1000 + 4 + 2 * i, &(uint16_t){(uint16_t)i}, 2);
+		memcpy(m + TXQ + 0x1000 + 4 + 2 * i, &(uint16_t){(uint16_t)i}, 2);
+	}
+	memset(m + TXFRAME + 12, 0xff, 6); /* broadcast */
+	m[TXFRAME + 24] = 0x08, m[TXFRAME + 25] = 0x06;
+}
+
+static uint16_t *avail_idx(unsigned q)
+{
+	return (uint16_t *)(fuzz_vm.mem + (q ? TXQ : RXQ) + 0x1000 + 2);
+}
+
+static uint16_t used_idx(unsigned q)
+{
+	return __atomic_load_n((uint16_t *)(fuzz_vm.mem + (q ? TXQ : RXQ) + 0x2000 + 2),
+			       __ATOMIC_ACQUIRE);
+}
+
+/* Offer one more buffer on queue q unless half the ring is outstanding. */
+static void offer(unsigned q)
+{
+	uint16_t a = __atomic_load_n(avail_idx(q), __ATOMIC_RELAXED);
+
+	if ((uint16_t)(a - used_idx(q)) < QSIZE / 2)
+		__atomic_compare_exchange_n(avail_idx(q), &a, (uint16_t)(a + 1), false,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
 
 static uint32_t rnd(uint64_t *s)
 {
@@ -157,6 +213,41 @@ static uint32_t cf8(unsigned slot, unsigned reg)
 	return 0x80000000u | slot << 11 | (reg & 0xfc);
 }
 
+static void queue_setup(unsigned q)
+{
+	uint64_t v = q, a = q ? TXQ : RXQ;
+
+	mmio(vnet_bar0 + VIRTIO_PCI_COMMON_Q_SELECT, 2, &v, true);
+	mmio(vnet_bar0 + VIRTIO_PCI_COMMON_Q_DESCLO, 8, &a, true);
+	a += 0x1000;
+	mmio(vnet_bar0 + VIRTIO_PCI_COMMON_Q_AVAILLO, 8, &a, true);
+	a += 0x1000;
+	mmio(vnet_bar0 + VIRTIO_PCI_COMMON_Q_USEDLO, 8, &a, true);
+	v = 1;
+	mmio(vnet_bar0 + VIRTIO_PCI_COMMON_Q_ENABLE, 2, &v, true);
+}
+
+/* What a driver does once (virtio 1.2 3.1.1), before the vCPUs race:
+ * status, VERSION_1, both queues, DRIVER_OK, MSI-X on; the rx ring full. */
+static void vnet_handshake(void)
+{
+	uint64_t v = 0;
+
+	mmio(vnet_bar0 + VIRTIO_PCI_COMMON_STATUS, 1, &v, true);
+	v = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER;
+	mmio(vnet_bar0 + VIRTIO_PCI_COMMON_STATUS, 1, &v, true);
+	v = 1;
+	mmio(vnet_bar0 + VIRTIO_PCI_COMMON_GFSELECT, 4, &v, true);
+	mmio(vnet_bar0 + VIRTIO_PCI_COMMON_GF, 4, &v, true); /* VERSION_1 */
+	v = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
+	mmio(vnet_bar0 + VIRTIO_PCI_COMMON_STATUS, 1, &v, true);
+	queue_setup(0);
+	queue_setup(1);
+	v |= VIRTIO_CONFIG_S_DRIVER_OK;
+	mmio(vnet_bar0 + VIRTIO_PCI_COMMON_STATUS, 1, &v, true);
+	__atomic_store_n(avail_idx(0), (uint16_t)(QSIZE / 2), __ATOMIC_RELEASE);
+}
+
 /* Config registers worth racing on; BARs and the command register move
  * mappings, MSI/MSI-X control words change interrupt modes. */
 static const uint8_t regs[] = {PCI_COMMAND, PCI_STATUS, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_2,
@@ -167,7 +258,7 @@ static void *vcpu(void *arg)
 	uint64_t s = 0x9e3779b97f4a7c15ull * (1 + (uintptr_t)arg);
 
 	for (int i = 0; i < ROUNDS; i++) {
-		uint32_t r = rnd(&s), v = rnd(&s), op = r % 12, slot = (r >> 4) % 4;
+		uint32_t r = rnd(&s), v = rnd(&s), op = r % 20, slot = (r >> 4) % 4;
 		uint32_t reg = regs[(r >> 8) % sizeof(regs)], len = 1u << ((r >> 12) % 3);
 		uint64_t v64 = v;
 		bool w = r & (1u << 16);
@@ -198,19 +289,9 @@ static void *vcpu(void *arg)
 			v64 = (uint8_t[]){0, 1, 3, 0x0b, 0x0f}[r % 5];
 			mmio(vnet_bar0 + 0x14, 1, &v64, true);
 			break;
-		case 5: { /* a queue: select, place in RAM, enable */
-			uint64_t q = r & 1, a = VRING_BASE + q * 0x10000;
-
-			mmio(vnet_bar0 + 0x16, 2, &q, true);
-			mmio(vnet_bar0 + 0x20, 8, &a, true);
-			a += 0x1000;
-			mmio(vnet_bar0 + 0x28, 8, &a, true);
-			a += 0x1000;
-			mmio(vnet_bar0 + 0x30, 8, &a, true);
-			q = 1;
-			mmio(vnet_bar0 + 0x1c, 2, &q, true);
+		case 5: /* a queue: select, place (where the rings are), enable */
+			queue_setup(r & 1);
 			break;
-		}
 		case 6: /* ISR (read clears), device config, notify */
 			mmio(vnet_bar0 + 0x1000, 1, &v64, false);
 			mmio(vnet_bar0 + 0x2000 + v % 12, 1, &v64, false);
@@ -236,6 +317,36 @@ static void *vcpu(void *arg)
 			pio(PORT_RTC_INDEX, 1, &v, true);
 			pio(PORT_RTC_DATA, 1, &v, false);
 			break;
+		case 12: /* the guest sends: a frame offered, the tx notify written */
+		case 13:
+		case 16:
+		case 17:
+			offer(1);
+			offer(0);
+			v64 = 1;
+			mmio(vnet_bar0 + 0x3000 + 4, 2, &v64, true);
+			break;
+		case 14: /* interrupt modes under the I/O thread's feet: MSI-X
+			  * enable and function mask, INTx Disable */
+		case 18:
+		case 19:
+			v = cf8(PCI_SLOT_VIRTIO_NET, vnet_msix_cap);
+			pio(PORT_PCI_CONFIG_ADDR, 4, &v, true);
+			v = (r & 2 ? PCI_MSIX_FLAGS_ENABLE : 0) | (r & 4 ? PCI_MSIX_FLAGS_MASKALL : 0);
+			pio(PORT_PCI_CONFIG_DATA + 2, 2, &v, true);
+			v = cf8(PCI_SLOT_VIRTIO_NET, PCI_COMMAND);
+			pio(PORT_PCI_CONFIG_ADDR, 4, &v, true);
+			v = 0x6 | (r & 8 ? PCI_COMMAND_INTX_DISABLE : 0);
+			pio(PORT_PCI_CONFIG_DATA, 2, &v, true);
+			break;
+		case 15: /* vectors: the config and the queues' MSI-X vector */
+			v64 = r & 3;
+			mmio(vnet_bar0 + VIRTIO_PCI_COMMON_MSIX, 2, &v64, true);
+			v64 = (r >> 2) & 1;
+			mmio(vnet_bar0 + VIRTIO_PCI_COMMON_Q_SELECT, 2, &v64, true);
+			v64 = (r >> 3) & 3;
+			mmio(vnet_bar0 + VIRTIO_PCI_COMMON_Q_MSIX, 2, &v64, true);
+			break;
 		}
 	}
 	return NULL;
@@ -255,6 +366,7 @@ int main(void)
 	struct pci_dev *d;
 
 	fuzz_ram_reset(RAM_SIZE);
+	rings_prefill();
 	pthread_mutex_init(&fuzz_vm.lock, NULL);
 	bus_init(&fuzz_vm.pio, "pio");
 	bus_init(&fuzz_vm.mmio, "mmio");
@@ -270,11 +382,20 @@ int main(void)
 	d = pci_find(0, PCI_SLOT_VIRTIO_NET, 0);
 	vnet_bar0 = d->bar[0].addr;
 	vnet_msix_bar = d->bar[2].addr;
+	vnet_msix_cap = d->msix.cap;
 	vfio_msix_bar = vfio_devs[0].pci.bar[2].addr;
 	tap_ok(vnet_bar0 && vnet_msix_bar && vfio_msix_bar,
 	       "the firmware-like start placed virtio-net's BAR0 (0x%llx) and MSI-X BAR, and the "
 	       "assigned device's (0x%llx)",
 	       (unsigned long long)vnet_bar0, (unsigned long long)vfio_msix_bar);
+
+	vnet_handshake();
+	for (int i = 0; i < 64; i++) {
+		offer(1);
+		uint64_t one = 1;
+		mmio(vnet_bar0 + 0x3000 + 4, 2, &one, true);
+	}
+	uint16_t sent0 = used_idx(1);
 
 	for (uintptr_t i = 0; i < THREADS; i++)
 		if (pthread_create(&t[i], NULL, vcpu, (void *)i))
@@ -284,6 +405,8 @@ int main(void)
 	tap_ok(1, "%d threads x %d trapped accesses through vm_pio/vm_mmio, the I/O thread "
 		  "running: no data race (ThreadSanitizer)",
 	       THREADS, ROUNDS);
+	tap_diag("the I/O thread used %u tx buffers before the race and %u in all, %u rx",
+		 sent0, used_idx(1), used_idx(0));
 
 	tap_ok(bus_sane(&fuzz_vm.pio) && bus_sane(&fuzz_vm.mmio),
 	       "both bus tables still sorted, no overlapping ranges");

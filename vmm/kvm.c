@@ -293,8 +293,9 @@ void vm_create(struct vm *vm, uint64_t mem_size, unsigned ncpus)
 		die_errno(EXIT_NO_KVM, "cannot open /dev/kvm");
 	}
 	vm_check_caps(vm);
-	/* Before anything is created: a count this KVM refuses is said once. */
-	limit = vcpu_limit(ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS),
+	/* Before anything is created: a count this KVM refuses is said once
+	 * (every KVM allows one vCPU: --cpus 1 asks nothing). */
+	limit = ncpus < 2 ? 0 : vcpu_limit(ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS),
 			      ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS), ncpus);
 	if (limit)
 		die(EXIT_HOST, "--cpus %u: this host's KVM allows at most %d vCPUs in a VM "

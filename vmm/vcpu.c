@@ -482,10 +482,12 @@ void vcpu_threads_start(struct vm *vm)
 	sigset_t all, old;
 	pthread_attr_t attr;
 
-	vcpu_kick_init();
 	vm->vcpus[0].thread = pthread_self();
+	/* One vCPU: nothing to start and no one to kick (the VFIO events
+	 * thread installs the kick itself), so the start-up stays as it was. */
 	if (vm->ncpus < 2)
 		return;
+	vcpu_kick_init();
 	/* A small stack: the loop and the device handlers use little (the
 	 * largest frames are a few hundred bytes). */
 	pthread_attr_init(&attr);
@@ -548,8 +550,8 @@ bool vcpu_stop_all(struct vm *vm)
 	struct timespec until;
 	bool others = false;
 
-	if (!vm->ncpus)
-		return true;
+	if (vm->ncpus < 2)
+		return true; /* no other vCPU thread */
 	stop_claim(vm, EXIT_HOST, NULL);
 	/* Wait (a second at most) until no other vCPU is in its loop.  One
 	 * that cannot leave (blocked on the device lock that a dying thread

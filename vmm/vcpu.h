@@ -59,7 +59,8 @@ void vcpu_request_stop(struct vm *vm, int sig);
 
 /* Another thread asks the VM to stop: vcpu_run_all() prints "kvmini: WHY"
  * and returns status.  vcpu_kick_init() installs the VCPU_KICK_SIGNAL
- * handler that pulls KVM_RUN out (vcpu_threads_start() calls it). */
+ * handler that pulls KVM_RUN out (vcpu_threads_start() calls it when there
+ * are APs, the VFIO events thread when it starts). */
 #define VCPU_KICK_SIGNAL SIGUSR1
 void vcpu_kick_init(void);
 void vcpu_request_exit(struct vm *vm, int status, const char *why);

@@ -390,6 +390,15 @@ static void vfio_choose_backend(struct vfio_dev *v)
 	trace(TRACE_VFIO, "attach: backend %s (%s)", v->iommu.ops->name, v->why);
 }
 
+void vfio_bdf_or_die(const char *arg, char canon[13])
+{
+	if (vfio_parse_bdf(arg, NULL, canon))
+		die(EXIT_USAGE,
+		    "--vfio '%s': not a PCI address; write it as DDDD:BB:DD.F in hex, e.g. "
+		    "0000:00:03.0 (lspci -D lists them)",
+		    arg);
+}
+
 static void vfio_attach(struct vfio_dev *v, const char *arg)
 {
 	char link[PATH_MAX], drv[PATH_MAX], err[768];
@@ -400,11 +409,7 @@ static void vfio_attach(struct vfio_dev *v, const char *arg)
 	ssize_t n;
 	int ret;
 
-	if (vfio_parse_bdf(arg, NULL, v->bdf))
-		die(EXIT_USAGE,
-		    "--vfio '%s': not a PCI address; write it as DDDD:BB:DD.F in hex, e.g. "
-		    "0000:00:03.0 (lspci -D lists them)",
-		    arg);
+	vfio_bdf_or_die(arg, v->bdf);
 	/* Short enough for BAR names in --stats ("vfio 00:03.0 BAR0"). */
 	if (!strncmp(v->bdf, "0000:", 5))
 		snprintf(v->name, sizeof(v->name), "vfio %s", v->bdf + 5);

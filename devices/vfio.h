@@ -50,6 +50,10 @@ void vfio_init(struct vm *vm, const char *bdf, uint8_t slot, uint8_t fn, bool tr
  * device was asked for. */
 void vfio_print_stats(FILE *f);
 void vfio_report_json(FILE *f);
+/* The --vfio address arg in the form sysfs uses (canon, 13 bytes), or
+ * die(EXIT_USAGE) with the line that says how to write it.  main() calls
+ * it before anything else, for the run and `kvmini check` alike. */
+void vfio_bdf_or_die(const char *arg, char canon[13]);
 /* Attach (stages 1-2) through backend (as vfio_init) and release bdf
  * without a VM, for `kvmini check`; dies with EXIT_VFIO on failure, else a
  * one-line summary in summary. */

@@ -75,6 +75,13 @@ $(BUILD)/test/mbmodule.txt: test/multiboot/module.txt
 	@mkdir -p $(dir $@)
 	cp $< $@
 
+# A command run with one ioctl refused (test/check/errno-inject.c): the
+# nested smoke scenario makes KVM refuse with it.
+all: $(BUILD)/test/errno-inject
+$(BUILD)/test/errno-inject: test/check/errno-inject.c $(BUILD)/kinc/.stamp
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) $< $(HOST_LDFLAGS) -o $@
+
 # kvmini built with one forbidden system call right after the vCPU thread
 # confines itself (vmm/main.c): test_seccomp runs it where /dev/kvm is.
 $(BUILD)/test/kvmini-forbidden: vmm/main.c $(filter-out $(BUILD)/host/vmm/main.o,$(HOST_OBJS)) \

@@ -155,18 +155,6 @@ static void check_kvm(const struct host_facts *h)
 	v = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 	item(v <= 0 || v >= VM_MAX_SLOTS ? ITEM_OK : ITEM_MISSING, true, EXIT_KVM_CAP,
 	     "use a newer host kernel", "KVM memory slots: %d (kvmini needs %d)", v, VM_MAX_SLOTS);
-	/* An empty VM, dropped at once: KVM can be there and still refuse
-	 * (virtualisation disabled in firmware, another hypervisor holding
-	 * VT-x). */
-	v = ioctl(fd, KVM_CREATE_VM, 0);
-	if (v < 0)
-		item(ITEM_MISSING, true, EXIT_NO_KVM,
-		     "see dmesg for kvm: enable virtualisation in firmware, stop other hypervisors",
-		     "KVM_CREATE_VM: %s", strerror(errno));
-	else
-		item(ITEM_OK, true, 0, NULL, "KVM_CREATE_VM: an empty VM was created and dropped");
-	if (v >= 0)
-		close(v);
 	close(fd);
 }
 
@@ -318,10 +306,17 @@ static void check_vfio_device(const char *bdf, bool needed)
 		     bdf);
 }
 
-static void check_vfio(const struct host_facts *h, const char *want)
+static void check_vfio(const struct host_facts *h, const char *want, const char *backend)
 {
 	char fix[600], drv[64], path[64];
 	bool need = want != NULL, seen = false;
+	/* Which node the run will need: the backend asked for; auto takes
+	 * IOMMUFD only where /dev/iommu is there (and the device has a cdev),
+	 * so the container is needed when /dev/iommu is not. */
+	bool iommufd = backend && !strcmp(backend, "iommufd");
+	bool container = backend && !strcmp(backend, "container");
+	bool need_iommufd = need && iommufd;
+	bool need_container = need && (container || (!iommufd && h->iommufd_errno));
 	DIR *d;
 	struct dirent *e;
 
@@ -333,11 +328,11 @@ static void check_vfio(const struct host_facts *h, const char *want)
 		item(ITEM_MISSING, need, EXIT_VFIO, iommu_fix,
 		     "IOMMU: none active (/sys/class/iommu is empty)");
 	check_groups(h->iommu_groups);
-	item(errno_state(h->vfio_errno), need, EXIT_VFIO,
+	item(errno_state(h->vfio_errno), need_container, EXIT_VFIO,
 	     h->vfio_errno == ENOENT ? "modprobe vfio-pci" : "run as root",
 	     "/dev/vfio/vfio (VFIO container): %s",
 	     h->vfio_errno ? strerror(h->vfio_errno) : "usable");
-	item(errno_state(h->iommufd_errno), false, 0,
+	item(errno_state(h->iommufd_errno), need_iommufd, EXIT_VFIO,
 	     h->iommufd_errno == ENOENT ? "modprobe iommufd (a kernel with CONFIG_IOMMUFD)"
 					: "run as root",
 	     "/dev/iommu (IOMMUFD): %s", h->iommufd_errno ? strerror(h->iommufd_errno) : "usable");
@@ -376,13 +371,13 @@ static void check_vfio(const struct host_facts *h, const char *want)
 	     drv[0] ? drv : "no driver");
 }
 
-/* The real thing: attach and release through the realize code. */
-static void check_vfio_attach(const char *bdf, const char *backend)
+/* ---- children: the run's own code, ending as the run would --------------- */
+
+/* Fork a child whose stdout and stderr go to a pipe: 0 in the child, its
+ * pid in the parent, with the pipe's read end in *rd. */
+static pid_t child_start(int *rd)
 {
-	char buf[4096], line[768] = "", summary[256];
-	int p[2], st;
-	size_t used = 0;
-	ssize_t n;
+	int p[2];
 	pid_t pid;
 
 	if (pipe(p))
@@ -393,37 +388,68 @@ static void check_vfio_attach(const char *bdf, const char *backend)
 		die_errno(EXIT_HOST, "fork");
 	if (pid == 0) {
 		close(p[0]);
-		dup2(p[1], 2);
 		dup2(p[1], 1);
+		dup2(p[1], 2);
+		close(p[1]);
+		return 0;
+	}
+	close(p[1]);
+	*rd = p[0];
+	return pid;
+}
+
+/* The child's exit status, and the last "kvmini: " line it printed (its
+ * die() message) in line without the prefix; its other lines (traces) go
+ * on to stderr as they come. */
+static int child_wait(pid_t pid, int rd, char *line, size_t len)
+{
+	FILE *f = fdopen(rd, "r");
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int st;
+
+	line[0] = 0;
+	while (f && (n = getline(&buf, &cap, f)) > 0) {
+		if (!strncmp(buf, "kvmini: ", 8)) {
+			buf[strcspn(buf, "\n")] = 0;
+			snprintf(line, len, "%s", buf + 8);
+		} else {
+			fputs(buf, stderr);
+		}
+	}
+	free(buf);
+	if (f)
+		fclose(f);
+	else
+		close(rd);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			die_errno(EXIT_HOST, "waitpid");
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	snprintf(line, len, "ended by signal %d", WTERMSIG(st));
+	return EXIT_HOST;
+}
+
+/* Attach and release through the realize code's first stages. */
+static void check_vfio_attach(const char *bdf, const char *backend)
+{
+	char line[768], summary[256];
+	int rd, code;
+	pid_t pid = child_start(&rd);
+
+	if (pid == 0) {
 		vfio_probe(bdf, backend, summary, sizeof(summary));
 		printf("kvmini: probe: %s\n", summary);
 		exit(0);
 	}
-	close(p[1]);
-	while ((n = read(p[0], buf + used, sizeof(buf) - 1 - used)) > 0) {
-		used += (size_t)n;
-		if (used == sizeof(buf) - 1)
-			break;
-	}
-	buf[used] = 0;
-	close(p[0]);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	/* Traces (with --trace vfio) go on to stderr; the last "kvmini: "
-	 * line is the outcome. */
-	for (char *s = buf, *nl; *s; s = nl) {
-		nl = strchr(s, '\n');
-		nl = nl ? (*nl = 0, nl + 1) : s + strlen(s);
-		if (!strncmp(s, "kvmini: ", 8))
-			snprintf(line, sizeof(line), "%s", s + 8);
-		else
-			fprintf(stderr, "%s\n", s);
-	}
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+	code = child_wait(pid, rd, line, sizeof(line));
+	if (code == 0)
 		item(ITEM_OK, true, 0, NULL, "--vfio %s: attached and released (%s)", bdf,
-		     line[0] ? line + 7 : "");
+		     !strncmp(line, "probe: ", 7) ? line + 7 : line);
 	else
-		item(ITEM_MISSING, true, EXIT_VFIO, NULL, "--vfio attach: %s",
+		item(ITEM_MISSING, true, code, NULL, "--vfio attach: %s",
 		     line[0] ? line : "the probe failed with no message");
 }
 
@@ -496,24 +522,40 @@ int check_run(const struct config *cfg)
 {
 	struct host_facts h;
 	double t0 = now_ms();
-	char canon[13];
+	char canon[13], line[768];
+	int rd, code;
+	pid_t pid;
 
-	if (cfg->vfio && vfio_parse_bdf(cfg->vfio, NULL, canon))
-		die(EXIT_USAGE,
-		    "--vfio '%s': not a PCI address; write it as DDDD:BB:DD.F in hex, e.g. "
-		    "0000:00:03.0 (lspci -D lists them)",
-		    cfg->vfio);
+	if (cfg->vfio)
+		vfio_bdf_or_die(cfg->vfio, canon); /* main() has refused a bad one already */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	host_facts_read(&h);
-	printf("kvmini check: what this host offers kvmini (kernel %s; nothing is started or "
-	       "changed)\n",
+	printf("kvmini check: what this host offers kvmini (kernel %s; no guest is started, "
+	       "nothing is changed)\n",
 	       h.kernel);
 	check_kvm(&h);
 	check_nesting(&h);
-	check_vfio(&h, cfg->vfio ? canon : NULL);
+	check_vfio(&h, cfg->vfio ? canon : NULL, cfg->vfio_backend);
 	check_net(&h, cfg->net);
-	if (cfg->vfio && chk.status != EXIT_VFIO)
+	if (cfg->vfio)
 		check_vfio_attach(canon, cfg->vfio_backend);
+
+	/* The verdict: the run's own setup with these options, in a child
+	 * (main() goes on there), which exits where the guest would start. */
+	pid = child_start(&rd);
+	if (pid == 0)
+		return CHECK_RUN_SETUP;
+	code = child_wait(pid, rd, line, sizeof(line));
+	if (code) {
+		item(ITEM_MISSING, true, code, NULL, "the run: %s",
+		     line[0] ? line : "it failed with no message");
+		snprintf(chk.reason, sizeof(chk.reason), "%.500s", line);
+	} else {
+		item(ITEM_OK, true, 0, NULL,
+		     "the run's setup with these options (kernel image, VM, devices) done and "
+		     "released");
+	}
+	chk.status = code;
 	if (chk.status)
 		printf("kvmini check: NOT READY, exit %d: %s\n", chk.status, chk.reason);
 	else

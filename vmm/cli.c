@@ -13,12 +13,13 @@
 
 static const char usage[] =
 	"Usage: kvmini [options]\n"
-	"       kvmini check [--vfio BDF] [--net SPEC] [--report FILE]\n"
+	"       kvmini check [options]\n"
 	"Boot a tiny guest (or a Linux, PVH or Multiboot kernel) on KVM with a\n"
 	"virtio-net device and, optionally, a host PCI device assigned through VFIO.\n"
 	"\"kvmini check\" starts no guest: it tells what this host offers kvmini,\n"
 	"one line per item (ok, missing, not permitted, info) with a fix for each\n"
-	"one missing, and with --vfio also attaches and releases that device.\n"
+	"one missing, then builds what a run with the same options would (kernel\n"
+	"image, VM, devices) up to the guest's start, and releases it.\n"
 	"\n"
 	"  --kernel FILE      boot FILE instead of the embedded guest: a Linux\n"
 	"                     bzImage, a PVH ELF32/ELF64 (vmlinux, build/guest.elf)\n"
@@ -55,8 +56,8 @@ static const char usage[] =
 	"7 network backend, 8 guest crashed, 9 host resources, 10 guest reboot,\n"
 	"11 the host took the VFIO device back, 12 forbidden system call (seccomp),\n"
 	"13 the --report file could not be written, 130 SIGINT, 143 SIGTERM.\n"
-	"kvmini check: 0 ready, else the code above of the first thing missing\n"
-	"(3, 4, 6 or 7).\n";
+	"kvmini check: 0 ready, else the code the run with the same options\n"
+	"would end with, before its guest starts.\n";
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_NET, OPT_VFIO,
        OPT_VFIO_TRAP, OPT_TRACE, OPT_STATS, OPT_REPORT, OPT_VFIO_BACKEND,

@@ -303,8 +303,15 @@ void vm_create(struct vm *vm, uint64_t mem_size, unsigned ncpus)
 		    ncpus, limit);
 
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0)
+	/* Out of memory or fds is the host's resources; anything else (EBUSY:
+	 * virtualisation disabled in firmware, or another hypervisor holding
+	 * VT-x/AMD-V) is a KVM that cannot run guests here. */
+	if (vm->vm_fd < 0 && (errno == ENOMEM || errno == EMFILE || errno == ENFILE))
 		die_errno(EXIT_HOST, "cannot create a VM (KVM_CREATE_VM)");
+	if (vm->vm_fd < 0)
+		die_errno(EXIT_NO_KVM,
+			  "KVM cannot create a VM here (see dmesg: enable virtualisation in "
+			  "firmware, stop other hypervisors); KVM_CREATE_VM");
 	/* Intel VMX needs three pages for real-mode emulation; put them
 	 * just below the IOAPIC, away from RAM and the PCI apertures. */
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000UL) < 0)

@@ -206,6 +206,7 @@ int main(int argc, char **argv)
 	struct multiboot_image mb;
 	char err[256];
 	struct vnet_spec net_spec;
+	char bdf[13];
 	uint64_t rsdp;
 	bool bzimage = false, linux_guest = false, multiboot = false;
 	sigset_t sigs;
@@ -218,12 +219,19 @@ int main(int argc, char **argv)
 	 * fix before anything runs, and no confined thread opens files. */
 	if (cfg.report)
 		cfg.report_file = report_file_open(cfg.report);
-	/* Then the --net spec's syntax, for the run and `kvmini check` alike:
-	 * a usage error is one before anything else is looked at. */
+	/* Then the --net spec's and --vfio address's syntax, for the run and
+	 * `kvmini check` alike: a usage error is one before anything else is
+	 * looked at. */
 	if (vnet_spec_parse(cfg.net, &net_spec, err, sizeof(err)))
 		die(EXIT_USAGE, "%s", err);
-	if (cfg.check)
-		return check_run(&cfg);
+	if (cfg.vfio)
+		vfio_bdf_or_die(cfg.vfio, bdf);
+	if (cfg.check) {
+		status = check_run(&cfg);
+		if (status != CHECK_RUN_SETUP)
+			return status;
+		/* check's child: the run's setup below, up to the guest. */
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signals_setup(&sigs);
 	/* Before any thread starts: each confines itself (vmm/seccomp.h). */
@@ -304,6 +312,11 @@ int main(int argc, char **argv)
 	 * for that, and they describe the host the run started on. */
 	if (cfg.report)
 		host_facts_read(&host);
+	/* kvmini check's child (check.h): the run would start its vCPU
+	 * threads and the guest now; the at-exit teardown releases what the
+	 * setup took. */
+	if (cfg.check)
+		exit(0);
 	/* vCPUs 1..N-1 get their threads now, with the machine complete:
 	 * each confines itself and waits for vcpu_run_all() (vcpu.h). */
 	vcpu_threads_start(&vm);

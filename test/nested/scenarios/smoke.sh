@@ -4,7 +4,7 @@
 # each report is printed as one "@@@ JSON NAME {...}" line, and the host
 # validates it against docs/report.schema.json and against what was
 # printed (scenarios/smoke.post, run by nested.t after this boot).
-# l1: --timeout 420 --file @BUILD@/nested/recipe.sh:/bin/recipe --file @BUILD@/nested/tour.sh:/bin/tour
+# l1: --timeout 420 --file @BUILD@/nested/recipe.sh:/bin/recipe --file @BUILD@/nested/tour.sh:/bin/tour --file @BUILD@/test/errno-inject:/bin/errno-inject
 # l1-prep: test/nested/smoke-prep.sh
 
 json() { echo "@@@ JSON $1 $(cat "$2" 2>/dev/null || echo '{}')"; }
@@ -28,6 +28,36 @@ json check-no-tap /tmp/check-no-tap.json
 case_run check-not-vfio rc=6 'match=^missing +--vfio 0000:00:00\.0: bound to' \
 	'match=fix: modprobe vfio-pci; echo vfio-pci > /sys/bus/pci/devices/0000:00:00.0/driver_override' \
 	-- kvmini check --vfio 0000:00:00.0
+
+# check and the run end alike, with the same code and words: the check's
+# verdict is the run's own setup, up to where the guest would start.
+# KVM refusing what real hosts sometimes refuse (errno-inject answers
+# one ioctl with an errno): KVM_CREATE_VM with EBUSY (VT-x held by another
+# hypervisor), KVM_CREATE_IRQCHIP with EINVAL.
+case_run check-create-vm-busy rc=3 \
+	'match=^missing +the run: KVM cannot create a VM here .*Device or resource busy' \
+	'match=^kvmini check: NOT READY, exit 3: KVM cannot create a VM here' \
+	-- errno-inject 0xae01 16 kvmini check
+case_run create-vm-busy rc=3 lines=1 'match=^kvmini: KVM cannot create a VM here .*Device or resource busy' \
+	-- errno-inject 0xae01 16 kvmini
+case_run check-irqchip-refused rc=4 'match=^missing +the run: KVM_CREATE_IRQCHIP failed' \
+	'match=^kvmini check: NOT READY, exit 4' -- errno-inject 0xae60 22 kvmini check
+case_run irqchip-refused rc=4 lines=1 'match=^kvmini: KVM_CREATE_IRQCHIP failed' \
+	-- errno-inject 0xae60 22 kvmini
+# A kernel image that is not there: 5 from both, before KVM is asked.
+case_run check-kernel-missing rc=5 "match=^missing +the run: cannot open kernel '/nonexistent'" \
+	'match=^kvmini check: NOT READY, exit 5' -- kvmini check --kernel /nonexistent
+case_run kernel-missing rc=5 lines=1 "match=^kvmini: cannot open kernel '/nonexistent'" \
+	-- kvmini --kernel /nonexistent
+# --vfio-backend iommufd on a kernel without IOMMUFD (Debian's): /dev/iommu
+# is what the run needs, the container node is not; 6 from both.
+case_run check-iommufd-missing rc=6 \
+	'match=^missing +/dev/iommu \(IOMMUFD\): No such file or directory$' \
+	'nomatch=^missing +/dev/vfio/vfio .*[^)]$' 'match=^missing +the run: vfio [0-9a-f:.]+: --vfio-backend iommufd' \
+	'match=^kvmini check: NOT READY, exit 6' \
+	-- kvmini check --vfio "$EDU_BDF" --vfio-backend iommufd
+case_run iommufd-missing rc=6 'match=^kvmini: vfio [0-9a-f:.]+: --vfio-backend iommufd' \
+	-- kvmini --vfio "$EDU_BDF" --vfio-backend iommufd
 
 # The recipe, as the README has it, with edu and the tap: the check
 # attaches and releases edu for real, then the full run.

@@ -35,10 +35,10 @@ case_run check-not-vfio rc=6 'match=^missing +--vfio 0000:00:00\.0: bound to' \
 # one ioctl with an errno): KVM_CREATE_VM with EBUSY (VT-x held by another
 # hypervisor), KVM_CREATE_IRQCHIP with EINVAL.
 case_run check-create-vm-busy rc=3 \
-	'match=^missing +the run: KVM cannot create a VM here .*Device or resource busy' \
+	'match=^missing +the run: KVM cannot create a VM here .*KVM_CREATE_VM: Resource busy$' \
 	'match=^kvmini check: NOT READY, exit 3: KVM cannot create a VM here' \
 	-- errno-inject 0xae01 16 kvmini check
-case_run create-vm-busy rc=3 lines=1 'match=^kvmini: KVM cannot create a VM here .*Device or resource busy' \
+case_run create-vm-busy rc=3 lines=1 'match=^kvmini: KVM cannot create a VM here .*KVM_CREATE_VM: Resource busy$' \
 	-- errno-inject 0xae01 16 kvmini
 case_run check-irqchip-refused rc=4 'match=^missing +the run: KVM_CREATE_IRQCHIP failed' \
 	'match=^kvmini check: NOT READY, exit 4' -- errno-inject 0xae60 22 kvmini check

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,16 +125,37 @@ static int pci_group(const char *bdf)
 
 /* ---- KVM ------------------------------------------------------------------ */
 
+/* The vendor module for this CPU's virtualisation extension. */
+static const char *kvm_module_for(const struct host_facts *h)
+{
+	return h->virt_ext && !strcmp(h->virt_ext, "svm") ? "kvm_amd" : "kvm_intel";
+}
+
 static void check_kvm(const struct host_facts *h)
 {
 	int fd, v;
 
+	if (h->kvm_errno == ENOENT) {
+		char fix[160] = "";
+
+		if (h->virt_ext)
+			snprintf(fix, sizeof(fix),
+				 "modprobe %s  # with %s on in firmware (a machine without KVM can "
+				 "still nest one: make run)",
+				 kvm_module_for(h), strcmp(h->virt_ext, "svm") ? "VT-x" : "AMD-V");
+		item(ITEM_MISSING, true, EXIT_NO_KVM, fix[0] ? fix : NULL, "/dev/kvm: %s%s",
+		     strerror(h->kvm_errno),
+		     h->virt_ext ? "" : " (and no VT-x/AMD-V in CPUID: turn it on in firmware)");
+		return;
+	}
 	if (h->kvm_errno) {
-		item(errno_state(h->kvm_errno), true, EXIT_NO_KVM,
-		     h->kvm_errno == ENOENT
-			 ? "load kvm_intel or kvm_amd (and enable VT-x/AMD-V in firmware), or try "
-			   "`make run`, which nests a VM with its own KVM"
-			 : "add yourself to the kvm group (usermod -aG kvm $USER), or run as root",
+		char fix[160] = "";
+		struct passwd *pw = getpwuid(geteuid());
+
+		if (geteuid() && pw)
+			snprintf(fix, sizeof(fix), "usermod -aG kvm %.64s  # then log in again",
+				 pw->pw_name);
+		item(errno_state(h->kvm_errno), true, EXIT_NO_KVM, fix[0] ? fix : NULL,
 		     "/dev/kvm: %s", strerror(h->kvm_errno));
 		return;
 	}
@@ -142,19 +164,20 @@ static void check_kvm(const struct host_facts *h)
 	if (fd < 0) /* it opened a moment ago in host_facts_read() */
 		return item(ITEM_MISSING, true, EXIT_NO_KVM, NULL, "/dev/kvm: %s", strerror(errno));
 	if (h->kvm_api != KVM_API_VERSION)
-		item(ITEM_MISSING, true, EXIT_KVM_CAP, "use a newer host kernel",
-		     "KVM API version %d (kvmini needs %d)", h->kvm_api, KVM_API_VERSION);
+		item(ITEM_MISSING, true, EXIT_KVM_CAP, NULL,
+		     "KVM API version %d (kvmini needs %d: use a newer host kernel)", h->kvm_api,
+		     KVM_API_VERSION);
 	else
 		item(ITEM_OK, true, 0, NULL, "KVM API version %d", h->kvm_api);
 	for (size_t i = 0; i < vm_ncaps; i++) {
 		bool ok = ioctl(fd, KVM_CHECK_EXTENSION, vm_caps[i].cap) > 0;
 
-		item(ok ? ITEM_OK : ITEM_MISSING, true, EXIT_KVM_CAP, "use a newer host kernel",
-		     "%s (%s)", vm_caps[i].name, vm_caps[i].why);
+		item(ok ? ITEM_OK : ITEM_MISSING, true, EXIT_KVM_CAP, NULL, "%s (%s)%s",
+		     vm_caps[i].name, vm_caps[i].why, ok ? "" : ": use a newer host kernel");
 	}
 	v = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
-	item(v <= 0 || v >= VM_MAX_SLOTS ? ITEM_OK : ITEM_MISSING, true, EXIT_KVM_CAP,
-	     "use a newer host kernel", "KVM memory slots: %d (kvmini needs %d)", v, VM_MAX_SLOTS);
+	item(v <= 0 || v >= VM_MAX_SLOTS ? ITEM_OK : ITEM_MISSING, true, EXIT_KVM_CAP, NULL,
+	     "KVM memory slots: %d (kvmini needs %d)", v, VM_MAX_SLOTS);
 	close(fd);
 }
 
@@ -174,13 +197,13 @@ static void check_nesting(const struct host_facts *h)
 	     h->virt_ext ? h->virt_ext : "none (neither vmx nor svm in CPUID)",
 	     h->kvm_module[0] ? h->kvm_module : "none loaded");
 	if (!h->kvm_module[0] || !h->nested[0]) {
-		item(ITEM_MISSING, false, 0,
-		     h->virt_ext ? "load kvm_intel (vmx) or kvm_amd (svm) with nested=1" : NULL,
+		snprintf(fix, sizeof(fix), "modprobe %s nested=1", kvm_module_for(h));
+		item(ITEM_MISSING, false, 0, h->virt_ext && !h->kvm_module[0] ? fix : NULL,
 		     "nesting for this machine's guests: %s",
 		     h->kvm_module[0] ? "its KVM module has no nested parameter" : "no KVM module");
 		return;
 	}
-	snprintf(fix, sizeof(fix), "modprobe -r %s; modprobe %s nested=1 (no VM may be running)",
+	snprintf(fix, sizeof(fix), "modprobe -r %s && modprobe %s nested=1  # with no VM running",
 		 h->kvm_module, h->kvm_module);
 	item(strchr("Yy1", h->nested[0]) ? ITEM_OK : ITEM_MISSING, false, 0, fix,
 	     "nesting for this machine's guests: %s nested=%s", h->kvm_module, h->nested);
@@ -188,8 +211,19 @@ static void check_nesting(const struct host_facts *h)
 
 /* ---- IOMMU and VFIO ------------------------------------------------------- */
 
-static const char iommu_fix[] = "boot the host with intel_iommu=on (AMD: amd_iommu=on) and "
-				"VT-d/AMD-Vi enabled in firmware (QEMU: -device intel-iommu)";
+/* The IOMMU on: a kernel parameter, put where a stock Debian (GRUB) takes
+ * it.  Set by check_run() from the host facts. */
+static char iommu_fix[300];
+
+static void iommu_fix_set(const struct host_facts *h)
+{
+	bool amd = h->virt_ext && !strcmp(h->virt_ext, "svm");
+
+	snprintf(iommu_fix, sizeof(iommu_fix),
+		 "sed -i 's/^GRUB_CMDLINE_LINUX=\"/&%s /' /etc/default/grub && update-grub  # "
+		 "then reboot, with %s on in firmware (QEMU: -device intel-iommu)",
+		 amd ? "amd_iommu=on" : "intel_iommu=on", amd ? "AMD-Vi" : "VT-d");
+}
 
 /* One line per group, in numerical order: its members and their drivers. */
 static void check_groups(unsigned ngroups)
@@ -273,13 +307,15 @@ static void check_vfio_device(const char *bdf, bool needed)
 	snprintf(node, sizeof(node), "/dev/vfio/%d", group);
 	if (access(node, F_OK))
 		item(ITEM_MISSING, needed, EXIT_VFIO,
-		     "modprobe vfio-pci (the group node appears "
-		     "when a member binds to it)",
+		     "modprobe vfio-pci  # the group node appears when a member binds to it",
 		     "vfio-pci %s: %s: %s", bdf, node, strerror(errno));
-	else if (access(node, R_OK | W_OK))
-		item(ITEM_DENIED, needed, EXIT_VFIO,
-		     "give your user the group node (chown $USER /dev/vfio/N), or run as root",
-		     "vfio-pci %s: %s: %s", bdf, node, strerror(errno));
+	else if (access(node, R_OK | W_OK)) {
+		char fix[80];
+
+		snprintf(fix, sizeof(fix), "chown %u %s", (unsigned)geteuid(), node);
+		item(ITEM_DENIED, needed, EXIT_VFIO, fix, "vfio-pci %s: %s: %s", bdf, node,
+		     strerror(errno));
+	}
 	else
 		item(ITEM_OK, needed, 0, NULL, "vfio-pci %s: %s usable", bdf, node);
 	/* The cdev (VFIO_DEVICE_CDEV) is only for an IOMMUFD backend: never
@@ -328,13 +364,14 @@ static void check_vfio(const struct host_facts *h, const char *want, const char 
 		item(ITEM_MISSING, need, EXIT_VFIO, iommu_fix,
 		     "IOMMU: none active (/sys/class/iommu is empty)");
 	check_groups(h->iommu_groups);
+	snprintf(fix, sizeof(fix), "chown %u /dev/vfio/vfio", (unsigned)geteuid());
 	item(errno_state(h->vfio_errno), need_container, EXIT_VFIO,
-	     h->vfio_errno == ENOENT ? "modprobe vfio-pci" : "run as root",
+	     h->vfio_errno == ENOENT ? "modprobe vfio-pci" : fix,
 	     "/dev/vfio/vfio (VFIO container): %s",
 	     h->vfio_errno ? strerror(h->vfio_errno) : "usable");
+	snprintf(fix, sizeof(fix), "chown %u /dev/iommu", (unsigned)geteuid());
 	item(errno_state(h->iommufd_errno), need_iommufd, EXIT_VFIO,
-	     h->iommufd_errno == ENOENT ? "modprobe iommufd (a kernel with CONFIG_IOMMUFD)"
-					: "run as root",
+	     h->iommufd_errno == ENOENT ? "modprobe iommufd  # a kernel with CONFIG_IOMMUFD" : fix,
 	     "/dev/iommu (IOMMUFD): %s", h->iommufd_errno ? strerror(h->iommufd_errno) : "usable");
 
 	d = opendir("/sys/bus/pci/drivers/vfio-pci");
@@ -353,7 +390,7 @@ static void check_vfio(const struct host_facts *h, const char *want, const char 
 	/* The device asked for is not bound to vfio-pci: say how to bind it. */
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", want);
 	if (access(path, F_OK)) {
-		item(ITEM_MISSING, true, EXIT_VFIO, "lspci -D lists the host's devices",
+		item(ITEM_MISSING, true, EXIT_VFIO, "lspci -D  # the host's devices, by the address --vfio takes",
 		     "--vfio %s: no such PCI device", want);
 		return;
 	}
@@ -530,6 +567,7 @@ int check_run(const struct config *cfg)
 		vfio_bdf_or_die(cfg->vfio, canon); /* main() has refused a bad one already */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	host_facts_read(&h);
+	iommu_fix_set(&h);
 	printf("kvmini check: what this host offers kvmini (kernel %s; no guest is started, "
 	       "nothing is changed)\n",
 	       h.kernel);

@@ -3,20 +3,20 @@
  * check.c - `kvmini check`: can this host run kvmini, and if not, why not?
  *
  * Starts no guest and changes nothing: it opens device nodes and closes
- * them, reads sysfs and CPUID, and creates (and drops) one empty VM.  One
- * line per item, "ok", "missing", "not permitted", or "info" for facts
- * that are neither good nor bad, and under each item that is not ok a
- * line "fix: ..." with the remedy.  Items a run with the same options
- * needs (KVM always; the IOMMU and VFIO with --vfio; the tun device and
- * the tap with --net tap=NAME) decide the exit status: 0 when all are
- * there, else the run's own exit code for the first one missing
- * (EXIT_NO_KVM, EXIT_KVM_CAP, EXIT_VFIO, EXIT_NET).  The rest is
- * reported and marked "(not needed for this run)".
+ * them, reads sysfs and CPUID.  One line per item, "ok", "missing", "not
+ * permitted", or "info" for facts that are neither good nor bad, and under
+ * each item that is not ok a line "fix: ..." with a command a root shell
+ * takes as printed (prose only after '#').  Items a run with the same
+ * options does not need are marked "(not needed for this run)".  The tap
+ * is opened and the --vfio device attached through the run's own code
+ * (vnet_tap_open(), vfio_probe() in a child), so that their items say what
+ * the run would.
  *
- * With --vfio BDF the device is really attached and released through the
- * realize code (vfio_probe()), in a child process, so that whatever that
- * code dies of becomes an item line here and every fd it took is gone
- * when the child is.
+ * The verdict is not a judgement of those items but the run's own: a
+ * child goes on through main()'s setup with the same options (check.h)
+ * and exits where the guest would start; its exit status and last line
+ * are check's status and reason.  A run and a check with the same options
+ * cannot disagree about what stops the run first.
  */
 #include "check.h"
 

@@ -42,15 +42,20 @@ static int hexfield(const char *s, unsigned n, unsigned *out)
 
 int vfio_parse_bdf(const char *s, struct vfio_bdf *out, char canon[13])
 {
-	struct vfio_bdf b;
+	struct vfio_bdf b = {.domain = 0};
 
-	/* The full form sysfs uses, and only that: a short "03.0" or a
-	 * missing domain would leave room for guessing which device is meant. */
-	if (!s || strlen(s) != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.')
+	/* The full form sysfs uses, or lspci's BB:DD.F, which is domain 0000
+	 * (lspci leaves the domain out only when it is 0).  Nothing shorter:
+	 * "03.0" would leave room for guessing which bus is meant. */
+	if (s && strlen(s) == 7) {
+		if (s[2] != ':' || s[5] != '.' || hexfield(s, 2, &b.bus) ||
+		    hexfield(s + 3, 2, &b.dev) || hexfield(s + 6, 1, &b.fn))
+			return -EINVAL;
+	} else if (!s || strlen(s) != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.' ||
+		   hexfield(s, 4, &b.domain) || hexfield(s + 5, 2, &b.bus) ||
+		   hexfield(s + 8, 2, &b.dev) || hexfield(s + 11, 1, &b.fn)) {
 		return -EINVAL;
-	if (hexfield(s, 4, &b.domain) || hexfield(s + 5, 2, &b.bus) || hexfield(s + 8, 2, &b.dev) ||
-	    hexfield(s + 11, 1, &b.fn))
-		return -EINVAL;
+	}
 	if (b.dev > 0x1f || b.fn > 7)
 		return -EINVAL;
 	if (out)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "memmap.h"
 #include "trace.h"
@@ -33,22 +34,23 @@ static const char usage[] =
 	"                     boots, the others wait for the guest's INIT-SIPI-SIPI\n"
 	"  --net SPEC         virtio-net backend: loopback (default), none,\n"
 	"                     tap=NAME[,mac=02:xx:xx:xx:xx:xx][,queue=N]\n"
-	"  --vfio BDF         assign host PCI device DDDD:BB:DD.F (bound to vfio-pci)\n"
+	"  --vfio BDF         assign host PCI device DDDD:BB:DD.F (bound to vfio-pci);\n"
+	"                     lspci's BB:DD.F means domain 0000\n"
 	"  --vfio-trap-bars   trap every BAR access of the assigned device (slow path)\n"
 	"  --vfio-backend B   how VFIO reaches the IOMMU: auto (default: iommufd when\n"
 	"                     /dev/iommu and the device's cdev exist), container,\n"
 	"                     iommufd\n"
 	"  --pci-poweron      leave PCI functions as at power-on (BARs unassigned,\n"
 	"                     decoding off) instead of assigning them as firmware does\n"
-	"  --trace LIST       explain what happens, on stderr: io,pci,virtio,vfio,\n"
-	"                     exit,boot or all\n"
+	"  --trace LIST       explain what happens, on stderr, one line per step:\n"
+	"                     a comma list of io, pci, virtio, vfio, exit, boot or all\n"
 	"  --stats            print VM exits by reason, by device and by vCPU at exit\n"
 	"  --report FILE      write a JSON report (status and its reason, host,\n"
 	"                     devices, timings, checks, exits) to FILE; - for\n"
 	"                     stdout (everything else then goes to stderr)\n"
 	"  --no-seccomp       do not confine kvmini's threads (for debugging)\n"
-	"  -h, --help         this text\n"
-	"  -V, --version      the version\n"
+	"  -h, --help         print this text and exit\n"
+	"  -V, --version      print the version and exit\n"
 	"\n"
 	"Exit status: 0 the guest reported success, 1 the guest reported a failure\n"
 	"(any nonzero status: its number is on the done line and in the report);\n"
@@ -82,6 +84,166 @@ static const struct option options[] = {
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
 };
+
+/* QEMU's spellings of what kvmini also does, so that a user coming from
+ * QEMU is told kvmini's name rather than "unknown option"; and a few QEMU
+ * options kvmini has no use for, with why. */
+static const struct {
+	const char *qemu, *kvmini, *why;
+} qemu_spellings[] = {
+	{"-kernel", "--kernel", NULL},
+	{"-initrd", "--initrd", NULL},
+	{"-append", "--cmdline", NULL},
+	{"-m", "--mem", NULL},
+	{"-smp", "--cpus", NULL},
+	{"-nographic", NULL, "kvmini has no display: the guest's serial console is always on "
+			     "stdout; leave it out"},
+	{"-serial", NULL, "the guest's serial console (COM1) is always on stdout; leave it out"},
+	{"-enable-kvm", NULL, "kvmini always runs on KVM; leave it out"},
+	{"-accel", NULL, "kvmini always runs on KVM; leave it out"},
+	{"-netdev", NULL, "kvmini's virtio-net backend is --net (loopback, none, tap=NAME)"},
+	{"-nic", NULL, "kvmini's virtio-net backend is --net (loopback, none, tap=NAME)"},
+	{"-device", NULL, "kvmini's devices are fixed: --vfio BDF assigns a host device "
+			  "(QEMU's vfio-pci,host=BDF), --net SPEC backs virtio-net"},
+};
+
+/* Edit distance, for "did you mean": small words only. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+	unsigned d[33], la = strlen(a), lb = strlen(b);
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (unsigned j = 0; j <= lb; j++)
+		d[j] = j;
+	for (unsigned i = 1; i <= la; i++) {
+		unsigned diag = d[0];
+
+		d[0] = i;
+		for (unsigned j = 1; j <= lb; j++) {
+			unsigned up = d[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (d[j - 1] + 1 < best)
+				best = d[j - 1] + 1;
+			d[j] = best;
+			diag = up;
+		}
+	}
+	return d[lb];
+}
+
+/* The long option that "name" (up to '=' or its end) names: exact, else a
+ * unique prefix, as getopt_long takes it; NULL otherwise, with *ambiguous
+ * set when several start with it. */
+static const struct option *long_option(const char *name, bool *ambiguous)
+{
+	size_t n = strcspn(name, "=");
+	const struct option *hit = NULL;
+
+	*ambiguous = false;
+	for (const struct option *o = options; o->name; o++) {
+		if (strncmp(o->name, name, n))
+			continue;
+		if (strlen(o->name) == n)
+			return o;
+		if (hit)
+			*ambiguous = true;
+		hit = o;
+	}
+	return *ambiguous ? NULL : hit;
+}
+
+/* The closest long option to "word" (no dashes), or NULL when none is close. */
+static const char *closest_option(const char *word)
+{
+	const char *best = NULL;
+	size_t n = strcspn(word, "=");
+	unsigned bd = n > 4 ? 3 : 2; /* at most two edits away, one for short words */
+	char w[33];
+
+	if (n > 32)
+		return NULL;
+	memcpy(w, word, n);
+	w[n] = 0;
+	for (const struct option *o = options; o->name; o++) {
+		unsigned d = edit_distance(w, o->name);
+
+		if (d < bd) {
+			bd = d;
+			best = o->name;
+		}
+	}
+	return best;
+}
+
+/* A word with one dash: kvmini's only short options are -h and -V, so it
+ * is QEMU's spelling, or a long option with a dash missing, or unknown.
+ * Name what the user typed and what kvmini calls it. */
+__attribute__((noreturn)) static void unknown_single_dash(const char *arg)
+{
+	const char *near;
+
+	for (size_t i = 0; i < sizeof(qemu_spellings) / sizeof(qemu_spellings[0]); i++) {
+		if (strcmp(arg, qemu_spellings[i].qemu))
+			continue;
+		if (qemu_spellings[i].kvmini)
+			die(EXIT_USAGE, "unknown option '%s' (QEMU's spelling): kvmini's is %s",
+			    arg, qemu_spellings[i].kvmini);
+		die(EXIT_USAGE, "unknown option '%s' (QEMU's): %s", arg, qemu_spellings[i].why);
+	}
+	near = closest_option(arg + 1);
+	if (near)
+		die(EXIT_USAGE, "unknown option '%s': kvmini's options start with --: did you "
+				"mean --%s?",
+		    arg, near);
+	die(EXIT_USAGE, "unknown option '%s': see kvmini --help", arg);
+}
+
+/* Before getopt: find the words with one dash, which getopt would read
+ * as clusters of short options and blame on the wrong word.  The values
+ * of options that take one are skipped, whatever they look like
+ * (--cmdline -x). */
+static void scan_single_dash(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--"))
+			return;
+		if (a[0] != '-' || !a[1])
+			continue; /* an operand; "-" alone too */
+		if (a[1] == '-') {
+			bool amb;
+			const struct option *o = long_option(a + 2, &amb);
+
+			if (o && o->has_arg == required_argument && !strchr(a, '='))
+				i++;
+			continue;
+		}
+		if (strspn(a + 1, "hV") != strlen(a + 1))
+			unknown_single_dash(a);
+	}
+}
+
+/* A word that is not an option: the first one may be a mistyped
+ * subcommand, or a kernel given without --kernel. */
+__attribute__((noreturn)) static void unexpected_operand(const char *arg, bool first, bool check)
+{
+	if (!first || check)
+		die(EXIT_USAGE, "unexpected argument '%s': options start with --, see kvmini --help",
+		    arg);
+	if (edit_distance(arg, "check") <= 2)
+		die(EXIT_USAGE, "unknown subcommand '%s' (did you mean check?)", arg);
+	if (access(arg, F_OK) == 0)
+		die(EXIT_USAGE, "unknown subcommand '%s' (the only one is check): to boot it, "
+				"give --kernel %s",
+		    arg, arg);
+	die(EXIT_USAGE, "unknown subcommand '%s': the only one is check; options start with --, "
+			"see kvmini --help",
+	    arg);
+}
 
 uint64_t cli_parse_size(const char *s)
 {
@@ -130,7 +292,7 @@ int cli_parse_cpus(const char *s)
 
 void cli_parse(int argc, char **argv, struct config *cfg)
 {
-	const char *bad;
+	const char *bad, *first;
 	int c;
 
 	*cfg = (struct config){.cmdline = "", .mem_size = GUEST_MEM_DEFAULT, .net = "loopback",
@@ -142,6 +304,8 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 		argc--;
 		argv++;
 	}
+	first = argc > 1 ? argv[1] : NULL;
+	scan_single_dash(argc, argv);
 	opterr = 0; /* our own messages, one line each */
 	while ((c = getopt_long(argc, argv, ":hV", options, NULL)) != -1) {
 		switch (c) {
@@ -205,13 +369,26 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 		case ':':
 			die(EXIT_USAGE, "option '%s' needs a value: see kvmini --help",
 			    argv[optind - 1]);
-		default:
-			die(EXIT_USAGE, "unknown option '%s': see kvmini --help", argv[optind - 1]);
+		default: {
+			/* Only long options get here (scan_single_dash took
+			 * the rest), and getopt_long has moved past them. */
+			const char *arg = argv[optind - 1], *near = NULL;
+			bool amb = false;
+
+			if (!strncmp(arg, "--", 2) && !long_option(arg + 2, &amb) && !amb)
+				near = closest_option(arg + 2);
+			if (amb)
+				die(EXIT_USAGE, "option '%s' is the start of several: write it out, see "
+						"kvmini --help",
+				    arg);
+			if (near)
+				die(EXIT_USAGE, "unknown option '%s': did you mean --%s?", arg, near);
+			die(EXIT_USAGE, "unknown option '%s': see kvmini --help", arg);
+		}
 		}
 	}
 	if (optind < argc)
-		die(EXIT_USAGE, "unexpected argument '%s': options start with --, see kvmini --help",
-		    argv[optind]);
+		unexpected_operand(argv[optind], argv[optind] == first, cfg->check);
 	if (cfg->vfio_trap_bars && !cfg->vfio)
 		die(EXIT_USAGE, "--vfio-trap-bars needs --vfio BDF");
 	if (cfg->vfio_backend_set && !cfg->vfio)

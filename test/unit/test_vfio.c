@@ -15,7 +15,6 @@ static void test_bdf(void)
 {
 	static const char *const bad[] = {
 	    "",
-	    "00:03.0",
 	    "0000:00:03",
 	    "0000:00:03.",
 	    "0000:00:03.8",
@@ -31,6 +30,14 @@ static void test_bdf(void)
 	    "+000:00:03.0",
 	    "0000:00:03:0",
 	    "edu",
+	    "03.0",
+	    "1:00.0",
+	    "01:0.0",
+	    "01:00.00",
+	    "01:00:0",
+	    "01:20.0",
+	    "01.00.0",
+	    " 1:00.0",
 	};
 	struct vfio_bdf b;
 	char canon[13];
@@ -43,6 +50,13 @@ static void test_bdf(void)
 	       "fields abcd/ef/1f/7");
 	tap_ok(!strcmp(canon, "abcd:ef:1f.7"), "canonical form is lower case (as sysfs)");
 	tap_eq(vfio_parse_bdf(NULL, &b, canon), -EINVAL, "NULL rejected");
+	/* What lspci prints (no domain when it is 0): domain 0000. */
+	tap_eq(vfio_parse_bdf("01:00.0", &b, canon), 0, "lspci's form 01:00.0 parses");
+	tap_ok(b.domain == 0 && b.bus == 1 && b.dev == 0 && b.fn == 0 &&
+		       !strcmp(canon, "0000:01:00.0"),
+	       "lspci's form 01:00.0 is domain 0000: %s", canon);
+	tap_eq(vfio_parse_bdf("Af:1f.7", &b, canon), 0, "lspci's form Af:1f.7 parses");
+	tap_ok(!strcmp(canon, "0000:af:1f.7"), "lspci's form canonical: %s", canon);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		tap_eq(vfio_parse_bdf(bad[i], &b, canon), -EINVAL, "'%s' rejected", bad[i]);
 }

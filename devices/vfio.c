@@ -441,8 +441,9 @@ static void vfio_attach(struct vfio_dev *v, const char *arg)
 	if (n < 0) {
 		die(EXIT_VFIO,
 		    "vfio %s: device %04x:%04x has no driver, it must be bound to vfio-pci: "
-		    "modprobe vfio-pci; echo %04x %04x > /sys/bus/pci/drivers/vfio-pci/new_id",
-		    v->bdf, vendor, device, vendor, device);
+		    "modprobe vfio-pci; echo vfio-pci > %s/driver_override; "
+		    "echo %s > /sys/bus/pci/drivers_probe",
+		    v->bdf, vendor, device, v->sysdev, v->bdf);
 	}
 	drv[n] = 0;
 	name = strrchr(drv, '/');
@@ -450,9 +451,9 @@ static void vfio_attach(struct vfio_dev *v, const char *arg)
 	if (strcmp(name, "vfio-pci"))
 		die(EXIT_VFIO,
 		    "vfio %s: device %04x:%04x is bound to %s, not vfio-pci; rebind it: "
-		    "echo %s > %s/driver/unbind; modprobe vfio-pci; "
-		    "echo %04x %04x > /sys/bus/pci/drivers/vfio-pci/new_id",
-		    v->bdf, vendor, device, name, v->bdf, v->sysdev, vendor, device);
+		    "modprobe vfio-pci; echo vfio-pci > %s/driver_override; "
+		    "echo %s > %s/driver/unbind; echo %s > /sys/bus/pci/drivers_probe",
+		    v->bdf, vendor, device, name, v->sysdev, v->bdf, v->sysdev, v->bdf);
 	trace(TRACE_VFIO, "attach: %s is %04x:%04x, bound to vfio-pci", v->bdf, vendor, device);
 
 	vfio_choose_backend(v);

@@ -1286,7 +1286,7 @@ void vfio_init(struct vm *vm, const char *bdf, uint8_t slot, uint8_t fn, bool tr
 	      v->bdf, v->slot, v->fn, v->iommu.ops->name, (unsigned long long)v->realized_us);
 }
 
-void vfio_print_stats(FILE *f)
+void vfio_print_stats(FILE *f, int width)
 {
 	for (unsigned i = 0; i < vfio_ndevs; i++) {
 		const struct vfio_dev *v = &vfio_devs[i];
@@ -1294,10 +1294,10 @@ void vfio_print_stats(FILE *f)
 		if (!v->active || !v->iommu.ops)
 			continue;
 		fprintf(f, "  vfio %s: backend %s (%s)\n", v->bdf, v->iommu.ops->name, v->why);
-		fprintf(f, "    %-48s %u\n", "attach ioctls", v->iommu.attach_ioctls);
-		fprintf(f, "    %-48s %llu\n", "attach us", (unsigned long long)v->attach_us);
-		fprintf(f, "    %-48s %llu\n", "dma map us", (unsigned long long)v->dma_us);
-		fprintf(f, "    %-48s %llu\n", "start to realized us",
+		fprintf(f, "    %-*s %u\n", width, "attach ioctls", v->iommu.attach_ioctls);
+		fprintf(f, "    %-*s %llu\n", width, "attach us", (unsigned long long)v->attach_us);
+		fprintf(f, "    %-*s %llu\n", width, "dma map us", (unsigned long long)v->dma_us);
+		fprintf(f, "    %-*s %llu\n", width, "start to realized us",
 			(unsigned long long)v->realized_us);
 	}
 }

@@ -47,8 +47,9 @@ void vfio_init(struct vm *vm, const char *bdf, uint8_t slot, uint8_t fn, bool tr
 	       const char *backend);
 /* What --stats and --report say about the devices: the backend, why it was
  * chosen, the attach ioctls and the time to "realized".  Nothing when no
- * device was asked for. */
-void vfio_print_stats(FILE *f);
+ * device was asked for.  Rows' names are padded to width (--stats' one
+ * name column). */
+void vfio_print_stats(FILE *f, int width);
 void vfio_report_json(FILE *f);
 /* The --vfio address arg in the form sysfs uses (canon, 13 bytes), or
  * die(EXIT_USAGE) with the line that says how to write it.  main() calls
@@ -124,9 +125,9 @@ struct vfio_bdf {
 	unsigned domain, bus, dev, fn;
 };
 
-/* Strictly "DDDD:BB:DD.F" in hex (device <= 0x1f, function <= 7); upper
- * or lower case.  0, or -EINVAL.  canon (13 bytes) gets the lower-case
- * form sysfs uses. */
+/* Strictly "DDDD:BB:DD.F" in hex (device <= 0x1f, function <= 7), or
+ * lspci's "BB:DD.F" for domain 0000; upper or lower case.  0, or -EINVAL.
+ * canon (13 bytes) gets the full lower-case form sysfs uses. */
 int vfio_parse_bdf(const char *s, struct vfio_bdf *out, char canon[13]);
 
 /* What kvmini does with one capability of the real device. */

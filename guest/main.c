@@ -82,7 +82,7 @@ void guest_main(uint64_t start_info_pa)
 	console_init();
 	report_init();
 	mem_init(start_info_pa);
-	printf("\n%s %s: image %#lx-%#lx, start info at %#lx, on %s\n", GUEST_NAME, GUEST_VERSION,
+	printf("%s %s: image %#lx-%#lx, start info at %#lx, on %s\n", GUEST_NAME, GUEST_VERSION,
 	       mem_image_start(), mem_image_end(), start_info_pa,
 	       report_is_kvmini() ? "kvmini" : "another VMM (no report port)");
 	printf("command line: \"%s\"\n", cmdline());

@@ -80,17 +80,39 @@ static void signals_setup(sigset_t *set)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* The width of --stats' name column: the longest name of any row, so
+ * that every count starts in the same column (device names such as "pit
+ * port 0x61 (until first use)" are longer than the exit reasons). */
+static int stats_width(struct vm *m)
+{
+	struct bus *buses[] = {&m->pio, &m->mmio};
+	size_t w = strlen("(since moved/removed)");
+
+	for (size_t i = 0; i < sizeof(m->exits) / sizeof(m->exits[0]); i++)
+		if (m->exits[i] && strlen(vcpu_exit_name(i)) > w)
+			w = strlen(vcpu_exit_name(i));
+	for (size_t b = 0; b < 2; b++)
+		for (size_t i = 0; i < buses[b]->n; i++)
+			if (strlen(buses[b]->r[i].name) > w)
+				w = strlen(buses[b]->r[i].name);
+	for (int i = 0; i < STAT_MAX; i++)
+		if (strlen(stat_names[i]) > w)
+			w = strlen(stat_names[i]);
+	return (int)w;
+}
+
 static void print_stats(struct vm *m)
 {
 	uint64_t total = 0;
 	struct bus *buses[] = {&m->pio, &m->mmio};
+	int w = stats_width(m);
 
 	for (size_t i = 0; i < sizeof(m->exits) / sizeof(m->exits[0]); i++)
 		total += m->exits[i];
 	fprintf(stderr, "kvmini: stats\n  VM exits: %llu\n", (unsigned long long)total);
 	for (size_t i = 0; i < sizeof(m->exits) / sizeof(m->exits[0]); i++)
 		if (m->exits[i])
-			fprintf(stderr, "    %-22s %llu\n", vcpu_exit_name(i),
+			fprintf(stderr, "    %-*s %llu\n", w, vcpu_exit_name(i),
 				(unsigned long long)m->exits[i]);
 	if (m->ncpus > 1) {
 		fprintf(stderr, "  VM exits by vCPU:\n");
@@ -110,12 +132,12 @@ static void print_stats(struct vm *m)
 	for (size_t b = 0; b < 2; b++) {
 		fprintf(stderr, "  %s exits by device:\n", buses[b]->name);
 		for (size_t i = 0; i < buses[b]->n; i++)
-			fprintf(stderr, "    %-22s %llu\n", buses[b]->r[i].name,
+			fprintf(stderr, "    %-*s %llu\n", w, buses[b]->r[i].name,
 				(unsigned long long)buses[b]->r[i].hits);
 		if (buses[b]->removed_hits)
-			fprintf(stderr, "    %-22s %llu\n", "(since moved/removed)",
+			fprintf(stderr, "    %-*s %llu\n", w, "(since moved/removed)",
 				(unsigned long long)buses[b]->removed_hits);
-		fprintf(stderr, "    %-22s %llu\n", "(unclaimed)",
+		fprintf(stderr, "    %-*s %llu\n", w, "(unclaimed)",
 			(unsigned long long)buses[b]->unclaimed);
 	}
 	/* Peak RSS (VmHWM: this image's own, where getrusage's maxrss also
@@ -134,8 +156,8 @@ static void print_stats(struct vm *m)
 		hwm, guest, hwm - guest);
 	fprintf(stderr, "  counters:\n");
 	for (int i = 0; i < STAT_MAX; i++)
-		fprintf(stderr, "    %-48s %llu\n", stat_names[i], (unsigned long long)stats[i]);
-	vfio_print_stats(stderr);
+		fprintf(stderr, "    %-*s %llu\n", w, stat_names[i], (unsigned long long)stats[i]);
+	vfio_print_stats(stderr, w);
 }
 
 static double now_ms(void)

@@ -3,6 +3,7 @@
 # command line says what is wrong with it.  One L1 boot, many small runs
 # of the tiny guest (mostly --net none, the quickest).
 # Runs inside the nested L1 (see test/nested/lib.sh for the helpers).
+# l1: --file @BUILD@/bench/exit.elf:/l2/exit.elf
 
 # The guest's status is its own: any nonzero one ends kvmini with 1 (the
 # guest-failure code), never with the guest's number, which would read as
@@ -46,3 +47,41 @@ check check-report-stdout-items-on-stderr grep -q '^kvmini check: ' /tmp/cs.err
 json check-report-stdout /tmp/cs.json
 json guest-status-0x10b /tmp/status-0x10b.json
 cd /
+
+# Command-line friction.  QEMU's spellings: the option typed is named (not
+# the program's name, as argv[optind-1] did), with kvmini's own.
+case_run qemu-kernel rc=2 lines=1 "match=^kvmini: unknown option '-kernel' \\(QEMU's spelling\\): kvmini's is --kernel\$" \
+	-- kvmini -kernel /bin/busybox
+case_run qemu-append rc=2 lines=1 "match=^kvmini: unknown option '-append' \\(QEMU's spelling\\): kvmini's is --cmdline\$" \
+	-- kvmini --net none -append console=ttyS0
+case_run qemu-m rc=2 lines=1 "match=^kvmini: unknown option '-m' \\(QEMU's spelling\\): kvmini's is --mem\$" \
+	-- kvmini -m 64
+case_run qemu-nographic rc=2 lines=1 "match=^kvmini: unknown option '-nographic' \\(QEMU's\\): kvmini has no display" \
+	-- kvmini -nographic
+case_run subcommand-typo rc=2 lines=1 "match=^kvmini: unknown subcommand 'chek' \\(did you mean check\\?\\)\$" \
+	-- kvmini chek
+# lspci's form of an address (no domain) is domain 0000.
+case_run vfio-lspci-form rc=0 "match=^\\[vfio  \\] attach: $EDU_BDF\$" 'match=^kvmini: guest done, status 0$' \
+	-- kvmini --vfio "${EDU_BDF#0000:}" --net none --trace vfio
+
+# Output.  The run's first line is the guest's banner, not a blank line.
+case_run first-line rc=0 -- sh -c 'kvmini --net none >/tmp/first.out 2>&1; rc=$?; cat /tmp/first.out; exit $rc'
+check first-line-is-the-banner sh -c 'head -n1 /tmp/first.out | grep -q "^kvmini tiny guest "'
+# With --net none the guest says why it skips the traffic checks in a line
+# like its others, not a TAP line among the check lines.
+check net-none-no-tap-line sh -c '! grep -q "^ok - " /tmp/first.out && grep -q "^virtio-net: link down (--net none?): no traffic checks$" /tmp/first.out'
+# --stats: every count in one column, the long device names included
+# ("pit port 0x61 (until first use)": a guest that never touches the PIT,
+# test/bench/exit.asm; the vfio rows with edu).
+case_run stats-columns rc=8 'match=^    pit port 0x61 \(until first use\) +0$' \
+	'match=^    vfio: device errors reported by the host \(ERR, AER\) +0$' 'match=^    attach ioctls +[0-9]+$' \
+	-- sh -c 'kvmini --kernel /l2/exit.elf --vfio "$EDU_BDF" --net none --stats >/tmp/stats.out 2>&1; rc=$?; cat /tmp/stats.out; exit $rc'
+check stats-every-count-in-one-column awk '
+	/^kvmini: stats/ { on = 1; next }
+	on && /^    [^ ].* [0-9]+$/ {
+		match($0, /[0-9]+$/)
+		if (col == "") col = RSTART
+		if (RSTART != col) { print "misaligned: " $0; bad = 1 }
+		n++
+	}
+	END { if (n < 20) { print "only " n " rows"; bad = 1 }; exit bad }' /tmp/stats.out

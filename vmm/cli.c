@@ -29,7 +29,7 @@ static const char usage[] =
 	"  --cmdline STRING   guest command line (default: empty; for Linux\n"
 	"                     \"console=ttyS0 earlyprintk=ttyS0 panic=-1 pci=noearly\")\n"
 	"  --mem SIZE         guest RAM, e.g. 64M (default; 256M for Linux), 2G;\n"
-	"                     2M to 3G\n"
+	"                     3M to 3G\n"
 	"  --cpus N           vCPUs, 1 (default) to 32: APIC IDs 0 to N-1, vCPU 0\n"
 	"                     boots, the others wait for the guest's INIT-SIPI-SIPI\n"
 	"  --net SPEC         virtio-net backend: loopback (default), none,\n"
@@ -318,7 +318,8 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 				die(EXIT_USAGE, "--mem '%s' is not a size: try --mem 64M or --mem 1G",
 				    optarg);
 			if (cfg->mem_size < GUEST_MEM_MIN)
-				die(EXIT_USAGE, "--mem %s is too small: the guest needs at least %luM",
+				die(EXIT_USAGE, "--mem %s is too small: at least %luM (what the "
+						"built-in guest needs)",
 				    optarg, GUEST_MEM_MIN >> 20);
 			if (cfg->mem_size > GUEST_MEM_MAX)
 				die(EXIT_USAGE, "--mem %s is too large: at most %luM (RAM must end "

@@ -168,6 +168,32 @@ static double now_ms(void)
 	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
+/* A setup step that took a second or more says so when it ends, so that
+ * a start that sat silent shows where its time went: the VFIO DMA map
+ * pins all guest RAM (about 0.5 s per 64 MiB in the nested rig), a big
+ * --mem takes long to register, a big --initrd to read. */
+#define STEP_NOTE_MS 1000.0
+static struct {
+	const char *what;
+	double t0;
+} step;
+
+static void step_begin(const char *what)
+{
+	step.what = what;
+	step.t0 = now_ms();
+}
+
+static void step_end(void)
+{
+	double ms = now_ms() - step.t0;
+
+	if (ms >= STEP_NOTE_MS) {
+		fflush(stdout);
+		fprintf(stderr, "kvmini: %s took %.1f s\n", step.what, ms / 1e3);
+	}
+}
+
 /* The --report file: docs/report.md describes it field by field, and
  * docs/report.schema.json is the contract a test holds real reports to. */
 static void write_report(FILE *f, const char *path, struct vm *m, const struct host_facts *h,
@@ -263,7 +289,9 @@ int main(int argc, char **argv)
 	/* The guest image first: a bad --kernel is the user's to fix and
 	 * should not wait for (or disturb) KVM and devices. */
 	if (cfg.kernel) {
+		step_begin("reading --kernel");
 		image = load_file(cfg.kernel, &image_size, "kernel");
+		step_end();
 		bzimage = bzimage_detect(image, image_size);
 		/* Multiboot before PVH, as QEMU decides for -kernel. */
 		multiboot = !bzimage && multiboot_detect(image, image_size);
@@ -275,7 +303,9 @@ int main(int argc, char **argv)
 		if (!linux_guest && !multiboot)
 			die(EXIT_USAGE, "--initrd needs a Linux kernel (a bzImage, or a vmlinux with "
 					"a PVH note) or a Multiboot kernel in --kernel");
+		step_begin("reading --initrd");
 		initrd = load_file(cfg.initrd, &initrd_size, "initrd");
+		step_end();
 	}
 	/* Linux wants more room and a console; the embedded guest keeps its
 	 * 64 MiB and empty command line. */
@@ -300,7 +330,9 @@ int main(int argc, char **argv)
 	 * only a guest that uses a device needs waits for its first access
 	 * (docs/benchmarks.md): the in-kernel PIT (vm_create traps its
 	 * ports), the serial reader thread, virtio-net's I/O thread. */
+	step_begin("creating the VM and its RAM");
 	vm_create(&vm, cfg.mem_size, cfg.cpus);
+	step_end();
 	atexit(teardown);
 	serial_init(&vm);
 	pm_init(&vm);
@@ -309,8 +341,12 @@ int main(int argc, char **argv)
 	pci_host_init(&vm);
 	pci_host_claim_cf9(pm_rst_cnt_io, NULL); /* reset control inside 0xcf8-0xcff */
 	vnet_init(&vm, cfg.net, 0, PCI_SLOT_VIRTIO_NET);
-	if (cfg.vfio)
+	if (cfg.vfio) {
+		/* Its DMA map pins every page of guest RAM. */
+		step_begin("attaching --vfio (the DMA map pins all guest RAM)");
 		vfio_init(&vm, cfg.vfio, PCI_SLOT_VFIO, 0, cfg.vfio_trap_bars, cfg.vfio_backend);
+		step_end();
+	}
 	/* Last of the devices: every function is on the bus, so the
 	 * firmware-like start can place them all (pci_assign.h). */
 	if (!cfg.pci_poweron)

@@ -85,3 +85,14 @@ check stats-every-count-in-one-column awk '
 		n++
 	}
 	END { if (n < 20) { print "only " n " rows"; bad = 1 }; exit bad }' /tmp/stats.out
+
+# --mem's documented minimum boots the built-in guest (2M did not: "out
+# of memory for buffers"), and less is refused before anything starts.
+case_run mem-minimum-boots checks rc=0 -- kvmini --mem 3M
+case_run mem-below-minimum rc=2 lines=1 "match=^kvmini: --mem 2M is too small: at least 3M" -- kvmini --mem 2M
+
+# A setup step that takes long says so: the DMA map of 512 MiB of guest
+# RAM (seconds in the rig), then the guest stops at once.
+case_run slow-step-said rc=8 \
+	'match=^kvmini: attaching --vfio \(the DMA map pins all guest RAM\) took [0-9]+\.[0-9] s$' \
+	-- kvmini --kernel /l2/exit.elf --vfio "$EDU_BDF" --net none --mem 512M

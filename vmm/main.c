@@ -118,10 +118,12 @@ static void print_stats(struct vm *m)
 		fprintf(stderr, "  VM exits by vCPU:\n");
 		for (unsigned c = 0; c < m->ncpus; c++) {
 			uint64_t n = 0;
+			char name[16];
 
 			for (size_t i = 0; i < VM_EXIT_REASONS; i++)
 				n += m->vcpus[c].exits[i];
-			fprintf(stderr, "    vCPU %-17u %llu", c, (unsigned long long)n);
+			snprintf(name, sizeof(name), "vCPU %u", c);
+			fprintf(stderr, "    %-*s %llu", w, name, (unsigned long long)n);
 			for (size_t i = 0; i < VM_EXIT_REASONS; i++)
 				if (m->vcpus[c].exits[i])
 					fprintf(stderr, " %s %llu", vcpu_exit_name(i),

@@ -15,6 +15,7 @@
 #include "memmap.h"
 #include "../vmm/trace.h"
 #include "../vmm/vm.h"
+#include "fw_cfg.h"
 #include "serial.h"
 
 #define REPORT_MAX_CHECKS 512
@@ -142,6 +143,9 @@ static void report_handle(uint32_t gpa)
 static void report_io(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write)
 {
 	(void)opaque;
+	/* QEMU's fw_cfg shares these ports, at other widths (fw_cfg.h). */
+	if (fw_cfg_claims(off, len, is_write))
+		return fw_cfg_io(off, data, len, is_write);
 	if (off != 0 || len != 4) {
 		if (!is_write)
 			memset(data, 0xff, len);
@@ -160,6 +164,7 @@ static void report_io(void *opaque, uint64_t off, void *data, uint32_t len, bool
 
 void report_init(struct vm *vm)
 {
+	fw_cfg_init(vm);
 	rep.vm = vm;
 	if (bus_register(&vm->pio, REPORT_PORT, REPORT_PORT_LEN, report_io, NULL, "report") < 0)
 		die(EXIT_HOST, "internal: cannot place the report port at 0x%x", REPORT_PORT);

@@ -62,7 +62,8 @@
  *   0x00f4                         QEMU isa-debug-exit (only under QEMU)
  *   0x03f8-0x03ff                  COM1, 16550A (kvmini: devices/serial.c)
  *   0x0600-0x060f                  ACPI PM1a event/control, PM timer, reset
- *   0x0510-0x0513                  report port (kvmini: devices/report.c)
+ *   0x0510-0x0513                  report port (kvmini: devices/report.c); at
+ *                                  other widths QEMU's fw_cfg (devices/fw_cfg.c)
  *   0x0cf8-0x0cff                  PCI configuration mechanism #1
  *   0xc000-0xffff                  PCI I/O BAR aperture (PCI_IOPORT_*)
  */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: vmm/bus.c
+// needs: vmm/bus.c devices/fw_cfg.c
 /*
  * fuzz_report.c - the report port (devices/report.c): the guest writes the
  * GPA of a struct guest_report, whose message pointer and length are its

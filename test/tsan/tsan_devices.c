@@ -2,6 +2,7 @@
 // needs: vmm/dispatch.c vmm/bus.c devices/pci.c devices/pci_host.c devices/pci_assign.c
 // needs: devices/virtio_net.c devices/virtq.c devices/vfio_cfg.c devices/vfio_container.c
 // needs: devices/vfio_iommufd.c devices/serial.c devices/pm.c devices/rtc.c devices/report.c
+// needs: devices/fw_cfg.c
 // needs: test/fuzz/stubs.c
 /*
  * tsan_devices.c - the device models under several vCPUs at once, built

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/report.c vmm/bus.c vmm/host.c test/fuzz/stubs.c
+// needs: devices/report.c devices/fw_cfg.c vmm/bus.c vmm/host.c test/fuzz/stubs.c
 /*
  * test_guest_status.c - a guest's status never poses as one of kvmini's own
  * exit codes.  The guest reports done through the report port (the real

@@ -32,8 +32,8 @@ if [ "$(id -u)" != 0 ] || ! unshare -n -m true 2>/dev/null; then
 	echo "1..$n"
 	exit 0
 fi
-if [ ! -c /dev/net/tun ]; then
-	skip "no /dev/net/tun"
+if [ ! -c /dev/net/tun ] || ! command -v ip >/dev/null; then
+	skip "no /dev/net/tun, or no ip (iproute2) to make taps with"
 	echo "1..$n"
 	exit 0
 fi

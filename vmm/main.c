@@ -246,6 +246,36 @@ static void write_report(FILE *f, const char *path, struct vm *m, const struct h
 	report_file_close(f, path, status);
 }
 
+/* The --report of a run that stopped during setup (a die() before the
+ * guest starts: die_hook): status and reason (the one line printed), the
+ * host facts; no devices, checks, exits or counters, and no run time.  Only the main thread, still unconfined, writes
+ * it: other threads that might die meanwhile are not allowed to. */
+static struct {
+	FILE *f;
+	const char *path;
+	double t0;
+} setup_report;
+
+static void report_setup_failure(int code, const char *msg)
+{
+	struct host_facts h;
+	FILE *f = setup_report.f;
+
+	if (!f || syscall(SYS_gettid) != getpid())
+		return;
+	host_facts_read(&h);
+	fprintf(f, "{\"kvmini\":\"%s\",\"report\":%d,\"mode\":\"run\",\"status\":%d,\"reason\":",
+		KVMINI_VERSION, REPORT_FORMAT, code);
+	json_string(f, msg);
+	fprintf(f, ",\"guest_status\":null,\"host\":");
+	host_facts_json(f, &h);
+	fprintf(f,
+		",\"timings_ms\":{\"setup\":%.1f,\"run\":0},\"devices\":[],\"events\":[],"
+		"\"checks_total\":0,\"checks_failed\":0,\"checks\":[],\"exits\":{},\"counters\":{}}\n",
+		now_ms() - setup_report.t0);
+	report_file_close(f, setup_report.path, code);
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -269,6 +299,14 @@ int main(int argc, char **argv)
 	 * fix before anything runs, and no confined thread opens files. */
 	if (cfg.report)
 		cfg.report_file = report_file_open(cfg.report);
+	/* A run that ends at setup (usage, KVM, the kernel image, a device)
+	 * still leaves a report that says so; check writes its own. */
+	if (cfg.report && !cfg.check) {
+		setup_report.f = cfg.report_file;
+		setup_report.path = cfg.report;
+		setup_report.t0 = t_start;
+		die_hook = report_setup_failure;
+	}
 	/* Then the --net spec's and --vfio address's syntax, for the run and
 	 * `kvmini check` alike: a usage error is one before anything else is
 	 * looked at. */
@@ -377,6 +415,9 @@ int main(int argc, char **argv)
 	 * setup took. */
 	if (cfg.check)
 		exit(0);
+	/* From here other threads run, confined: a die() no longer writes
+	 * the short report (that would need calls their lists lack). */
+	die_hook = NULL;
 	/* vCPUs 1..N-1 get their threads now, with the machine complete:
 	 * each confines itself and waits for vcpu_run_all() (vcpu.h). */
 	vcpu_threads_start(&vm);

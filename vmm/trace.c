@@ -88,42 +88,62 @@ void trace_printf(unsigned cat, const char *fmt, ...)
 	fprintf(stderr, "[%-6s] %s\n", trace_cat_name(cat), buf);
 }
 
-static void vmsg(const char *prefix, const char *fmt, va_list ap, const char *suffix)
-{
-	char buf[512];
+void (*die_hook)(int code, const char *msg);
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+/* Print "kvmini: PREFIX MESSAGE[: SUFFIX]"; the message (with its suffix)
+ * is left in buf for die()'s hook. */
+static void vmsg(char *buf, size_t len, const char *prefix, const char *fmt, va_list ap,
+		 const char *suffix)
+{
+	size_t n;
+
+	vsnprintf(buf, len, fmt, ap);
+	n = strlen(buf);
+	if (suffix)
+		snprintf(buf + n, len - n, ": %s", suffix);
 	fflush(stdout);
-	fprintf(stderr, "kvmini: %s%s%s%s\n", prefix, buf, suffix ? ": " : "",
-		suffix ? suffix : "");
+	fprintf(stderr, "kvmini: %s%s\n", prefix, buf);
+}
+
+static __attribute__((noreturn)) void die_exit(int code, const char *msg)
+{
+	void (*hook)(int, const char *) = die_hook;
+
+	die_hook = NULL; /* once: a die() inside the hook exits plainly */
+	if (hook)
+		hook(code, msg);
+	exit(code); /* the atexit handler in main.c tears the VM down */
 }
 
 void die(int code, const char *fmt, ...)
 {
+	char buf[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("", fmt, ap, NULL);
+	vmsg(buf, sizeof(buf), "", fmt, ap, NULL);
 	va_end(ap);
-	exit(code); /* the atexit handler in main.c tears the VM down */
+	die_exit(code, buf);
 }
 
 void die_errno(int code, const char *fmt, ...)
 {
 	int err = errno;
+	char buf[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("", fmt, ap, strerror(err));
+	vmsg(buf, sizeof(buf), "", fmt, ap, strerror(err));
 	va_end(ap);
-	exit(code);
+	die_exit(code, buf);
 }
 
 void warn(const char *fmt, ...)
 {
+	char buf[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vmsg("warning: ", fmt, ap, NULL);
+	vmsg(buf, sizeof(buf), "warning: ", fmt, ap, NULL);
 	va_end(ap);
 }

@@ -79,6 +79,11 @@ extern const char *const stat_names[STAT_MAX];
 __attribute__((noreturn, format(printf, 2, 3))) void die(int code, const char *fmt, ...);
 /* die() with ": strerror(errno)" appended */
 __attribute__((noreturn, format(printf, 2, 3))) void die_errno(int code, const char *fmt, ...);
+/* Called by die() and die_errno(), once, with the exit code and the
+ * message (without "kvmini: ") just before exit(): main.c sets it while it
+ * sets the machine up, to write a short --report for a run that ends
+ * there.  NULL otherwise. */
+extern void (*die_hook)(int code, const char *msg);
 /* A message that is not fatal: "kvmini: warning: ..." on stderr. */
 __attribute__((format(printf, 1, 2))) void warn(const char *fmt, ...);
 

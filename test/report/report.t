@@ -66,4 +66,24 @@ elif grep -q '"status":3,"reason":"[^"]*/dev/kvm' "$tmp/$nokvm.json"; then
 else
 	echo "not ok $n - without /dev/kvm: status 3, and the reason names /dev/kvm"
 fi
+# A run that stops at setup (a --kernel that is not there: status 5, before
+# KVM is opened on any host) still leaves a report: the status, its line as
+# the reason, the host; valid against the schema.
+"$build/kvmini" --kernel /nonexistent --report "$tmp/setup.json" 2>"$tmp/setup.err"
+rc=$?
+n=$((n + 1))
+if /usr/bin/python3 - docs/report.schema.json "$tmp/setup.json" "$rc" "$tmp/setup.err" <<'PY'
+import json, sys, jsonschema
+r = json.load(open(sys.argv[2]))
+jsonschema.validate(r, json.load(open(sys.argv[1])))
+line = open(sys.argv[4]).read().strip()
+assert r["mode"] == "run" and r["status"] == int(sys.argv[3]) == 5, r["status"]
+assert line == "kvmini: " + r["reason"], (line, r["reason"])
+assert r["guest_status"] is None and r["devices"] == []
+PY
+then
+	echo "ok $n - a run that stops at setup (status 5) leaves a valid report with its line as the reason"
+else
+	echo "not ok $n - a run that stops at setup (status 5) leaves a valid report with its line as the reason"
+fi
 echo "1..$n"

@@ -96,3 +96,9 @@ case_run mem-below-minimum rc=2 lines=1 "match=^kvmini: --mem 2M is too small: a
 case_run slow-step-said rc=8 \
 	'match=^kvmini: attaching --vfio \(the DMA map pins all guest RAM\) took [0-9]+\.[0-9] s$' \
 	-- kvmini --kernel /l2/exit.elf --vfio "$EDU_BDF" --net none --mem 512M
+
+# A run that stops at setup still leaves its report: here the --vfio device
+# does not exist (status 6); verdict.post reads it.
+case_run report-on-setup-failure rc=6 'match=^kvmini: vfio 0000:7f:1f\.7: no such PCI device' \
+	-- kvmini --vfio 0000:7f:1f.7 --net none --report /tmp/setup.json
+json report-on-setup-failure /tmp/setup.json

@@ -188,7 +188,7 @@ void vcpu_request_stop(struct vm *vm, int sig)
 	 * signal itself kicks it out (EINTR).  vCPU 0's loop then stops the
 	 * others. */
 	if (vm && vm->vcpus[0].run)
-		vm->vcpus[0].run->immediate_exit = 1;
+		__atomic_store_n(&vm->vcpus[0].run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 }
 
 static void on_kick(int sig)
@@ -295,12 +295,12 @@ static int vcpu_replay_pio(struct vcpu *c)
 	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0)
 		return -errno;
 	rip0 = r.rip;
-	c->run->immediate_exit = 1;
+	__atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	if (ioctl(c->fd, KVM_RUN, 0) == 0 || errno != EINTR) {
-		c->run->immediate_exit = 0;
+		__atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 		return -EIO;
 	}
-	c->run->immediate_exit = 0;
+	__atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0)
 		return -errno;
 	len = pio_insn_before(c, r.rip, port);
@@ -363,7 +363,10 @@ static int vcpu_loop(struct vcpu *c)
 							      : "stopped by SIGTERM");
 		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
-				run->immediate_exit = 0;
+				/* Atomic: another thread may be setting it to stop
+				 * this vCPU; the stop request, published before,
+				 * is looked at next, so clearing it loses nothing. */
+				__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 				continue;
 			}
 			char why[96];

@@ -38,6 +38,8 @@
 
 extern guest_main
 extern irq_dispatch
+extern ap_main
+extern ap_stacks
 extern __bss_start
 extern __bss_end
 
@@ -132,7 +134,57 @@ pvh_start32:
 	mov cr0, eax
 	jmp SEL_CODE64:long_entry
 
+; ---- an AP, from the trampoline ---------------------------------------------
+; The real-mode trampoline (below) gets an AP into 32-bit protected mode on
+; our GDT and jumps here; from here on it takes the BSP's road to long mode,
+; on the page tables the BSP built (CR3 is shared: one identity map).
+global ap_start32
+ap_start32:
+	mov eax, SEL_DATA
+	mov ds, eax
+	mov es, eax
+	mov ss, eax
+	mov fs, eax
+	mov gs, eax
+	mov eax, cr4
+	or eax, CR4_PAE
+	mov cr4, eax
+	mov eax, pml4
+	mov cr3, eax
+	mov ecx, MSR_EFER
+	rdmsr
+	or eax, EFER_LME
+	wrmsr
+	mov eax, cr0
+	or eax, CR0_PG | CR0_PE
+	mov cr0, eax
+	jmp SEL_CODE64:ap_long_entry
+
 bits 64
+; Which stack: the AP reads its own APIC ID from its local APIC (xAPIC
+; mode, enabled, after INIT) and takes ap_stacks[id], which guest/smp.c
+; filled before the Startup IPI.  No slot, no start: halt.
+ap_long_entry:
+	mov eax, SEL_DATA
+	mov ds, eax
+	mov es, eax
+	mov ss, eax
+	mov fs, eax
+	mov gs, eax
+	mov rax, LAPIC_BASE + 0x20      ; LAPIC ID register, bits 31:24
+	mov ebx, [rax]
+	shr ebx, 24
+	mov rsp, [ap_stacks + rbx * 8]
+	test rsp, rsp
+	jz .halt
+	xor ebp, ebp
+	mov edi, ebx                    ; ap_main(apic_id)
+	call ap_main
+.halt:
+	cli
+	hlt
+	jmp .halt
+
 long_entry:
 	mov eax, SEL_DATA
 	mov ds, eax
@@ -217,6 +269,32 @@ isr_table:
 	dq isr_ %+ i
 %assign i i + 1
 %endrep
+
+; ---- the AP trampoline ------------------------------------------------------
+; A Startup IPI with vector V starts an AP in real mode at V000:0000
+; (SDM vol. 3, 9.4.4).  guest/smp.c copies these bytes to SMP_TRAMPOLINE
+; (include/memmap.h) and sends vector SMP_TRAMPOLINE >> 12.  The code does
+; as little as it can in real mode: load our GDT (its pointer is inside the
+; blob, addressed through CS), set CR0.PE, and far-jump to ap_start32 in the
+; image, where 32-bit code takes over.  Nothing in it depends on where the
+; blob sits except the CS-relative pointer, so offsets are from its start.
+global ap_tramp, ap_tramp_end, ap_tramp_phys
+ap_tramp_phys equ SMP_TRAMPOLINE
+bits 16
+ap_tramp:
+	cli
+	cld
+	o32 lgdt [cs:ap_tramp_gdtr - ap_tramp]
+	mov eax, cr0
+	or eax, CR0_PE
+	mov cr0, eax
+	jmp dword SEL_CODE32:ap_start32
+align 4
+ap_tramp_gdtr:
+	dw gdt_end - gdt - 1
+	dd gdt
+ap_tramp_end:
+bits 64
 
 ; GDT: null, 64-bit code, data, 32-bit code (for the trip through 32-bit
 ; mode before paging is on).

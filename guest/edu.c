@@ -393,3 +393,15 @@ void vfio_other_test(struct pci_func *f)
 		guest_checkf(true, "vfio: BAR%u of %04x:%04x read", i, f->vendor, f->device);
 	}
 }
+
+/* For smp.c: raise edu's interrupt with status bits; edu_irq() above
+ * acknowledges it on whichever CPU takes the vector.  False when edu_test()
+ * has not mapped the device. */
+bool edu_raise_irq(uint32_t bits)
+{
+	if (!bar0)
+		return false;
+	irq_set_handler(GUEST_VEC_EDU_MSI, edu_irq, NULL);
+	edu_wr(EDU_IRQ_RAISE, bits);
+	return true;
+}

@@ -3,11 +3,13 @@
  * guest.h - the tiny guest's library: everything a device test in the guest
  * needs, and nothing more.
  *
- * The guest runs in 64-bit long mode on one CPU, with [0, GUEST_MAPPED_TOP)
+ * The guest runs in 64-bit long mode, with [0, GUEST_MAPPED_TOP)
  * identity-mapped (virtual address == physical address), so a pointer to a
  * buffer is also its DMA address.  Memory from 3 GiB up (PCI apertures,
  * IOAPIC, LAPIC) is mapped uncached.  No libc: the functions below are all
- * there is.
+ * there is.  Everything runs on the BSP except what smp.c hands the APs
+ * (the application processors): they take interrupts and run smp.c's
+ * work, but never print or report; the BSP does that for them.
  *
  * Order of use (guest_main does it): console_init(), mem_init(),
  * irq_init(), timer_start(), pci_init(); device tests after that.
@@ -200,9 +202,43 @@ uint64_t irq_unexpected(void);
 /* Local APIC (xAPIC at LAPIC_BASE), enabled by irq_init(). */
 uint32_t lapic_id(void);
 void lapic_eoi(void);
-/* MSI address/data that deliver vector to this CPU (fixed, edge). */
+uint32_t lapic_read_reg(unsigned reg);
+void lapic_write_reg(unsigned reg, uint32_t v);
+/* Send an IPI: ICR high = apic_id << 24, ICR low = icr (vector, delivery
+ * mode, level...).  False if the delivery status stayed busy for 1 ms. */
+bool lapic_send_ipi(uint32_t apic_id, uint32_t icr);
+/* MSI address/data that deliver vector to this CPU, or to the CPU with
+ * APIC ID apic_id (fixed, physical destination, edge). */
 uint64_t msi_addr(void);
+uint64_t msi_addr_to(uint32_t apic_id);
 uint32_t msi_data(uint8_t vector);
+
+/* ---- CPUs ---------------------------------------------------------------
+ * Each CPU's index (0 = the BSP, then the APs in MADT order), from its GS
+ * base: set by irq_init() on the BSP and irq_init_ap() on an AP. */
+#define GUEST_MAX_CPUS 32
+static inline unsigned cpu_index(void)
+{
+	uint32_t i;
+
+	__asm__ volatile("movl %%gs:0, %0" : "=r"(i));
+	return i;
+}
+/* An AP's part of irq_init(): this CPU's index, the IDT, its LAPIC. */
+void irq_init_ap(unsigned index);
+/* Interrupts of vector taken on CPU index cpu. */
+uint64_t irq_count_on(unsigned cpu, uint8_t vector);
+/* A CPU exception on an AP: smp.c records it for the BSP to report, and
+ * the AP stops. */
+void smp_ap_exception(uint64_t vector, uint64_t error, uint64_t rip) noreturn_fn;
+
+/* smp.c: find the CPUs in the ACPI MADT and, with more than one, start
+ * the APs and check them (APIC IDs, LAPIC timers, IPIs, a shared counter).
+ * After the device tests, smp_device_checks() aims each device's MSI at an
+ * AP.  With one CPU both only print what they found. */
+void smp_init(void);
+void smp_device_checks(void);
+unsigned smp_cpu_count(void);
 
 /* IOAPIC at IOAPIC_BASE.  flags: IOAPIC_LEVEL (else edge), IOAPIC_LOW
  * (active low, else high), IOAPIC_MASKED. */
@@ -313,6 +349,12 @@ bool pci_msix_pending(const struct pci_func *f, unsigned entry);
  * with ioapic_route(pin, vector, IOAPIC_LEVEL): level, active high. */
 int pci_intx_ioapic_pin(const struct pci_func *f);
 
+/* MSI on a given CPU (smp.c): as pci_msi_enable() and pci_msix_set(), with
+ * the destination APIC ID given. */
+int pci_msi_enable_to(const struct pci_func *f, uint8_t vector, uint32_t apic_id);
+int pci_msix_set_to(const struct pci_func *f, unsigned entry, uint8_t vector, uint32_t apic_id,
+		    bool masked);
+
 /* ---- device tests (other files, optional) ------------------------------ */
 void vnet_test(struct pci_func *f) __attribute__((weak));
 void edu_test(struct pci_func *f) __attribute__((weak));
@@ -320,5 +362,18 @@ void edu_test(struct pci_func *f) __attribute__((weak));
 void vfio_other_test(struct pci_func *f) __attribute__((weak));
 /* --cmdline hostile: the PCI and report-port steps (hostile.c). */
 void hostile_pci(void);
+/* For smp.c (virtio_net.c): the first driven virtio-net function whose
+ * frames loop back and whose interrupts are MSI-X, with its rx entry and
+ * vector (NULL if none); vnet_probe_frame() sends one frame through it and
+ * waits (bounded) until it is back. */
+struct pci_func *vnet_loopback_msix(unsigned *rx_entry, uint8_t *rx_vector) __attribute__((weak));
+bool vnet_probe_frame(void) __attribute__((weak));
+/* For smp.c (edu.c): raise edu's interrupt, acknowledged by its handler on
+ * GUEST_VEC_EDU_MSI wherever it is taken; false before edu_test(). */
+bool edu_raise_irq(uint32_t bits) __attribute__((weak));
+
+/* ---- ACPI (mem.c keeps what the loader said) ----------------------------- */
+/* The RSDP's address from the PVH start info, 0 if the loader gave none. */
+uint64_t mem_rsdp(void);
 
 #endif

@@ -8,6 +8,13 @@
  * handler -> EOI.  The 8259 PICs are remapped away from the exception
  * vectors and masked, and LAPIC LINT0 (their ExtINT path) is masked, so
  * the PIT's IRQ 0 arrives once, through the IOAPIC only.
+ *
+ * Several CPUs (guest/smp.c): every CPU loads the same IDT and sets up its
+ * own LAPIC (irq_init_ap); the PICs, the IOAPIC and the PIT are the BSP's.
+ * Each CPU's GS base points at its own struct cpu_local, whose first word
+ * is its index (cpu_index()), so a handler knows where it runs without an
+ * APIC register read; interrupts are counted per vector (all CPUs, with
+ * atomic adds) and per CPU and vector.
  */
 #include "guest.h"
 
@@ -35,8 +42,22 @@ static struct {
 	void *arg;
 } handlers[256];
 static volatile uint64_t counts[256];
+static volatile uint32_t cpu_counts[GUEST_MAX_CPUS][256];
 static volatile uint64_t unexpected;
 static volatile bool in_exception;
+
+/* What GS points at, one per CPU: cpu_index() reads the first word. */
+static struct cpu_local {
+	uint32_t index;
+} cpu_local[GUEST_MAX_CPUS];
+
+#define MSR_GS_BASE 0xc0000101
+
+static void cpu_local_set(unsigned index)
+{
+	cpu_local[index].index = index;
+	wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)&cpu_local[index]);
+}
 
 static const char *const exc_names[32] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -59,6 +80,10 @@ static void exception(struct irq_frame *f)
 {
 	const char *name = exc_names[f->vector] ? exc_names[f->vector] : "reserved";
 
+	/* An AP leaves the reporting to the BSP (smp.c): only one CPU may
+	 * talk to the console and the report port. */
+	if (cpu_index())
+		smp_ap_exception(f->vector, f->error, f->rip);
 	if (in_exception) {
 		/* Faulting while reporting a fault: nothing sane is left. */
 		for (;;)
@@ -84,7 +109,8 @@ void irq_dispatch(struct irq_frame *f)
 {
 	uint8_t v = (uint8_t)f->vector;
 
-	counts[v]++;
+	__atomic_fetch_add(&counts[v], 1, __ATOMIC_RELAXED);
+	cpu_counts[cpu_index()][v]++; /* only this CPU writes its row */
 	if (v < 32)
 		exception(f);
 	/* A spurious LAPIC interrupt sets no in-service bit: no EOI (SDM vol. 3,
@@ -94,7 +120,7 @@ void irq_dispatch(struct irq_frame *f)
 	if (handlers[v].fn) {
 		handlers[v].fn(f, handlers[v].arg);
 	} else {
-		if (unexpected++ < 8)
+		if (__atomic_fetch_add(&unexpected, 1, __ATOMIC_RELAXED) < 8 && !cpu_index())
 			printf("guest: unexpected interrupt, vector %#x\n", v);
 	}
 	lapic_eoi();
@@ -113,6 +139,10 @@ void irq_set_handler(uint8_t vector, irq_handler fn, void *arg)
 }
 
 uint64_t irq_count(uint8_t vector) { return counts[vector]; }
+uint64_t irq_count_on(unsigned cpu, uint8_t vector)
+{
+	return cpu < GUEST_MAX_CPUS ? cpu_counts[cpu][vector] : 0;
+}
 uint64_t irq_unexpected(void) { return unexpected; }
 
 /* ---- legacy PICs ---------------------------------------------------------- */
@@ -141,6 +171,9 @@ static void pic_silence(void)
 #define LAPIC_TPR 0x080
 #define LAPIC_EOI 0x0b0
 #define LAPIC_SVR 0x0f0
+#define LAPIC_ICR_LO 0x300
+#define LAPIC_ICR_HI 0x310
+#define ICR_BUSY (1u << 12)
 #define LAPIC_LVT_TIMER 0x320
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_LVT_ERROR 0x370
@@ -172,7 +205,30 @@ static void lapic_init(void)
 
 /* MSI message format: SDM vol. 3, 11.11.1-11.11.2 (fixed delivery,
  * physical destination, edge). */
-uint64_t msi_addr(void) { return 0xfee00000UL | ((uint64_t)lapic_id() << 12); }
+uint64_t msi_addr(void) { return msi_addr_to(lapic_id()); }
+uint64_t msi_addr_to(uint32_t apic_id) { return 0xfee00000UL | ((uint64_t)(apic_id & 0xff) << 12); }
+
+uint32_t lapic_read_reg(unsigned reg) { return lapic_read(reg); }
+void lapic_write_reg(unsigned reg, uint32_t v) { lapic_write(reg, v); }
+
+bool lapic_send_ipi(uint32_t apic_id, uint32_t icr)
+{
+	uint64_t flags;
+	bool idle;
+
+	/* The two ICR halves must not be split by a handler that sends an
+	 * IPI of its own, so interrupts are off across both. */
+	__asm__ volatile("pushf; pop %0; cli" : "=r"(flags)::"memory");
+	lapic_write(LAPIC_ICR_HI, apic_id << 24);
+	lapic_write(LAPIC_ICR_LO, icr);
+	/* Delivery status: KVM and QEMU clear it at once; bounded anyway. */
+	uint64_t end = rdtsc() + 1000 * tsc_per_us();
+	while (!(idle = !(lapic_read(LAPIC_ICR_LO) & ICR_BUSY)) && (int64_t)(rdtsc() - end) < 0)
+		cpu_relax();
+	if (flags & 0x200)
+		irq_enable();
+	return idle;
+}
 uint32_t msi_data(uint8_t vector) { return vector; }
 
 /* ---- IOAPIC ---------------------------------------------------------------- */
@@ -238,12 +294,22 @@ void irq_init(void)
 			.off_hi = (uint32_t)(a >> 32),
 		};
 	}
+	cpu_local_set(0);
 	__asm__ volatile("lidt %0" ::"m"(p));
 	pic_silence();
 	lapic_init();
 	/* Every IOAPIC pin masked until someone routes it. */
 	for (unsigned pin = 0; pin < ioapic_pins(); pin++)
 		ioapic_write(IOREDTBL(pin), 1u << 16);
+}
+
+void irq_init_ap(unsigned index)
+{
+	struct idt_ptr p = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+
+	cpu_local_set(index);
+	__asm__ volatile("lidt %0" ::"m"(p));
+	lapic_init();
 }
 
 /* ---- PIT timer and delays ----------------------------------------------- */

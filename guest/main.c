@@ -90,6 +90,9 @@ void guest_main(uint64_t start_info_pa)
 	check_memory();
 	irq_init();
 	check_timer();
+	/* The APs, once the TSC is calibrated (every wait is bounded by it)
+	 * and before the devices, so that their MSIs can be aimed at an AP. */
+	smp_init();
 
 	/* fault=pf / fault=ud: take a CPU exception on purpose, to see the
 	 * failure path end to end (the exception report, status 1). */
@@ -136,6 +139,7 @@ void guest_main(uint64_t start_info_pa)
 				vfio_other_test(pci_at(i));
 	}
 
+	smp_device_checks();
 	guest_check("no unexpected interrupts at the end", irq_unexpected() == 0);
 	/* status=N: end with status N whatever happened, to test the host's
 	 * exit path. */

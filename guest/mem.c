@@ -41,6 +41,7 @@ extern char __image_start[], __image_end[];
 static struct mem_region regions[MAX_REGIONS];
 static unsigned nregions;
 static char cmdline_buf[PVH_CMDLINE_MAX];
+static uint64_t rsdp_paddr;
 
 /* Free page runs, sorted by address, never touching each other. */
 static struct {
@@ -58,6 +59,7 @@ void mem_init(uint64_t start_info_pa)
 		guest_panic("no PVH start info at %#lx (magic %#x)", start_info_pa,
 			    start_info_pa ? si->magic : 0);
 
+	rsdp_paddr = si->rsdp_paddr;
 	if (si->cmdline_paddr && si->cmdline_paddr < GUEST_MAPPED_TOP) {
 		const char *c = (const char *)(uintptr_t)si->cmdline_paddr;
 		size_t n = strnlen(c, sizeof(cmdline_buf) - 1);
@@ -106,6 +108,7 @@ unsigned mem_region_count(void) { return nregions; }
 const struct mem_region *mem_region_at(unsigned i) { return i < nregions ? &regions[i] : NULL; }
 uint64_t mem_image_start(void) { return (uint64_t)(uintptr_t)__image_start; }
 uint64_t mem_image_end(void) { return (uint64_t)(uintptr_t)__image_end; }
+uint64_t mem_rsdp(void) { return rsdp_paddr; }
 
 uint64_t mem_ram_size(void)
 {

@@ -1063,7 +1063,13 @@ void pci_intx_disable(const struct pci_func *f, bool disable) { cmd_bits(f, CMD_
  * at +8 or upper address at +8 and data at +12. */
 int pci_msi_enable(const struct pci_func *f, uint8_t vector)
 {
+	return pci_msi_enable_to(f, vector, lapic_id());
+}
+
+int pci_msi_enable_to(const struct pci_func *f, uint8_t vector, uint32_t apic_id)
+{
 	uint8_t c = pci_find_cap(f, PCI_CAP_MSI, 0);
+	uint64_t addr = msi_addr_to(apic_id);
 
 	if (!c)
 		return -1;
@@ -1071,9 +1077,9 @@ int pci_msi_enable(const struct pci_func *f, uint8_t vector)
 	bool is64 = ctrl & 0x80;
 
 	pci_write16(f, c + 2, ctrl & ~0x71u); /* off, one vector */
-	pci_write32(f, c + 4, (uint32_t)msi_addr());
+	pci_write32(f, c + 4, (uint32_t)addr);
 	if (is64) {
-		pci_write32(f, c + 8, (uint32_t)(msi_addr() >> 32));
+		pci_write32(f, c + 8, (uint32_t)(addr >> 32));
 		pci_write16(f, c + 12, (uint16_t)msi_data(vector));
 	} else {
 		pci_write16(f, c + 8, (uint16_t)msi_data(vector));
@@ -1139,7 +1145,14 @@ int pci_msix_enable(const struct pci_func *f)
 
 int pci_msix_set(const struct pci_func *f, unsigned entry, uint8_t vector, bool masked)
 {
+	return pci_msix_set_to(f, entry, vector, lapic_id(), masked);
+}
+
+int pci_msix_set_to(const struct pci_func *f, unsigned entry, uint8_t vector, uint32_t apic_id,
+		    bool masked)
+{
 	uint64_t table = msix_region(f, 4);
+	uint64_t addr = msi_addr_to(apic_id);
 	int n = pci_msix_table_size(f);
 
 	if (!table || (int)entry >= n)
@@ -1147,8 +1160,8 @@ int pci_msix_set(const struct pci_func *f, unsigned entry, uint8_t vector, bool 
 	uint64_t e = table + 16 * entry;
 
 	mmio_write32(e + 12, mmio_read32(e + 12) | 1); /* mask while rewriting */
-	mmio_write32(e + 0, (uint32_t)msi_addr());
-	mmio_write32(e + 4, (uint32_t)(msi_addr() >> 32));
+	mmio_write32(e + 0, (uint32_t)addr);
+	mmio_write32(e + 4, (uint32_t)(addr >> 32));
 	mmio_write32(e + 8, msi_data(vector));
 	if (!masked)
 		mmio_write32(e + 12, mmio_read32(e + 12) & ~1u);

@@ -1365,3 +1365,35 @@ void vnet_test(struct pci_func *f)
 	       vp->tx_frames, vp->rx_frames, irq_count(vp->vec_rx), irq_count(vp->vec_tx),
 	       irq_count(vp->vec_cfg));
 }
+
+/* ---- for smp.c: a device whose interrupt can be aimed at another CPU ---- */
+struct pci_func *vnet_loopback_msix(unsigned *rx_entry, uint8_t *rx_vector)
+{
+	for (unsigned i = 0; i < vnet_count; i++) {
+		struct vnet *d = &vnets[i];
+
+		if (d->msix && d->loopback) {
+			*rx_entry = 1; /* vector 0 config, 1 rx, 2 tx */
+			*rx_vector = d->vec_rx;
+			return d->f;
+		}
+	}
+	return NULL;
+}
+
+bool vnet_probe_frame(void)
+{
+	uint8_t f[64];
+
+	for (unsigned i = 0; i < vnet_count; i++) {
+		if (!vnets[i].msix || !vnets[i].loopback)
+			continue;
+		vp = &vnets[i];
+		fill_probe(f, sizeof(f), 30);
+		lb_want = vp->lb_frames + 1;
+		want_irq(&vp->rx, true);
+		tx_frame(f, sizeof(f), false);
+		return wait_for(got_lb, 1000);
+	}
+	return false;
+}

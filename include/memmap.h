@@ -30,6 +30,10 @@
  *               | page tables, [0, 4 GiB)   | BZ_PDPT, BZ_PD has copied them)
  *   0x0000_f000 +---------------------------+
  *               | free low memory           |
+ *   0x0001_0000 +---------------------------+ SMP_TRAMPOLINE (tiny guest:
+ *               | AP start-up code, 4 KiB   |  SIPI vector 0x10; no boot
+ *   0x0001_1000 +---------------------------+  structure may go here)
+ *               | free low memory           |
  *   0x0002_0000 +---------------------------+ BZ_CMDLINE (bzImage command line)
  *               | free low memory           |
  *   0x000a_0000 +---------------------------+ legacy VGA/BIOS hole (reserved)
@@ -100,6 +104,15 @@
 #define BZ_PD 0xb000UL /* four pages: [0, 4 GiB) in 2 MiB pages */
 #define BZ_CMDLINE 0x20000UL
 #define BZ_CMDLINE_MAX 4096UL /* our buffer, NUL included */
+
+/* The tiny guest's AP start-up page (guest/smp.c, boot/entry.asm): a
+ * Startup IPI starts an AP in real mode at CS:IP = (vector << 8):0, so the
+ * page must be 4 KiB-aligned below 1 MiB.  The guest copies its real-mode
+ * trampoline here after it has read the boot structures, but kvmini keeps
+ * every boot structure out of this page anyway, so that nothing the guest
+ * may still want is ever overwritten. */
+#define SMP_TRAMPOLINE 0x10000UL
+#define SMP_TRAMPOLINE_SIZE 0x1000UL
 
 /* ACPI tables (vmm/acpi.c), in the reserved BIOS area where an OS looks
  * for the RSDP when it is not told. */
@@ -194,6 +207,13 @@ struct guest_report {
 #define GUEST_VEC_VNET2_TX 0x46
 #define GUEST_VEC_EDU_MSI 0x50
 #define GUEST_VEC_EDU_INTX 0x51
+/* Several CPUs (guest/smp.c): each AP's own LAPIC timer, an IPI and its
+ * answer, and the wake-up a sleeping CPU gets when there is news for it.
+ * (A device's MSI aimed at an AP keeps the device's own vector.) */
+#define GUEST_VEC_LAPIC_TIMER 0x60
+#define GUEST_VEC_IPI 0x61
+#define GUEST_VEC_IPI_REPLY 0x62
+#define GUEST_VEC_WAKE 0x63
 #define GUEST_VEC_SPURIOUS 0xff
 
 /* The ACPI PM block at PM_BASE (devices/pm.c serves it, the FADT in

@@ -14,7 +14,9 @@
 #
 # Env: GUEST (default build/guest.elf), QEMU_TIMEOUT (default 60 s),
 # BUILD (default build), XC_NAME (log name and TAP prefix; elf32.t runs this
-# with the ELF32 link).  The console log is kept in $BUILD/qemu/.
+# with the ELF32 link), XC_SMP (CPUs, default 1; smp.t runs this with 4),
+# XC_APPEND (more guest command line).  The console log is kept in
+# $BUILD/qemu/.
 set -uo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -40,8 +42,8 @@ sockdir=$(mktemp -d /tmp/kvmini-xc.XXXXXX)
 trap 'rm -rf "$sockdir"' EXIT
 wire=$sockdir/wire
 
-qemu=(qemu-system-x86_64 -M q35 -accel tcg -m 128M -nographic -nic none -no-reboot
-	-kernel "$guest" -append pci_start=firmware
+qemu=(qemu-system-x86_64 -M q35 -accel "tcg${XC_TCG_OPTS:-}" -smp "${XC_SMP:-1}" -m 128M -nographic -nic none -no-reboot
+	-kernel "$guest" -append "pci_start=firmware${XC_APPEND:+ $XC_APPEND}"
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 	-device edu
 	-netdev "dgram,id=net0,local.type=unix,local.path=$wire,remote.type=unix,remote.path=$wire"
@@ -79,6 +81,18 @@ done < <(tail -n +2 "$log")
 
 [ $nchecks -gt 0 ] && emit ok "$what under QEMU printed $nchecks checks" ||
 	emit not-ok "$what under QEMU printed checks (none seen)"
+# With several CPUs the guest must have seen them all and made its SMP
+# checks (guest/smp.c): four of its own, one for virtio-net's MSI-X and one
+# for edu's MSI aimed at an AP.  Whether they passed is in the lines above.
+smp=${XC_SMP:-1}
+if [ "$smp" -gt 1 ]; then
+	nsmp=$(tr -d '\r' <"$log" | grep -cE '^(not )?ok [0-9]+ - smp: ')
+	if tr -d '\r' <"$log" | grep -q "^smp: $smp CPUs in the MADT" && [ "$nsmp" = 6 ]; then
+		emit ok "$what under QEMU found $smp CPUs in the MADT and made 6 SMP checks"
+	else
+		emit not-ok "$what under QEMU found $smp CPUs in the MADT and made 6 SMP checks (made $nsmp)"
+	fi
+fi
 if [ -n "$status" ]; then
 	emit ok "$what under QEMU reported done (status $status)"
 	want=$(((status << 1) | 1))

@@ -37,7 +37,8 @@
  * Command line: smp_count=N (increments per CPU, default 100000),
  * smp_timeout=MS (bound of each wait for the APs, default 5000),
  * smp_nolock (the increments without the lock: check 4 must then fail,
- * which shows that it can).
+ * which shows that it can), nosmp (leave the APs waiting for their SIPI,
+ * as a one-CPU guest would: for tests of the host's side alone).
  */
 #include "guest.h"
 
@@ -572,6 +573,10 @@ void smp_init(void)
 	unsigned good;
 
 	madt_read();
+	if (ncpus > 1 && cmdline_has("nosmp")) {
+		printf("smp: nosmp: the APs are left waiting for a Startup IPI\n");
+		ncpus = 1;
+	}
 	if (ncpus < 2)
 		return;
 	irq_set_handler(GUEST_VEC_WAKE, noop_irq, NULL);

@@ -22,6 +22,10 @@
 #                                port 5001 for N bytes (L1 sends them through
 #                                the tap in large GSO frames); a transfer that
 #                                makes no progress for 20 s is a stall
+#   l2.cpus=N                    N CPUs online; with l2.mac, virtio-net's
+#                                MSI-X vectors moved onto CPUs N-1, N-2, ...
+#                                and the ping's rx interrupts taken on the
+#                                CPU input.0 was moved to, and nowhere else
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -117,6 +121,16 @@ for d in /sys/bus/pci/devices/*; do
 done
 [ -z "$ids" ] || desc="PCI functions are exactly $ids" check pci_expect
 
+# --- CPUs: every one the MADT lists brought up by Linux (INIT-SIPI-SIPI).
+cpus=$(arg l2.cpus)
+if [ "${cpus:-1}" -gt 1 ]; then
+	online() {
+		echo "online: $(cat /sys/devices/system/cpu/online), present: $(cat /sys/devices/system/cpu/present)"
+		[ "$(cat /sys/devices/system/cpu/online)" = "0-$((cpus - 1))" ]
+	}
+	desc="$cpus CPUs online (/sys/devices/system/cpu/online reads 0-$((cpus - 1)))" check online
+fi
+
 # --- dmesg: ECAM from MCFG, ACPI host bridge, no BAR or PCI trouble.
 dmesg >/tmp/dmesg
 desc="MMCONFIG window from MCFG at 0xe0000000 for bus 00" \
@@ -157,8 +171,60 @@ if [ -n "$mac" ]; then
 		return 1
 	}
 	desc="interface $ifc up with carrier" check up
+
+	# l2.cpus: virtio-net's MSI-X vectors (config, input.0, output.0), one
+	# per CPU from the last down.  Linux rewrites each MSI-X entry's
+	# destination, and kvmini must deliver there.  Linux moves an MSI when
+	# it next fires, so one ping first lets the moves happen; then each
+	# vector's effective CPU must be the one asked for, and the ping check
+	# below shows where input.0 is taken.
+	irq_of() { awk -v n="$1" '$NF ~ n { sub(":", "", $1); print $1; exit }' /proc/interrupts; }
+	if [ "${cpus:-1}" -gt 1 ]; then
+		moved=
+		c=$((cpus - 1))
+		for irq in $(awk '$NF ~ /^virtio[0-9]+-(config|input|output)/ { sub(":", "", $1); print $1 }' /proc/interrupts); do
+			echo $c >/proc/irq/$irq/smp_affinity_list && moved="$moved $irq:$c"
+			c=$((c > 1 ? c - 1 : cpus - 1))
+		done
+		ping -c 1 -W 3 "$(arg l2.ping)" >/dev/null 2>&1
+		spread() {
+			local m irq cpu eff count=0 bad=0
+			for m in $moved; do
+				irq=${m%:*} cpu=${m#*:}
+				eff=$(cat /proc/irq/$irq/effective_affinity_list)
+				echo "irq $irq ($(awk -v i="$irq:" '$1 == i { print $NF }' /proc/interrupts)): asked CPU $cpu, effective $eff"
+				[ "$eff" = "$cpu" ] || bad=1
+				count=$((count + 1))
+			done
+			[ $count -ge 3 ] && [ $bad = 0 ]
+		}
+		desc="virtio-net's MSI-X vectors spread over CPUs $((cpus - 1)) and down (smp_affinity_list)" check spread
+		cat /proc/interrupts >/tmp/irq0
+	fi
 	peer=$(arg l2.ping)
 	desc="ping $peer (the L1 tap) through virtio-net" check ping -c 3 -W 3 "$peer"
+	if [ "${cpus:-1}" -gt 1 ]; then
+		irq=$(irq_of 'input\\.0$')
+		want=$(cat /proc/irq/$irq/effective_affinity_list 2>/dev/null)
+		taken_there() {
+			local a b
+			b=$(awk -v i="$irq:" '$1 == i' /tmp/irq0)
+			a=$(awk -v i="$irq:" '$1 == i' /proc/interrupts)
+			echo "before: $b"
+			echo "after:  $a"
+			[ -n "$irq" ] && [ -n "$a" ] || return 1
+			# Fields 2 .. cpus+1 are the counts on CPUs 0 .. cpus-1.
+			echo "$b
+$a" | awk -v want="$want" -v n="$cpus" '
+				NR == 1 { for (k = 0; k < n; k++) b[k] = $(k + 2) }
+				NR == 2 { for (k = 0; k < n; k++) {
+					d = $(k + 2) - b[k]
+					if ((k == want && d <= 0) || (k != want && d != 0)) bad = 1 }
+				}
+				END { exit bad }'
+		}
+		desc="the ping's rx interrupts (input.0, irq $irq) were taken on CPU $want only" check taken_there
+	fi
 
 	# Receive-heavy: many large frames into a (small) ring, the case where
 	# a frame waits for rx buffers and the driver's refill must wake it.

@@ -3,7 +3,8 @@
 # per-vCPU --stats, and every way out (a crash, a reset, SIGTERM, SIGINT,
 # the VFIO REQ) stopping every vCPU and releasing the assigned device.
 # The guest's own SMP checks (APs brought up, IPIs, MSIs on an AP) are
-# smp-guest's scenarios; here the APs stay idle, so each must show 0 exits.
+# smp.sh's; here the tiny guest runs with nosmp, so that the APs stay idle
+# and each must show 0 exits.
 # l1: --file @BUILD@/guest32.elf:/l2/guest32.elf --file @BUILD@/test/mbtest.elf:/l2/mbtest.elf --file @BUILD@/test/mbmodule.txt:/l2/mbmodule.txt --file @BUILD@/bench/exit.elf:/l2/exit.elf
 
 # Bad counts: one line, exit 2, before /dev/kvm is opened.
@@ -13,20 +14,21 @@ case_run cpus-bad-word rc=2 lines=1 "match=^kvmini: --cpus 'two' is not a number
 case_run cpus-bad-sign rc=2 lines=1 "match=^kvmini: --cpus '-1' is not a number" -- kvmini --cpus -1
 
 # The tiny guest (PVH, ELF64) with 2, 4 and 8 vCPUs: every check passes on
-# vCPU 0, and the APs, never sent a SIPI, never left the kernel (0 exits).
+# vCPU 0, and the APs, never sent a SIPI (nosmp), never left the kernel (0
+# exits).
 for n in 2 4 8; do
 	last=$((n - 1))
 	case_run "cpus-$n-tiny-guest" checks timeout=120 'match=^  VM exits by vCPU:' \
 		"match=^    vCPU 0 +[1-9][0-9]* " "match=^    vCPU $last +0\$" \
 		"match=^kvmini: check [0-9]+ passed" \
-		-- kvmini --cpus "$n" --stats
+		-- kvmini --cpus "$n" --stats --cmdline nosmp
 done
 
 # The same image as a PVH ELF32, and the Multiboot test kernel (its
 # checks, then a reset through 0xcf9: exit 10), with 4 vCPUs: the APs wait
 # for a SIPI whatever the boot format.
 case_run cpus-4-elf32-pvh checks timeout=120 "match=^    vCPU 3 +0\$" \
-	-- kvmini --cpus 4 --stats --kernel /l2/guest32.elf --cmdline pci_start=firmware
+	-- kvmini --cpus 4 --stats --kernel /l2/guest32.elf --cmdline "pci_start=firmware nosmp"
 case_run cpus-4-multiboot rc=10 timeout=120 'match=^mbtest: done, 0 failed' 'nomatch=^not ok' \
 	"match=^    vCPU 3 +0\$" 'match=0xcf9 hard reset' \
 	-- kvmini --cpus 4 --stats --kernel /l2/mbtest.elf --cmdline "mbtest=hello" \

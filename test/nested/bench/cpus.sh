@@ -2,7 +2,8 @@
 # exec-to-exit time and peak RSS of kvmini --cpus N with the image that
 # stops at once (test/bench/exit.asm: creation, the APs' threads, their
 # stop and teardown, no guest work), and the embedded guest's whole run
-# (its checks on vCPU 0, the APs idle in the kernel), for N = 1 to 32.
+# (its checks on vCPU 0, the APs idle in the kernel: nosmp, or the guest
+# would start them and run its SMP checks), for N = 1 to 32.
 # l1: --mem 2G --timeout 3000 --tree @BUILD@/bench/tree
 # l1-prep: test/bench/prep.sh
 #
@@ -18,7 +19,7 @@ counts="1 2 4 8 16 32"
 export TIMEIT_LIMIT=300
 
 case_run cpus-exit-works rc=8 'match=triple fault' -- kvmini --kernel /bench/exit.elf --cpus 4
-case_run cpus-full-works checks -- kvmini --cpus 4
+case_run cpus-full-works checks -- kvmini --cpus 4 --cmdline nosmp
 
 : >/tmp/samples
 r=1
@@ -29,7 +30,7 @@ while [ $r -le "$rounds" ]; do
 			echo "$r exit $n $(/bench/timeit kvmini --kernel /bench/exit.elf --net none --cpus $n)" >>/tmp/samples
 		done
 		for n in 1 4; do
-			echo "$r full $n $(/bench/timeit kvmini --cpus $n)" >>/tmp/samples
+			echo "$r full $n $(/bench/timeit kvmini --cpus $n --cmdline nosmp)" >>/tmp/samples
 		done
 		i=$((i + 1))
 	done

@@ -14,7 +14,8 @@
  * capabilities), BAR moves and decode toggles, virtio-net's common config,
  * ISR, device config and notify registers (with its I/O thread running on
  * the loopback backend), the assigned device's trapped MSI-X table and PBA,
- * the UART's registers, the PM block and the CMOS RTC.  Meanwhile the I/O
+ * the UART's registers (its reader thread filling the receive FIFO from
+ * stdin, a pipe fed meanwhile), the PM block and the CMOS RTC.  Meanwhile the I/O
  * thread serves the queues the guest set up (frames sent on tx come back
  * on rx through the loopback backend) and raises interrupts while the
  * vCPUs switch MSI-X, its function mask and INTx Disable under it.
@@ -305,10 +306,15 @@ static void *vcpu(void *arg)
 		case 8: /* the assigned device's trapped MSI-X table and PBA */
 			mmio(vfio_msix_bar + (v % 0x880 & ~3u), 4, &v64, w);
 			break;
-		case 9: /* the UART: everything but transmitting */
+		case 9: { /* the UART: reads anywhere (the receive buffer, which the
+			   * serial reader thread fills from stdin meanwhile),
+			   * writes but to THR and MCR (no output, no loopback) */
+			unsigned reg = (r >> 20) % 8;
+
 			v &= 0x0f;
-			pio(PORT_COM1 + 1 + (r >> 20) % 7, 1, &v, w && (r >> 20) % 7 != 4);
+			pio(PORT_COM1 + reg, 1, &v, w && reg != 0 && reg != 4);
 			break;
+		}
 		case 10: /* the PM block (no sleep, no reset) and the PM timer */
 			pio(PM1A_EVT_BLK + 2, 2, &v, w);
 			pio(PM_TMR_BLK, 4, &v, false);
@@ -350,6 +356,26 @@ static void *vcpu(void *arg)
 			break;
 		}
 	}
+	return NULL;
+}
+
+/* The host side of COM1: kvmini's stdin is a pipe, fed while the vCPUs
+ * run; the serial reader thread (started at the first UART access) takes
+ * it into the receive FIFO, which the vCPUs read. */
+static int stdin_w = -1;
+
+static void *typist(void *arg)
+{
+	char line[64];
+
+	(void)arg;
+	memset(line, 'k', sizeof(line));
+	for (int i = 0; i < 64; i++) {
+		if (write(stdin_w, line, sizeof(line)) != (ssize_t)sizeof(line))
+			break;
+		usleep(1000);
+	}
+	close(stdin_w); /* EOF: the reader thread ends */
 	return NULL;
 }
 
@@ -397,12 +423,22 @@ int main(void)
 		mmio(vnet_bar0 + 0x3000 + 4, 2, &one, true);
 	}
 	uint16_t sent0 = used_idx(1);
+	int in[2];
+	pthread_t ty;
+
+	if (pipe(in) || dup2(in[0], STDIN_FILENO) < 0)
+		abort();
+	close(in[0]);
+	stdin_w = in[1];
+	if (pthread_create(&ty, NULL, typist, NULL))
+		abort();
 
 	for (uintptr_t i = 0; i < THREADS; i++)
 		if (pthread_create(&t[i], NULL, vcpu, (void *)i))
 			abort();
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
+	pthread_join(ty, NULL);
 	tap_ok(1, "%d threads x %d trapped accesses through vm_pio/vm_mmio, the I/O thread "
 		  "running: no data race (ThreadSanitizer)",
 	       THREADS, ROUNDS);

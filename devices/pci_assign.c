@@ -75,7 +75,7 @@ unsigned pci_assign_plan(struct pci_assign_req *r, unsigned n)
 void pci_assign_all(struct vm *vm)
 {
 	static struct pci_assign_req r[PCI_MAX_SLOTS * PCI_MAX_FNS * 6];
-	unsigned n = 0, failed;
+	unsigned n = 0;
 
 	(void)vm;
 	for (struct pci_dev *d = pci_next(NULL); d; d = pci_next(d))
@@ -83,7 +83,7 @@ void pci_assign_all(struct vm *vm)
 			if (d->bar[b].type != PCI_BAR_UNUSED && d->bar[b].size)
 				r[n++] = (struct pci_assign_req){d->slot, (uint8_t)b, d->bar[b].type,
 								 d->bar[b].size, 0, d->fn};
-	failed = pci_assign_plan(r, n);
+	pci_assign_plan(r, n);
 	/* What follows is kvmini's own doing, not the guest's: a device that
 	 * starts at the guest's first access (virtio-net) must not take
 	 * these writes for it (pci.h). */
@@ -95,12 +95,17 @@ void pci_assign_all(struct vm *vm)
 		struct pci_dev *d = pci_find(0, r[i].slot, r[i].fn);
 		unsigned off = PCI_BASE_ADDRESS_0 + 4u * r[i].index;
 
-		if (!r[i].addr) {
-			warn("pci: 00:%02x.%x %s BAR%u (%llu bytes) does not fit its aperture: "
-			     "left unassigned, its decoding off",
-			     r[i].slot, r[i].fn, d->name, r[i].index, (unsigned long long)r[i].size);
-			continue;
-		}
+		/* Out of aperture space (many or large assigned BARs): a clear
+		 * error before the guest starts, not a device it cannot use. */
+		if (!r[i].addr)
+			die(EXIT_VFIO,
+			    "pci: 00:%02x.%x %s BAR%u (%llu KiB) does not fit the %s aperture "
+			    "(%llu KiB for every device's BARs): assign fewer or smaller devices",
+			    r[i].slot, r[i].fn, d->name, r[i].index,
+			    (unsigned long long)(r[i].size >> 10),
+			    r[i].type == PCI_BAR_IO ? "I/O" : "memory",
+			    (unsigned long long)((r[i].type == PCI_BAR_IO ? PCI_IOPORT_SIZE
+				: PCI_MMIO32_SIZE + (r[i].type == PCI_BAR_MEM64 ? PCI_MMIO64_SIZE : 0)) >> 10));
 		pci_cfg_write(d, off, 4, (uint32_t)r[i].addr);
 		if (r[i].type == PCI_BAR_MEM64)
 			pci_cfg_write(d, off + 4, 4, (uint32_t)(r[i].addr >> 32));
@@ -128,7 +133,5 @@ void pci_assign_all(struct vm *vm)
 		      d->name,
 		      cmd & PCI_COMMAND_IO ? "I/O " : "", cmd & PCI_COMMAND_MEMORY ? "memory" : "");
 	}
-	if (failed)
-		trace(TRACE_PCI, "firmware-like start: %u BARs did not fit", failed);
 	pci_firmware_start = false;
 }

@@ -38,13 +38,27 @@
 struct vm;
 
 /* Devices of one kvmini: one per --vfio. */
-#define VFIO_MAX_DEVICES 8
+#define VFIO_MAX_DEVICES PCI_MAX_VFIO
 
-/* Realize the device at bdf and plug it in at 00:slot.fn.  backend:
+/* Where a device goes on the guest's bus 0 (vfio_place()). */
+struct vfio_place {
+	uint8_t slot, fn;
+	bool multi; /* its guest slot holds several functions */
+};
+
+/* Realize the device at bdf and plug it in where at says.  backend:
  * "auto", "container" or "iommufd" (--vfio-backend; the CLI has checked
- * the word).  Called once per device, in the order given. */
-void vfio_init(struct vm *vm, const char *bdf, uint8_t slot, uint8_t fn, bool trap_bars,
+ * the word).  Called once per device, in the order given; every device
+ * shares the first one's container or IOAS.  A device that fails dies
+ * (EXIT_VFIO), and the teardown releases those attached before it. */
+void vfio_init(struct vm *vm, const char *bdf, const struct vfio_place *at, bool trap_bars,
 	       const char *backend);
+/* Before anything is attached, every device of the command line: its
+ * sysfs entry, its IOMMU group, its driver, and every other member of its
+ * group (bound to vfio-pci or pci-stub, or to no driver; bridges are left
+ * alone, never assigned).  Prints one line per problem and dies with
+ * EXIT_VFIO when there is any. */
+void vfio_preflight(const char *const *bdfs, unsigned n);
 /* What --stats and --report say about the devices: the backend, why it was
  * chosen, the attach ioctls and the time to "realized".  Nothing when no
  * device was asked for.  Rows' names are padded to width (--stats' one
@@ -63,57 +77,88 @@ void vfio_probe(const char *bdf, const char *backend, char *summary, size_t len)
 /* ---- IOMMU backend ------------------------------------------------------
  * Two backends sit behind this table, and everything after attach (regions,
  * irqs, vconfig, BARs, reset) is theirs in common:
- *   container  /dev/vfio/vfio + the group /dev/vfio/N, type1 (vfio_container.c)
+ *   container  /dev/vfio/vfio + each device's group /dev/vfio/N, type1
+ *              (vfio_container.c)
  *   iommufd    /dev/iommu + the device cdev /dev/vfio/devices/vfioN, an IOAS
  *              (vfio_iommufd.c)
- * Each function returns 0 or -errno; attach() writes a one-line cause and
- * remedy into err on failure and releases whatever it took before
- * returning. */
+ * One struct vfio_iommu serves every device of a run: one container (the
+ * groups join it) or one IOAS (the devices attach to it), so guest RAM is
+ * pinned and mapped for DMA once.  Each device keeps what is its own in a
+ * struct vfio_link.  A group is the unit of ownership: devices of one
+ * group attach through it once (the second finds it open).  Each function
+ * returns 0 or -errno; attach() writes a one-line cause and remedy into
+ * err on failure and releases whatever it took before returning. */
 struct vfio_iommu;
+
+/* One device's part of the backend. */
+struct vfio_link {
+	unsigned attach_ioctls; /* ioctls its attach() made (a figure in --stats) */
+	bool joined;		/* the container/IOAS was already there: it joined it */
+	/* container: its group (shared with the other devices of the group) */
+	int group; /* N, -1 when unknown */
+	int gi;	   /* index in io->groups, -1 when none */
+	bool group_shared; /* the group was already attached by another device */
+	/* iommufd */
+	char cdev[40];	 /* /dev/vfio/devices/vfioN */
+	uint32_t dev_id; /* from VFIO_DEVICE_BIND_IOMMUFD */
+	uint32_t hwpt_id; /* the page table the kernel attached */
+	bool pt_attached;
+};
 
 struct vfio_iommu_ops {
 	const char *name;
 	const char *map_ioctl; /* the kernel's name for dma_map, for messages */
 	/* Make the device at bdf (sysfs directory sysdev) usable: on success
-	 * *device_fd is the VFIO device fd. */
-	int (*attach)(struct vfio_iommu *io, const char *bdf, const char *sysdev, int *device_fd,
-		      char *err, size_t errlen);
+	 * *device_fd is the VFIO device fd.  Opens the container/IOAS on the
+	 * first device, joins it on the next ones. */
+	int (*attach)(struct vfio_iommu *io, struct vfio_link *l, const char *bdf,
+		      const char *sysdev, int *device_fd, char *err, size_t errlen);
 	/* Close device_fd (when >= 0) and undo attach, in the order the
-	 * backend needs; called after every DMA mapping is gone.  Idempotent. */
-	void (*detach)(struct vfio_iommu *io, int device_fd);
+	 * backend needs; the last device out closes the container/IOAS
+	 * (after every DMA mapping is gone).  Idempotent. */
+	void (*detach)(struct vfio_iommu *io, struct vfio_link *l, int device_fd);
 	/* Map host [hva, hva+size) at IOVA iova, readable and writable by the
-	 * device.  Page aligned. */
+	 * devices.  Page aligned. */
 	int (*dma_map)(struct vfio_iommu *io, uint64_t iova, uint64_t size, void *hva);
 	int (*dma_unmap)(struct vfio_iommu *io, uint64_t iova, uint64_t size);
 };
 
+#define VFIO_MAX_GROUPS 8
+
 struct vfio_iommu {
 	const struct vfio_iommu_ops *ops;
-	unsigned attach_ioctls; /* ioctls attach() made (a figure in --stats) */
+	unsigned users; /* devices attached through it now */
 	/* container/group backend state */
 	int container_fd;   /* /dev/vfio/vfio, -1 when closed */
-	int group_fd;	    /* /dev/vfio/N, -1 when closed */
-	int group;	    /* N, -1 when unknown */
 	unsigned long type; /* VFIO_TYPE1v2_IOMMU or VFIO_TYPE1_IOMMU */
-	bool container_set;
+	bool iommu_set;	    /* VFIO_SET_IOMMU done (after the first group joined) */
+	struct {
+		int num, fd;	/* /dev/vfio/N and its fd (-1 once closed) */
+		unsigned users; /* devices attached through it */
+		bool set;	/* VFIO_GROUP_SET_CONTAINER done */
+	} groups[VFIO_MAX_GROUPS];
+	unsigned ngroups;
 	/* iommufd backend state */
 	int iommufd;	  /* /dev/iommu, -1 when closed */
-	char cdev[40];	  /* /dev/vfio/devices/vfioN */
-	uint32_t dev_id;  /* from VFIO_DEVICE_BIND_IOMMUFD */
 	uint32_t ioas_id; /* 0: none (the kernel never hands out id 0) */
-	uint32_t hwpt_id; /* the page table the kernel attached */
-	bool pt_attached;
+	/* Guest RAM in the IOMMU: mapped by the first device, unmapped by the
+	 * last one out; dma_maps counts the map calls (1 for any number of
+	 * devices: --stats shows it). */
+	bool dma_mapped;
+	uint64_t dma_size;
+	unsigned dma_maps;
+	char dma_bdf[13]; /* the device that mapped it */
 };
 
 /* A backend's error line: printf into err, return ret (a -errno). */
 int vfio_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* ioctl() inside a backend's attach, counted in io->attach_ioctls. */
-#define attach_ioctl(io, ...) ((io)->attach_ioctls++, ioctl(__VA_ARGS__))
+/* ioctl() inside a backend's attach, counted in the device's link. */
+#define attach_ioctl(l, ...) ((l)->attach_ioctls++, ioctl(__VA_ARGS__))
 
 extern const struct vfio_iommu_ops vfio_container_ops;
 extern const struct vfio_iommu_ops vfio_iommufd_ops;
-/* Initialise io for ops: every fd closed. */
+/* Initialise io for ops: every fd closed, no device. */
 void vfio_iommu_init(struct vfio_iommu *io, const struct vfio_iommu_ops *ops);
 /* The pid of another process holding path open (or path2, when not
  * NULL), or -1: only to make an "in use" error useful.  Walks
@@ -124,6 +169,22 @@ long vfio_path_holder(const char *path, const char *path2);
 struct vfio_bdf {
 	unsigned domain, bus, dev, fn;
 };
+
+/* Guest placement of n distinct host devices (parsed, in --vfio order):
+ * functions of one host slot share a guest slot, the k-th host slot going
+ * to PCI_SLOT_VFIO_N(k); each keeps its host function number, except that
+ * a slot whose function 0 is not assigned gives its lowest function the
+ * number 0 (a guest scans a slot only when function 0 answers).  Returns
+ * 0; -EEXIST when a device is given twice (*dup: the index of the second
+ * one); -ENOSPC beyond PCI_MAX_VFIO. */
+int vfio_place(const struct vfio_bdf *b, unsigned n, struct vfio_place *out, unsigned *dup);
+
+/* May a device with this Header Type (config byte 0x0e) and host driver
+ * (NULL or "" for none) share an IOMMU group with devices kvmini assigns?
+ * vfio-pci, pci-stub, no driver: yes; a bridge (header type 1 or 2): yes,
+ * whatever drives it, and it is not assigned; anything else holds the
+ * group (Linux's vfio group viability rule). */
+bool vfio_group_member_ok(unsigned header_type, const char *driver);
 
 /* Strictly "DDDD:BB:DD.F" in hex (device <= 0x1f, function <= 7), or
  * lspci's "BB:DD.F" for domain 0000; upper or lower case.  0, or -EINVAL.

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "memmap.h"
+
 #include "vfio.h"
 
 static int hexval(char c)
@@ -386,4 +388,56 @@ int vfio_errf(char *err, size_t errlen, int ret, const char *fmt, ...)
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return ret;
+}
+
+/* ---- several devices: guest placement, group members ------------------- */
+
+int vfio_place(const struct vfio_bdf *b, unsigned n, struct vfio_place *out, unsigned *dup)
+{
+	unsigned host_slot[PCI_MAX_VFIO]; /* for each device: its guest slot index k */
+	unsigned nslots = 0;
+
+	if (n > PCI_MAX_VFIO)
+		return -ENOSPC;
+	for (unsigned i = 0; i < n; i++) {
+		host_slot[i] = nslots;
+		for (unsigned j = 0; j < i; j++) {
+			bool same_slot = b[j].domain == b[i].domain && b[j].bus == b[i].bus &&
+					 b[j].dev == b[i].dev;
+
+			if (same_slot && b[j].fn == b[i].fn) {
+				if (dup)
+					*dup = i;
+				return -EEXIST;
+			}
+			if (same_slot && host_slot[i] == nslots)
+				host_slot[i] = host_slot[j];
+		}
+		if (host_slot[i] == nslots)
+			nslots++;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		unsigned members = 0, lowest = 8;
+		bool has_fn0 = false;
+
+		for (unsigned j = 0; j < n; j++) {
+			if (host_slot[j] != host_slot[i])
+				continue;
+			members++;
+			has_fn0 |= b[j].fn == 0;
+			if (b[j].fn < lowest)
+				lowest = b[j].fn;
+		}
+		out[i].slot = (uint8_t)PCI_SLOT_VFIO_N(host_slot[i]);
+		out[i].fn = (uint8_t)(!has_fn0 && b[i].fn == lowest ? 0 : b[i].fn);
+		out[i].multi = members > 1;
+	}
+	return 0;
+}
+
+bool vfio_group_member_ok(unsigned header_type, const char *driver)
+{
+	if ((header_type & 0x7f) != 0) /* a bridge: not assigned, may stay driven */
+		return true;
+	return !driver || !*driver || !strcmp(driver, "vfio-pci") || !strcmp(driver, "pci-stub");
 }

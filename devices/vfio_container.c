@@ -25,10 +25,11 @@ void vfio_iommu_init(struct vfio_iommu *io, const struct vfio_iommu_ops *ops)
 	memset(io, 0, sizeof(*io));
 	io->ops = ops;
 	io->container_fd = -1;
-	io->group_fd = -1;
-	io->group = -1;
 	io->iommufd = -1;
+	for (unsigned i = 0; i < VFIO_MAX_GROUPS; i++)
+		io->groups[i].fd = -1;
 }
+
 
 /* The group number is the name of the directory iommu_group points at. */
 static int group_of(const char *sysdev, int *group)
@@ -96,7 +97,8 @@ long vfio_path_holder(const char *want, const char *want2)
 }
 
 /* The devices of group N that keep it from being viable: bound to a driver
- * other than vfio-pci (unbound devices and pci-stub do not count). */
+ * other than vfio-pci (unbound devices, pci-stub and bridges do not count:
+ * vfio_group_member_ok()). */
 static void group_blockers(int group, char *out, size_t outlen)
 {
 	char path[PATH_MAX], drv[PATH_MAX];
@@ -112,6 +114,8 @@ static void group_blockers(int group, char *out, size_t outlen)
 	while ((e = readdir(d))) {
 		ssize_t n;
 		const char *name;
+		unsigned hdr = 0;
+		FILE *f;
 
 		if (e->d_name[0] == '.')
 			continue;
@@ -123,7 +127,16 @@ static void group_blockers(int group, char *out, size_t outlen)
 		drv[n] = 0;
 		name = strrchr(drv, '/');
 		name = name ? name + 1 : drv;
-		if (!strcmp(name, "vfio-pci") || !strcmp(name, "pci-stub"))
+		/* The header type is byte 0x0e of config space. */
+		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices/%s/config", group,
+			 e->d_name);
+		f = fopen(path, "re");
+		if (f) {
+			if (fseek(f, 0x0e, SEEK_SET) == 0)
+				hdr = (unsigned)fgetc(f) & 0xff;
+			fclose(f);
+		}
+		if (vfio_group_member_ok(hdr, name))
 			continue;
 		used += (size_t)snprintf(out + used, used < outlen ? outlen - used : 0, "%s%s (%s)",
 					 used ? ", " : "", e->d_name, name);
@@ -133,32 +146,196 @@ static void group_blockers(int group, char *out, size_t outlen)
 	closedir(d);
 }
 
-static void container_detach(struct vfio_iommu *io, int device_fd)
+/* The last device of a group closes it; the last group closes the
+ * container. */
+static void container_detach(struct vfio_iommu *io, struct vfio_link *l, int device_fd)
 {
 	/* The device fd first: the group cannot leave the container while a
 	 * device of it is open (the kernel says EBUSY). */
 	if (device_fd >= 0)
 		close(device_fd);
-	if (io->group_fd >= 0) {
-		if (io->container_set)
-			ioctl(io->group_fd, VFIO_GROUP_UNSET_CONTAINER);
-		close(io->group_fd);
-		trace(TRACE_VFIO, "teardown: IOMMU group %d released", io->group);
+	if (l->gi >= 0) {
+		__typeof__(io->groups[0]) *g = &io->groups[l->gi];
+
+		if (g->users)
+			g->users--;
+		if (!g->users && g->fd >= 0) {
+			if (g->set)
+				ioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER);
+			close(g->fd);
+			trace(TRACE_VFIO, "teardown: IOMMU group %d released", g->num);
+			g->fd = -1;
+			g->set = false;
+		} else if (g->users) {
+			trace(TRACE_VFIO, "teardown: IOMMU group %d kept: %u other device%s of it still attached",
+			      g->num, g->users, g->users == 1 ? "" : "s");
+		}
+		l->gi = -1;
+		if (io->users)
+			io->users--;
 	}
-	if (io->container_fd >= 0)
+	for (unsigned i = 0; i < io->ngroups; i++)
+		if (io->groups[i].fd >= 0)
+			return; /* the container stays for the groups still in it */
+	if (io->container_fd >= 0) {
 		close(io->container_fd);
-	io->group_fd = io->container_fd = -1;
-	io->container_set = false;
+		trace(TRACE_VFIO, "teardown: container closed");
+	}
+	io->container_fd = -1;
+	io->iommu_set = false;
+	io->ngroups = 0;
 }
 
-static int container_attach(struct vfio_iommu *io, const char *bdf, const char *sysdev,
-			    int *device_fd, char *err, size_t errlen)
+/* /dev/vfio/vfio, opened by the first device; the next ones join it. */
+static int container_open(struct vfio_iommu *io, struct vfio_link *l, const char *bdf,
+			  char *err, size_t errlen)
+{
+	int v;
+
+	if (io->container_fd >= 0) {
+		l->joined = true;
+		trace(TRACE_VFIO, "attach: container /dev/vfio/vfio already open: %s joins it",
+		      bdf);
+		return 0;
+	}
+	io->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (io->container_fd < 0) {
+		int ret = -errno;
+
+		return vfio_errf(err, errlen, ret, "vfio %s: cannot open /dev/vfio/vfio: %s; %s", bdf,
+				 strerror(-ret),
+				 ret == -ENOENT
+				     ? "load the driver: modprobe vfio-pci"
+				     : "run kvmini as root (or give this user the VFIO devices)");
+	}
+	v = attach_ioctl(l, io->container_fd, VFIO_GET_API_VERSION);
+	if (v != VFIO_API_VERSION)
+		return vfio_errf(err, errlen, -EPROTO,
+				 "vfio %s: kernel VFIO API version %d, kvmini speaks %d: use a kernel "
+				 "with the standard VFIO API",
+				 bdf, v, VFIO_API_VERSION);
+	/* v2 fixes the unmap semantics of v1 (no partial unmaps); take it
+	 * when the kernel offers it, as every current VMM does. */
+	if (attach_ioctl(l, io->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0)
+		io->type = VFIO_TYPE1v2_IOMMU;
+	else if (attach_ioctl(l, io->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0)
+		io->type = VFIO_TYPE1_IOMMU;
+	else
+		return vfio_errf(err, errlen, -ENODEV,
+				 "vfio %s: the kernel offers no type1 IOMMU driver for VFIO; load "
+				 "it: modprobe vfio_iommu_type1",
+				 bdf);
+	trace(TRACE_VFIO, "attach: container /dev/vfio/vfio, API %d, %s offered", v,
+	      io->type == VFIO_TYPE1v2_IOMMU ? "type1v2" : "type1 (no v2)");
+	return 0;
+}
+
+/* The device's group in the container: opened, checked and added by its
+ * first device; another device of it finds it there (a group is the unit
+ * of ownership: it attaches once). */
+static int group_join(struct vfio_iommu *io, struct vfio_link *l, const char *bdf, char *err,
+		      size_t errlen)
 {
 	struct vfio_group_status status = {.argsz = sizeof(status)};
 	char path[64];
-	int ret, v, fd;
+	int ret;
 
-	ret = group_of(sysdev, &io->group);
+	for (unsigned i = 0; i < io->ngroups; i++) {
+		if (io->groups[i].num == l->group && io->groups[i].fd >= 0) {
+			l->gi = (int)i;
+			l->group_shared = true;
+			io->groups[i].users++;
+			trace(TRACE_VFIO,
+			      "attach: group %d already in the container (another device of it is "
+			      "attached): %s attaches through it, no new group ioctls",
+			      l->group, bdf);
+			return 0;
+		}
+	}
+	if (io->ngroups == VFIO_MAX_GROUPS)
+		return vfio_errf(err, errlen, -ENOSPC, "vfio %s: more than %d IOMMU groups", bdf,
+				 VFIO_MAX_GROUPS);
+	__typeof__(io->groups[0]) *g = &io->groups[io->ngroups];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", l->group);
+	g->num = l->group;
+	g->fd = open(path, O_RDWR | O_CLOEXEC);
+	g->set = false;
+	g->users = 0;
+	if (g->fd < 0) {
+		ret = -errno;
+		if (ret == -EBUSY) {
+			long pid = vfio_path_holder(path, l->cdev[0] ? l->cdev : NULL);
+			char who[48] = "";
+
+			if (pid > 0)
+				snprintf(who, sizeof(who), " (pid %ld)", pid);
+			return vfio_errf(err, errlen, ret,
+					 "vfio %s: device in use by another process%s (another "
+					 "kvmini?): IOMMU group %d%s is open elsewhere; stop that "
+					 "process first",
+					 bdf, who, l->group, l->cdev[0] ? " or the device's cdev" : "");
+		}
+		return vfio_errf(err, errlen, ret,
+				 "vfio %s: cannot open %s: %s; is the device bound to vfio-pci and "
+				 "are you root?",
+				 bdf, path, strerror(-ret));
+	}
+	/* From here the group is in the table: a failure below closes it
+	 * through container_detach(). */
+	io->ngroups++;
+	l->gi = (int)(g - io->groups);
+	g->users = 1;
+	if (attach_ioctl(l, g->fd, VFIO_GROUP_GET_STATUS, &status)) {
+		ret = -errno;
+		return vfio_errf(err, errlen, ret, "vfio %s: VFIO_GROUP_GET_STATUS: %s", bdf,
+				 strerror(-ret));
+	}
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		char who[512];
+
+		group_blockers(l->group, who, sizeof(who));
+		return vfio_errf(err, errlen, -EPERM,
+				 "vfio %s: IOMMU group %d is not viable: %s; bind every device of "
+				 "/sys/kernel/iommu_groups/%d/devices to vfio-pci (or unbind it)",
+				 bdf, l->group, who[0] ? who : "another device has a host driver",
+				 l->group);
+	}
+	trace(TRACE_VFIO, "attach: group %d opened, viable", l->group);
+
+	if (attach_ioctl(l, g->fd, VFIO_GROUP_SET_CONTAINER, &io->container_fd)) {
+		ret = -errno;
+		return vfio_errf(err, errlen, ret, "vfio %s: VFIO_GROUP_SET_CONTAINER: %s", bdf,
+				 strerror(-ret));
+	}
+	g->set = true;
+	/* The IOMMU model is set once, after the first group joined; later
+	 * groups share it, and the kernel replays the container's mappings
+	 * into their IOMMU domain (so RAM is mapped once for all). */
+	if (!io->iommu_set) {
+		if (attach_ioctl(l, io->container_fd, VFIO_SET_IOMMU, io->type)) {
+			ret = -errno;
+			return vfio_errf(err, errlen, ret,
+					 "vfio %s: VFIO_SET_IOMMU: %s; the IOMMU may not support "
+					 "this device",
+					 bdf, strerror(-ret));
+		}
+		io->iommu_set = true;
+		trace(TRACE_VFIO, "attach: container set, IOMMU %s",
+		      io->type == VFIO_TYPE1v2_IOMMU ? "type1v2" : "type1");
+	} else {
+		trace(TRACE_VFIO, "attach: group %d joined the container (IOMMU %s already set)",
+		      l->group, io->type == VFIO_TYPE1v2_IOMMU ? "type1v2" : "type1");
+	}
+	return 0;
+}
+
+static int container_attach(struct vfio_iommu *io, struct vfio_link *l, const char *bdf,
+			    const char *sysdev, int *device_fd, char *err, size_t errlen)
+{
+	int ret, fd;
+
+	ret = group_of(sysdev, &l->group);
 	if (ret)
 		return vfio_errf(
 		    err, errlen, ret,
@@ -166,104 +343,19 @@ static int container_attach(struct vfio_iommu *io, const char *bdf, const char *
 		    "with intel_iommu=on (AMD: amd_iommu=on) and an IOMMU enabled in "
 		    "firmware or QEMU (-device intel-iommu)",
 		    bdf);
-	trace(TRACE_VFIO, "attach: %s is in IOMMU group %d", bdf, io->group);
+	trace(TRACE_VFIO, "attach: %s is in IOMMU group %d", bdf, l->group);
 
-	io->container_fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (io->container_fd < 0) {
-		ret = -errno;
-		vfio_errf(err, errlen, ret, "vfio %s: cannot open /dev/vfio/vfio: %s; %s", bdf,
-			  strerror(-ret),
-			  ret == -ENOENT
-			      ? "load the driver: modprobe vfio-pci"
-			      : "run kvmini as root (or give this user the VFIO devices)");
-		goto out;
+	ret = container_open(io, l, bdf, err, errlen);
+	if (!ret) {
+		io->users++; /* counted now: container_detach() undoes it with the group */
+		ret = group_join(io, l, bdf, err, errlen);
+		if (ret && l->gi < 0)
+			io->users--;
 	}
-	v = attach_ioctl(io, io->container_fd, VFIO_GET_API_VERSION);
-	if (v != VFIO_API_VERSION) {
-		ret =
-		    vfio_errf(err, errlen, -EPROTO,
-			      "vfio %s: kernel VFIO API version %d, kvmini speaks %d: use a kernel "
-			      "with the standard VFIO API",
-			      bdf, v, VFIO_API_VERSION);
+	if (ret)
 		goto out;
-	}
-	/* v2 fixes the unmap semantics of v1 (no partial unmaps); take it
-	 * when the kernel offers it, as every current VMM does. */
-	if (attach_ioctl(io, io->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0) {
-		io->type = VFIO_TYPE1v2_IOMMU;
-	} else if (attach_ioctl(io, io->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU) > 0) {
-		io->type = VFIO_TYPE1_IOMMU;
-	} else {
-		ret =
-		    vfio_errf(err, errlen, -ENODEV,
-			      "vfio %s: the kernel offers no type1 IOMMU driver for VFIO; load it: "
-			      "modprobe vfio_iommu_type1",
-			      bdf);
-		goto out;
-	}
-	trace(TRACE_VFIO, "attach: container /dev/vfio/vfio, API %d, %s offered", v,
-	      io->type == VFIO_TYPE1v2_IOMMU ? "type1v2" : "type1 (no v2)");
 
-	snprintf(path, sizeof(path), "/dev/vfio/%d", io->group);
-	io->group_fd = open(path, O_RDWR | O_CLOEXEC);
-	if (io->group_fd < 0) {
-		ret = -errno;
-		if (ret == -EBUSY) {
-			long pid = vfio_path_holder(path, io->cdev[0] ? io->cdev : NULL);
-			char who[48] = "";
-
-			if (pid > 0)
-				snprintf(who, sizeof(who), " (pid %ld)", pid);
-			vfio_errf(err, errlen, ret,
-				  "vfio %s: device in use by another process%s (another kvmini?): "
-				  "IOMMU group %d%s is open elsewhere; stop that process first",
-				  bdf, who, io->group, io->cdev[0] ? " or the device's cdev" : "");
-		} else {
-			vfio_errf(
-			    err, errlen, ret,
-			    "vfio %s: cannot open %s: %s; is the device bound to vfio-pci and "
-			    "are you root?",
-			    bdf, path, strerror(-ret));
-		}
-		goto out;
-	}
-	if (attach_ioctl(io, io->group_fd, VFIO_GROUP_GET_STATUS, &status)) {
-		ret = -errno;
-		vfio_errf(err, errlen, ret, "vfio %s: VFIO_GROUP_GET_STATUS: %s", bdf,
-			  strerror(-ret));
-		goto out;
-	}
-	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		char who[512];
-
-		group_blockers(io->group, who, sizeof(who));
-		ret = vfio_errf(err, errlen, -EPERM,
-				"vfio %s: IOMMU group %d is not viable: %s; bind every device of "
-				"/sys/kernel/iommu_groups/%d/devices to vfio-pci (or unbind it)",
-				bdf, io->group, who[0] ? who : "another device has a host driver",
-				io->group);
-		goto out;
-	}
-	trace(TRACE_VFIO, "attach: group %d opened, viable", io->group);
-
-	if (attach_ioctl(io, io->group_fd, VFIO_GROUP_SET_CONTAINER, &io->container_fd)) {
-		ret = -errno;
-		vfio_errf(err, errlen, ret, "vfio %s: VFIO_GROUP_SET_CONTAINER: %s", bdf,
-			  strerror(-ret));
-		goto out;
-	}
-	io->container_set = true;
-	if (attach_ioctl(io, io->container_fd, VFIO_SET_IOMMU, io->type)) {
-		ret = -errno;
-		vfio_errf(err, errlen, ret,
-			  "vfio %s: VFIO_SET_IOMMU: %s; the IOMMU may not support this device", bdf,
-			  strerror(-ret));
-		goto out;
-	}
-	trace(TRACE_VFIO, "attach: container set, IOMMU %s",
-	      io->type == VFIO_TYPE1v2_IOMMU ? "type1v2" : "type1");
-
-	fd = attach_ioctl(io, io->group_fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	fd = attach_ioctl(l, io->groups[l->gi].fd, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	if (fd < 0) {
 		ret = -errno;
 		vfio_errf(err, errlen, ret, "vfio %s: VFIO_GROUP_GET_DEVICE_FD: %s%s", bdf,
@@ -277,7 +369,7 @@ static int container_attach(struct vfio_iommu *io, const char *bdf, const char *
 	return 0;
 
 out:
-	container_detach(io, -1);
+	container_detach(io, l, -1);
 	return ret;
 }
 

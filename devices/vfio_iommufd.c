@@ -29,9 +29,11 @@
 #include "iommufd_uapi.h"
 #include "vfio.h"
 
-static void iommufd_detach(struct vfio_iommu *io, int device_fd)
+/* The device leaves the IOAS; the last one out destroys it and closes
+ * /dev/iommu. */
+static void iommufd_detach(struct vfio_iommu *io, struct vfio_link *l, int device_fd)
 {
-	if (io->pt_attached && device_fd >= 0) {
+	if (l->pt_attached && device_fd >= 0) {
 		struct ufd_vfio_detach_pt d = {.argsz = sizeof(d)};
 
 		if (ioctl(device_fd, UFD_VFIO_DEVICE_DETACH_IOMMUFD_PT, &d))
@@ -39,12 +41,22 @@ static void iommufd_detach(struct vfio_iommu *io, int device_fd)
 		else
 			trace(TRACE_VFIO, "teardown: device detached from IOAS %u", io->ioas_id);
 	}
-	io->pt_attached = false;
+	l->pt_attached = false;
 	/* Closing the cdev unbinds the device from the iommufd (and detaches
 	 * it, had the ioctl above failed). */
 	if (device_fd >= 0) {
 		close(device_fd);
-		trace(TRACE_VFIO, "teardown: %s closed (device unbound)", io->cdev);
+		trace(TRACE_VFIO, "teardown: %s closed (device unbound)", l->cdev);
+	}
+	if (l->dev_id) {
+		l->dev_id = 0;
+		if (io->users)
+			io->users--;
+	}
+	if (io->users) {
+		trace(TRACE_VFIO, "teardown: IOAS %u kept: %u other device%s still attached",
+		      io->ioas_id, io->users, io->users == 1 ? "" : "s");
+		return;
 	}
 	if (io->iommufd >= 0) {
 		if (io->ioas_id) {
@@ -68,18 +80,18 @@ static void iommufd_detach(struct vfio_iommu *io, int device_fd)
 /* IOMMU_GET_HW_INFO, for --trace vfio: the IOMMU type, and for VT-d what
  * its capability registers offer.  Failure is not fatal (it says nothing
  * kvmini needs). */
-static void hw_info(struct vfio_iommu *io)
+static void hw_info(struct vfio_iommu *io, struct vfio_link *l)
 {
 	struct ufd_hw_info_vtd vtd = {0};
 	struct ufd_hw_info h = {
 	    .size = sizeof(h),
-	    .dev_id = io->dev_id,
+	    .dev_id = l->dev_id,
 	    .data_len = sizeof(vtd),
 	    .data_uptr = (uint64_t)(uintptr_t)&vtd,
 	};
 	char what[320];
 
-	if (attach_ioctl(io, io->iommufd, UFD_IOMMU_GET_HW_INFO, &h)) {
+	if (attach_ioctl(l, io->iommufd, UFD_IOMMU_GET_HW_INFO, &h)) {
 		trace(TRACE_VFIO, "attach: IOMMU_GET_HW_INFO: %s", strerror(errno));
 		return;
 	}
@@ -101,8 +113,8 @@ static void hw_info(struct vfio_iommu *io)
 	}
 }
 
-static int iommufd_attach(struct vfio_iommu *io, const char *bdf, const char *sysdev,
-			  int *device_fd, char *err, size_t errlen)
+static int iommufd_attach(struct vfio_iommu *io, struct vfio_link *l, const char *bdf,
+			  const char *sysdev, int *device_fd, char *err, size_t errlen)
 {
 	struct ufd_vfio_bind bind = {.argsz = sizeof(bind)};
 	struct ufd_ioas_alloc alloc = {.size = sizeof(alloc)};
@@ -110,33 +122,39 @@ static int iommufd_attach(struct vfio_iommu *io, const char *bdf, const char *sy
 	int ret, fd = -1;
 
 	(void)sysdev;
-	io->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
-	if (io->iommufd < 0) {
-		ret = -errno;
-		vfio_errf(err, errlen, ret, "vfio %s: cannot open /dev/iommu: %s; %s", bdf,
-			  strerror(-ret),
-			  ret == -ENOENT
-			      ? "boot a kernel with CONFIG_IOMMUFD=y, or --vfio-backend container"
-			      : "run kvmini as root (or give this user /dev/iommu)");
-		goto out;
+	if (io->iommufd >= 0) {
+		l->joined = true;
+		trace(TRACE_VFIO, "attach: /dev/iommu already open (IOAS %u): %s joins it",
+		      io->ioas_id, bdf);
+	} else {
+		io->iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+		if (io->iommufd < 0) {
+			ret = -errno;
+			vfio_errf(err, errlen, ret, "vfio %s: cannot open /dev/iommu: %s; %s", bdf,
+				  strerror(-ret),
+				  ret == -ENOENT ? "boot a kernel with CONFIG_IOMMUFD=y, or "
+						   "--vfio-backend container"
+						 : "run kvmini as root (or give this user /dev/iommu)");
+			goto out;
+		}
 	}
-	fd = open(io->cdev, O_RDWR | O_CLOEXEC);
+	fd = open(l->cdev, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
 		vfio_errf(
 		    err, errlen, ret,
 		    "vfio %s: cannot open %s: %s; is the device bound to vfio-pci and are you "
 		    "root?",
-		    bdf, io->cdev, strerror(-ret));
+		    bdf, l->cdev, strerror(-ret));
 		goto out;
 	}
-	trace(TRACE_VFIO, "attach: /dev/iommu and %s opened", io->cdev);
+	trace(TRACE_VFIO, "attach: /dev/iommu and %s opened", l->cdev);
 
 	/* The kernel refuses a second opener of the cdev (EINVAL: only the
 	 * group path may share a device) and a cdev whose group is held
 	 * through the container path (EBUSY). */
 	bind.iommufd = io->iommufd;
-	if (attach_ioctl(io, fd, UFD_VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+	if (attach_ioctl(l, fd, UFD_VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
 		char group[PATH_MAX], link[PATH_MAX];
 		long pid;
 		ssize_t n;
@@ -147,7 +165,7 @@ static int iommufd_attach(struct vfio_iommu *io, const char *bdf, const char *sy
 		group[n > 0 ? n : 0] = 0;
 		snprintf(link, sizeof(link), "/dev/vfio/%s",
 			 strrchr(group, '/') ? strrchr(group, '/') + 1 : "none");
-		pid = vfio_path_holder(io->cdev, link);
+		pid = vfio_path_holder(l->cdev, link);
 		if (pid > 0 || ret == -EBUSY) {
 			char who[48] = "";
 
@@ -163,20 +181,25 @@ static int iommufd_attach(struct vfio_iommu *io, const char *bdf, const char *sy
 		}
 		goto out;
 	}
-	io->dev_id = bind.out_devid;
-	trace(TRACE_VFIO, "attach: VFIO_DEVICE_BIND_IOMMUFD: device id %u", io->dev_id);
+	l->dev_id = bind.out_devid;
+	io->users++; /* bound: iommufd_detach() undoes it */
+	trace(TRACE_VFIO, "attach: VFIO_DEVICE_BIND_IOMMUFD: device id %u", l->dev_id);
 
-	hw_info(io);
+	hw_info(io, l);
 
-	if (attach_ioctl(io, io->iommufd, UFD_IOMMU_IOAS_ALLOC, &alloc)) {
-		ret = -errno;
-		vfio_errf(err, errlen, ret, "vfio %s: IOMMU_IOAS_ALLOC: %s", bdf, strerror(-ret));
-		goto out;
+	/* One IOAS for every device: what is mapped in it is seen by all. */
+	if (!io->ioas_id) {
+		if (attach_ioctl(l, io->iommufd, UFD_IOMMU_IOAS_ALLOC, &alloc)) {
+			ret = -errno;
+			vfio_errf(err, errlen, ret, "vfio %s: IOMMU_IOAS_ALLOC: %s", bdf,
+				  strerror(-ret));
+			goto out;
+		}
+		io->ioas_id = alloc.out_ioas_id;
 	}
-	io->ioas_id = alloc.out_ioas_id;
 
 	at.pt_id = io->ioas_id;
-	if (attach_ioctl(io, fd, UFD_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at)) {
+	if (attach_ioctl(l, fd, UFD_VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at)) {
 		ret = -errno;
 		vfio_errf(
 		    err, errlen, ret,
@@ -185,16 +208,17 @@ static int iommufd_attach(struct vfio_iommu *io, const char *bdf, const char *sy
 		    bdf, io->ioas_id, strerror(-ret));
 		goto out;
 	}
-	io->pt_attached = true;
-	io->hwpt_id = at.pt_id;
-	trace(TRACE_VFIO, "attach: IOAS %u allocated, device attached (hardware page table %u)",
-	      io->ioas_id, io->hwpt_id);
+	l->pt_attached = true;
+	l->hwpt_id = at.pt_id;
+	trace(TRACE_VFIO, "attach: IOAS %u %s, device attached (hardware page table %u)",
+	      io->ioas_id, l->joined ? "shared with the devices before it" : "allocated",
+	      l->hwpt_id);
 	*device_fd = fd;
 	trace(TRACE_VFIO, "attach: device fd %d (the cdev)", fd);
 	return 0;
 
 out:
-	iommufd_detach(io, fd);
+	iommufd_detach(io, l, fd);
 	return ret;
 }
 

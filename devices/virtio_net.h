@@ -23,11 +23,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memmap.h"
+
 struct vm;
 struct vnet;
 
 /* Devices of one kvmini: one per --net. */
-#define VNET_MAX 4
+#define VNET_MAX PCI_MAX_NET
 
 /* --net SPEC, parsed: vnet_init() and `kvmini check` read it alike. */
 enum vnet_backend { VNET_BACKEND_NONE, VNET_BACKEND_TAP, VNET_BACKEND_LOOPBACK };

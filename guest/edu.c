@@ -50,7 +50,15 @@
 #define PCI_STATUS_REG 0x06
 #define PCI_STATUS_IRQ 0x0008
 
+/* The device under test: edu_test() runs once per edu function, one
+ * after the other.  The first keeps the plain name "edu" (the scenarios
+ * match on it); others are named by address and take their own vectors
+ * (GUEST_VEC_EDU_MSI/INTX + 2 per device), so interrupts are never
+ * confused between them. */
 static uint64_t bar0;
+static char en[24] = "edu";
+static uint8_t vec_msi = GUEST_VEC_EDU_MSI, vec_intx = GUEST_VEC_EDU_INTX;
+static unsigned edu_count;
 static volatile uint32_t last_irq_status;
 static volatile uint64_t acks;
 
@@ -90,19 +98,19 @@ static void edu_basic(void)
 	uint32_t id = edu_rd(EDU_ID), fact;
 	bool done;
 
-	printf("edu: ID register 0x%08x\n", id);
-	guest_checkf(id == EDU_ID_QEMU72, "edu: ID register reads 0x%08x (want 0x010000ed)", id);
+	printf("%s: ID register 0x%08x\n", en, id);
+	guest_checkf(id == EDU_ID_QEMU72, "%s: ID register reads 0x%08x (want 0x010000ed)", en, id);
 
 	edu_wr(EDU_LIVE, 0x12345678);
-	guest_checkf(edu_rd(EDU_LIVE) == ~0x12345678u, "edu: liveness register inverts 0x12345678");
+	guest_checkf(edu_rd(EDU_LIVE) == ~0x12345678u, "%s: liveness register inverts 0x12345678", en);
 	edu_wr(EDU_LIVE, 0);
-	guest_check("edu: liveness register inverts 0", edu_rd(EDU_LIVE) == 0xffffffffu);
+	guest_checkf(edu_rd(EDU_LIVE) == 0xffffffffu, "%s: liveness register inverts 0", en);
 
 	edu_wr(EDU_FACT, 10);
 	done = wait_mmio32(bar0 + EDU_STATUS, EDU_STATUS_COMPUTING, 0, 2000000);
 	fact = edu_rd(EDU_FACT);
-	printf("edu: 10! = %u\n", fact);
-	guest_checkf(done && fact == 3628800, "edu: factorial 10! = %u (want 3628800)", fact);
+	printf("%s: 10! = %u\n", en, fact);
+	guest_checkf(done && fact == 3628800, "%s: factorial 10! = %u (want 3628800)", en, fact);
 }
 
 /* N reads of the ID register: the figure for fast path vs trapped BARs.
@@ -128,14 +136,14 @@ static void edu_bench(uint64_t n)
 			best = rus;
 	}
 	us = us_since(t0);
-	printf("edu: bench: %lu BAR0 reads in %lu us (%lu ns per read)\n", n, us,
+	printf("%s: bench: %lu BAR0 reads in %lu us (%lu ns per read)\n", en, n, us,
 	       n ? us * 1000 / n : 0);
 	if (n >= EDU_BENCH_ROUNDS)
-		printf("edu: bench-best: %lu reads in %lu us (fastest of %u rounds of %lu, times "
-		       "%u)\n",
+		printf("%s: bench-best: %lu reads in %lu us (fastest of %u rounds of %lu, times "
+		       "%u)\n", en,
 		       n, best * EDU_BENCH_ROUNDS, EDU_BENCH_ROUNDS, n / EDU_BENCH_ROUNDS,
 		       EDU_BENCH_ROUNDS);
-	guest_checkf(bad == 0, "edu: bench: %lu BAR0 reads all returned the ID", n);
+	guest_checkf(bad == 0, "%s: bench: %lu BAR0 reads all returned the ID", en, n);
 }
 
 /* One DMA transfer; wait for the command's run bit (and the interrupt
@@ -164,40 +172,39 @@ static void edu_msi(struct pci_func *f)
 	uint64_t c0;
 	bool ok;
 
-	irq_set_handler(GUEST_VEC_EDU_MSI, edu_irq, NULL);
+	irq_set_handler(vec_msi, edu_irq, NULL);
 	pci_set_bus_master(f, true); /* MSI writes are bus-master cycles */
-	if (!guest_check("edu: MSI capability enabled", pci_msi_enable(f, GUEST_VEC_EDU_MSI) == 0))
+	if (!guest_checkf(pci_msi_enable(f, vec_msi) == 0, "%s: MSI capability enabled", en))
 		return;
 
-	c0 = irq_count(GUEST_VEC_EDU_MSI);
+	c0 = irq_count(vec_msi);
 	edu_wr(EDU_IRQ_RAISE, 0x1);
-	ok = irq_wait_count(GUEST_VEC_EDU_MSI, c0 + 1, 1000000);
+	ok = irq_wait_count(vec_msi, c0 + 1, 1000000);
 	guest_checkf(ok && last_irq_status == 0x1,
-		     "edu: MSI taken on vector 0x%x after raising irq 0x1 (status 0x%x)",
-		     GUEST_VEC_EDU_MSI, last_irq_status);
-	guest_check("edu: interrupt status clear after acknowledge", edu_rd(EDU_IRQ_STATUS) == 0);
+		     "%s: MSI taken on vector 0x%x after raising irq 0x1 (status 0x%x)", en,
+		     vec_msi, last_irq_status);
+	guest_checkf(edu_rd(EDU_IRQ_STATUS) == 0, "%s: interrupt status clear after acknowledge", en);
 
 	/* DMA round trip: guest RAM -> device buffer -> other guest RAM,
 	 * the device using guest physical addresses (IOVA = GPA). */
 	src = page_alloc(1);
 	dst = page_alloc(1);
-	if (!guest_check("edu: DMA pages allocated", src && dst))
+	if (!guest_checkf(src && dst, "%s: DMA pages allocated", en))
 		return;
 	for (unsigned i = 0; i < EDU_DMA_LEN; i++)
 		src[i] = (uint8_t)(i * 7 + 3);
 	memset(dst, 0, EDU_DMA_LEN);
-	c0 = irq_count(GUEST_VEC_EDU_MSI);
-	ok = edu_dma((uint32_t)virt_to_phys(src), EDU_DMA_BUF, EDU_DMA_IRQ, GUEST_VEC_EDU_MSI);
-	guest_checkf(ok, "edu: DMA %u bytes guest RAM 0x%lx -> device done, MSI taken", EDU_DMA_LEN,
+	c0 = irq_count(vec_msi);
+	ok = edu_dma((uint32_t)virt_to_phys(src), EDU_DMA_BUF, EDU_DMA_IRQ, vec_msi);
+	guest_checkf(ok, "%s: DMA %u bytes guest RAM 0x%lx -> device done, MSI taken", en, EDU_DMA_LEN,
 		     virt_to_phys(src));
 	ok = edu_dma(EDU_DMA_BUF, (uint32_t)virt_to_phys(dst), EDU_DMA_TO_RAM | EDU_DMA_IRQ,
-		     GUEST_VEC_EDU_MSI);
-	guest_checkf(ok, "edu: DMA %u bytes device -> guest RAM 0x%lx done, MSI taken", EDU_DMA_LEN,
+		     vec_msi);
+	guest_checkf(ok, "%s: DMA %u bytes device -> guest RAM 0x%lx done, MSI taken", en, EDU_DMA_LEN,
 		     virt_to_phys(dst));
-	guest_check("edu: DMA round trip intact (device used guest physical addresses)",
-		    memcmp(src, dst, EDU_DMA_LEN) == 0);
-	guest_checkf(irq_count(GUEST_VEC_EDU_MSI) - c0 == 2 && last_irq_status == EDU_IRQ_DMA,
-		     "edu: two DMA completion MSIs (status 0x%x)", last_irq_status);
+	guest_checkf(memcmp(src, dst, EDU_DMA_LEN) == 0, "%s: DMA round trip intact (device used guest physical addresses)", en);
+	guest_checkf(irq_count(vec_msi) - c0 == 2 && last_irq_status == EDU_IRQ_DMA,
+		     "%s: two DMA completion MSIs (status 0x%x)", en, last_irq_status);
 	page_free(src, 1);
 	page_free(dst, 1);
 	pci_msi_disable(f);
@@ -218,18 +225,18 @@ static void edu_intx(struct pci_func *f)
 	/* Under kvmini, Interrupt Line holds the IOAPIC input; under QEMU's
 	 * q35 the chipset's routing decides (pci_intx_ioapic_pin knows both). */
 	if (!guest_checkf(pin >= 16 && line < ioapic_pins(),
-			  "edu: INTx pin %u routed to IOAPIC line %d (Interrupt Line %u)",
+			  "%s: INTx pin %u routed to IOAPIC line %d (Interrupt Line %u)", en,
 			  f->irq_pin, pin, f->irq_line))
 		return;
-	irq_set_handler(GUEST_VEC_EDU_INTX, edu_irq, NULL);
+	irq_set_handler(vec_intx, edu_irq, NULL);
 	/* MSI off, INTx on: the device falls back to its pin (PCI 3.0 6.8.1.3). */
 	pci_msi_disable(f);
 	pci_intx_disable(f, false);
-	ioapic_route(line, GUEST_VEC_EDU_INTX, IOAPIC_LEVEL | IOAPIC_MASKED);
+	ioapic_route(line, vec_intx, IOAPIC_LEVEL | IOAPIC_MASKED);
 
 	ticks0 = timer_ticks();
 	tsc0 = rdtsc();
-	msi0 = irq_count(GUEST_VEC_EDU_MSI);
+	msi0 = irq_count(vec_msi);
 
 	/* With the IOAPIC pin masked, the asserted line shows only in the
 	 * device's Status register, which kvmini reads live from the device. */
@@ -237,36 +244,36 @@ static void edu_intx(struct pci_func *f)
 	udelay(1000);
 	st = cfg_status(f);
 	guest_checkf(st & PCI_STATUS_IRQ,
-		     "edu: Status.Interrupt set while INTx is asserted (Status 0x%04x)", st);
-	c0 = irq_count(GUEST_VEC_EDU_INTX);
+		     "%s: Status.Interrupt set while INTx is asserted (Status 0x%04x)", en, st);
+	c0 = irq_count(vec_intx);
 	ioapic_mask(line, false);
-	if (irq_wait_count(GUEST_VEC_EDU_INTX, c0 + 1, 1000000))
+	if (irq_wait_count(vec_intx, c0 + 1, 1000000))
 		taken++;
 	guest_checkf(taken == 1 && last_irq_status == 0x2,
-		     "edu: INTx taken on line %u, vector 0x%x, on unmask (status 0x%x)", line,
-		     GUEST_VEC_EDU_INTX, last_irq_status);
+		     "%s: INTx taken on line %u, vector 0x%x, on unmask (status 0x%x)", en, line,
+		     vec_intx, last_irq_status);
 	st = cfg_status(f);
 	guest_checkf(!(st & PCI_STATUS_IRQ),
-		     "edu: Status.Interrupt clear after acknowledge (Status 0x%04x)", st);
+		     "%s: Status.Interrupt clear after acknowledge (Status 0x%04x)", en, st);
 
 	/* Again: each one needs the level to be resampled at EOI and VFIO
 	 * to unmask the host line, or only the first would arrive. */
 	for (unsigned i = 1; i < rounds; i++) {
-		c0 = irq_count(GUEST_VEC_EDU_INTX);
+		c0 = irq_count(vec_intx);
 		edu_wr(EDU_IRQ_RAISE, 0x4);
-		if (irq_wait_count(GUEST_VEC_EDU_INTX, c0 + 1, 1000000))
+		if (irq_wait_count(vec_intx, c0 + 1, 1000000))
 			taken++;
 	}
-	guest_checkf(taken == rounds, "edu: %u of %u INTx interrupts taken (EOI unmasks)", taken,
+	guest_checkf(taken == rounds, "%s: %u of %u INTx interrupts taken (EOI unmasks)", en, taken,
 		     rounds);
-	guest_check("edu: no MSI while MSI is off", irq_count(GUEST_VEC_EDU_MSI) == msi0);
+	guest_checkf(irq_count(vec_msi) == msi0, "%s: no MSI while MSI is off", en);
 
 	/* If the device's line were wired to the timer's input, the tick
 	 * count would jump by the INTx interrupts. */
 	elapsed_us = us_since(tsc0);
 	expect = elapsed_us / (1000000 / TIMER_HZ);
 	guest_checkf(timer_ticks() - ticks0 <= expect + 2,
-		     "edu: timer ticks did not jump during INTx (%lu ticks in %lu us)",
+		     "%s: timer ticks did not jump during INTx (%lu ticks in %lu us)", en,
 		     timer_ticks() - ticks0, elapsed_us);
 	ioapic_mask(line, true);
 	pci_intx_disable(f, true);
@@ -281,10 +288,10 @@ static void edu_quiesce(void)
 	uint32_t st;
 
 	if (!wait_mmio32(bar0 + EDU_DMA_CMD, EDU_DMA_RUN, 0, 3000000))
-		printf("edu: a DMA transfer is still running\n");
+		printf("%s: a DMA transfer is still running\n", en);
 	st = edu_rd(EDU_IRQ_STATUS);
 	if (st) {
-		printf("edu: stale interrupt status 0x%x from an earlier run, acknowledged\n", st);
+		printf("%s: stale interrupt status 0x%x from an earlier run, acknowledged\n", en, st);
 		edu_wr(EDU_IRQ_ACK, st);
 	}
 }
@@ -295,10 +302,17 @@ void edu_test(struct pci_func *f)
 {
 	uint64_t n;
 
-	printf("edu: testing %02x:%02x.%x\n", f->bus, f->dev, f->fn);
+	/* A second edu: its own name and vectors (see above). */
+	if (edu_count) {
+		snprintf(en, sizeof(en), "edu %02x:%02x.%x", f->bus, f->dev, f->fn);
+		vec_msi = (uint8_t)(GUEST_VEC_EDU_MSI + 2 * edu_count);
+		vec_intx = (uint8_t)(GUEST_VEC_EDU_INTX + 2 * edu_count);
+	}
+	edu_count++;
+	printf("%s: testing %02x:%02x.%x\n", en, f->bus, f->dev, f->fn);
 	bar0 = (uint64_t)(uintptr_t)pci_bar_ptr(f, 0);
 	if (!guest_checkf(bar0 && f->bar[0].size >= 0x100000,
-			  "edu: BAR0 is memory of at least 1 MiB (at 0x%lx)", bar0))
+			  "%s: BAR0 is memory of at least 1 MiB (at 0x%lx)", en, bar0))
 		return;
 	edu_quiesce();
 	n = cmdline_u64("edu_bench", 0);
@@ -317,7 +331,7 @@ void edu_test(struct pci_func *f)
 	edu_intx(f);
 	if (cmdline_has("hostile") && report_is_kvmini())
 		edu_hostile(f);
-	printf("edu: %lu interrupts acknowledged\n", (uint64_t)acks);
+	printf("%s: %lu interrupts acknowledged\n", en, (uint64_t)acks);
 	/* edu_hold=S keeps the device busy S seconds more: the host's tests
 	 * start a second kvmini on it, or stop this one with SIGTERM.  With
 	 * edu_hold_dma it runs DMA transfers (device -> guest RAM) back to
@@ -329,13 +343,13 @@ void edu_test(struct pci_func *f)
 		uint64_t t0 = rdtsc(), k = 0;
 
 		pci_set_bus_master(f, true);
-		printf("edu: holding the device for %lu s, DMA running\n", n);
+		printf("%s: holding the device for %lu s, DMA running\n", en, n);
 		while (buf && us_since(t0) < n * 1000000 &&
 		       edu_dma(EDU_DMA_BUF, (uint32_t)virt_to_phys(buf), EDU_DMA_TO_RAM, 0))
 			k++;
-		printf("edu: %lu DMA transfers while holding\n", k);
+		printf("%s: %lu DMA transfers while holding\n", en, k);
 	} else if (n) {
-		printf("edu: holding the device for %lu s\n", n);
+		printf("%s: holding the device for %lu s\n", en, n);
 		mdelay(n * 1000);
 	}
 }

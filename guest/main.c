@@ -113,8 +113,8 @@ void guest_main(uint64_t start_info_pa)
 	 * test is linked in (weak references resolve to NULL otherwise). */
 	struct pci_func *f;
 
-	/* Every virtio-net function: kvmini's own in slot 1 and, when the
-	 * device assigned with --vfio is one too, that one in slot 2. */
+	/* Every virtio-net function: kvmini's own (slot 1, then 3, 4, 5 with
+	 * several --net) and any assigned with --vfio that is one too. */
 	for (unsigned i = 0; i < pci_count(); i++) {
 		f = pci_at(i);
 		if (f->vendor != 0x1af4 || f->device != 0x1041)
@@ -124,19 +124,28 @@ void guest_main(uint64_t start_info_pa)
 		else
 			printf("# virtio-net at %02x:%02x.%x: no test in this build\n", f->bus, f->dev, f->fn);
 	}
-	if ((f = pci_find(0x1234, 0x11e8)) != NULL) {
+	/* Every edu function (several --vfio), each checked in full. */
+	for (unsigned i = 0; i < pci_count(); i++) {
+		f = pci_at(i);
+		if (f->vendor != 0x1234 || f->device != 0x11e8)
+			continue;
 		if (edu_test)
 			edu_test(f);
 		else
 			printf("# edu at %02x:%02x.%x: no test in this build\n", f->bus, f->dev, f->fn);
-	} else if (report_is_kvmini() && vfio_other_test) {
-		/* Some other device in kvmini's assigned-device slot: what we
-		 * can check without knowing it is enumeration and a first read
-		 * of each BAR. */
-		for (unsigned i = 0; i < pci_count(); i++)
-			if (pci_at(i)->bus == 0 && pci_at(i)->dev == PCI_SLOT_VFIO &&
-			    !(pci_at(i)->vendor == 0x1af4 && pci_at(i)->device == 0x1041 && vnet_test))
-				vfio_other_test(pci_at(i));
+	}
+	/* Some other device in one of kvmini's assigned-device slots: what we
+	 * can check without knowing it is enumeration and a first read of
+	 * each BAR. */
+	for (unsigned i = 0; report_is_kvmini() && vfio_other_test && i < pci_count(); i++) {
+		f = pci_at(i);
+		bool vfio_slot = f->dev == PCI_SLOT_VFIO ||
+				 (f->dev >= PCI_SLOT_VFIO_N(1) && f->dev <= PCI_SLOT_VFIO_N(PCI_MAX_VFIO - 1));
+
+		if (f->bus != 0 || !vfio_slot || (f->vendor == 0x1234 && f->device == 0x11e8) ||
+		    (f->vendor == 0x1af4 && f->device == 0x1041 && vnet_test))
+			continue;
+		vfio_other_test(f);
 	}
 
 	smp_device_checks();

@@ -124,7 +124,7 @@ struct vnet {
 	uint8_t frame[16384]; /* reassembly of merged buffers */
 };
 
-#define VNET_MAX 2
+#define VNET_MAX 8
 static struct vnet vnets[VNET_MAX];
 static struct vnet *vp;
 static unsigned vnet_count;
@@ -1143,10 +1143,16 @@ void vnet_test(struct pci_func *f)
 
 	/* Each function gets its own state and its own three vectors, so
 	 * two devices' interrupts are never confused (memmap.h). */
-	static const uint8_t vecs[VNET_MAX][3] = {
+	static const uint8_t vecs[2][3] = {
 	    {GUEST_VEC_VNET_CFG, GUEST_VEC_VNET_RX, GUEST_VEC_VNET_TX},
 	    {GUEST_VEC_VNET2_CFG, GUEST_VEC_VNET2_RX, GUEST_VEC_VNET2_TX},
 	};
+	/* kvmini's --net i sits in PCI_SLOT_NET_N(i): which one is this? */
+	int net_i = -1;
+
+	for (unsigned i = 0; report_is_kvmini() && f->bus == 0 && i < PCI_MAX_NET; i++)
+		if (f->dev == PCI_SLOT_NET_N(i) && f->fn == 0)
+			net_i = (int)i;
 	if (vnet_count == VNET_MAX) {
 		printf("virtio-net: %02x:%02x.%x: more than %u devices, not driven\n", f->bus,
 		       f->dev, f->fn, VNET_MAX);
@@ -1155,22 +1161,32 @@ void vnet_test(struct pci_func *f)
 	vp = &vnets[vnet_count];
 	memset(vp, 0, sizeof(*vp));
 	vp->f = f;
-	vp->vec_cfg = vecs[vnet_count][0];
-	vp->vec_rx = vecs[vnet_count][1];
-	vp->vec_tx = vecs[vnet_count][2];
+	if (vnet_count < 2) {
+		vp->vec_cfg = vecs[vnet_count][0];
+		vp->vec_rx = vecs[vnet_count][1];
+		vp->vec_tx = vecs[vnet_count][2];
+	} else {
+		vp->vec_cfg = (uint8_t)GUEST_VEC_VNET_N(vnet_count);
+		vp->vec_rx = (uint8_t)(GUEST_VEC_VNET_N(vnet_count) + 1);
+		vp->vec_tx = (uint8_t)(GUEST_VEC_VNET_N(vnet_count) + 2);
+	}
 	vnet_count++;
-	/* kvmini's own device keeps the plain name (the other scenarios match
-	 * on it); any other function is named by its address. */
-	if (report_is_kvmini() && f->dev != PCI_SLOT_VIRTIO_NET)
+	/* kvmini's own devices keep kvmini's names ("virtio-net" for the
+	 * first: the other scenarios match on it, then "virtio-net1" ...);
+	 * any other function is named by its address. */
+	if (net_i > 0)
+		snprintf(vp->name, sizeof(vp->name), "virtio-net%d", net_i);
+	else if (report_is_kvmini() && net_i < 0)
 		snprintf(vp->name, sizeof(vp->name), "virtio-net %02x:%02x.%x", f->bus, f->dev,
 			 f->fn);
 	else
 		snprintf(vp->name, sizeof(vp->name), "virtio-net");
-	vp->ip = 0xa9fe6402; /* 169.254.100.2 */
-	vp->peer_ip = 0xa9fe6401;
-	if (cmdline_get("ip", opt, sizeof(opt)) && !parse_ipv4(opt, &vp->ip))
+	/* --net i's tap peer is 169.254.(100+i).1 (memmap.h); we are .2. */
+	vp->ip = GUEST_NET_SUBNET(net_i > 0 ? net_i : 0) + 2;
+	vp->peer_ip = GUEST_NET_SUBNET(net_i > 0 ? net_i : 0) + 1;
+	if (net_i <= 0 && cmdline_get("ip", opt, sizeof(opt)) && !parse_ipv4(opt, &vp->ip))
 		printf("%s: ip=%s is not an IPv4 address, using the default\n", vp->name, opt);
-	if (cmdline_get("peer", opt, sizeof(opt)) && !parse_ipv4(opt, &vp->peer_ip))
+	if (net_i <= 0 && cmdline_get("peer", opt, sizeof(opt)) && !parse_ipv4(opt, &vp->peer_ip))
 		printf("%s: peer=%s is not an IPv4 address, using the default\n", vp->name, opt);
 
 	printf("%s: %02x:%02x.%x rev %u subsystem %04x:%04x\n", vp->name, f->bus, f->dev, f->fn,
@@ -1178,7 +1194,7 @@ void vnet_test(struct pci_func *f)
 	/* 4.1.2.1: a modern (rev >= 1) device's subsystem IDs may name the
 	 * environment (QEMU puts 1af4:1100 there), so only kvmini's is pinned. */
 	guest_checkf(f->revision >= 1 && f->class_code == 2 &&
-			 (!report_is_kvmini() || f->dev != PCI_SLOT_VIRTIO_NET ||
+			 (!report_is_kvmini() || net_i < 0 ||
 			  (f->subsys_vendor == 0x1af4 && f->subsys_device == 1)),
 		     "%s: modern ID 1af4:1041 rev %u, class %02x%02x, subsystem %04x:%04x",
 		     vp->name, f->revision, f->class_code, f->subclass, f->subsys_vendor,

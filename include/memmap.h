@@ -146,8 +146,23 @@
 
 /* ---- PCI slots on bus 0, in a fixed order ------------------------------ */
 #define PCI_SLOT_HOST_BRIDGE 0
-#define PCI_SLOT_VIRTIO_NET 1
-#define PCI_SLOT_VFIO 2
+#define PCI_SLOT_VIRTIO_NET 1 /* the first --net */
+#define PCI_SLOT_VFIO 2       /* the first --vfio (its host slot's functions) */
+
+/* Several of each (issue 21): --net up to PCI_MAX_NET times, --vfio up to
+ * PCI_MAX_VFIO.  The first of each keeps the slot above; the others
+ * follow: --net i (from 0) at PCI_SLOT_NET_N(i) = 1, 3, 4, 5, and the k-th
+ * host slot among the --vfio devices at PCI_SLOT_VFIO_N(k) = 2, 6 .. 12
+ * (functions of one host slot share a guest slot: docs/pci.md). */
+#define PCI_MAX_NET 4
+#define PCI_MAX_VFIO 8
+#define PCI_SLOT_NET_N(i) ((i) ? 2 + (i) : PCI_SLOT_VIRTIO_NET)
+#define PCI_SLOT_VFIO_N(k) ((k) ? 5 + (k) : PCI_SLOT_VFIO)
+
+/* The tap behind --net i has its host end at 169.254.(100+i).1 in the
+ * nested rig and the docs; the tiny guest takes 169.254.(100+i).2 on the
+ * virtio-net in PCI_SLOT_NET_N(i) and pings the .1 (guest/virtio_net.c). */
+#define GUEST_NET_SUBNET(i) (0xa9fe6400u + ((unsigned)(i) << 8)) /* 169.254.(100+i).0 */
 
 /*
  * Host bridge identity.  1b36:0008 is the ID Red Hat assigned to QEMU's
@@ -200,11 +215,16 @@ struct guest_report {
 #define GUEST_VEC_VNET_CFG 0x40 /* virtio-net MSI-X vector 0 */
 #define GUEST_VEC_VNET_RX 0x41
 #define GUEST_VEC_VNET_TX 0x42
-/* A second virtio-net function (the one assigned with --vfio in slot 2,
- * when it is a virtio-net too): its own MSI-X vectors. */
+/* A second virtio-net function (another --net, or one assigned with --vfio
+ * that is a virtio-net too): its own MSI-X vectors. */
 #define GUEST_VEC_VNET2_CFG 0x44
 #define GUEST_VEC_VNET2_RX 0x45
 #define GUEST_VEC_VNET2_TX 0x46
+/* The third and later (up to 8 in all): cfg, rx, tx at 0x60 + 4 * (i - 2)
+ * + 0, 1, 2, i counting virtio-net functions from 0 in bus order. */
+#define GUEST_VEC_VNET_N(i) (0x60 + 4 * ((i) - 2))
+/* edu k (from 0, in bus order): MSI at GUEST_VEC_EDU_MSI + 2k, INTx at
+ * GUEST_VEC_EDU_INTX + 2k, up to 8 of them (0x50-0x5f). */
 #define GUEST_VEC_EDU_MSI 0x50
 #define GUEST_VEC_EDU_INTX 0x51
 /* Several CPUs (guest/smp.c): each AP's own LAPIC timer, an IPI and its

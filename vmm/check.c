@@ -342,10 +342,15 @@ static void check_vfio_device(const char *bdf, bool needed)
 		     bdf);
 }
 
-static void check_vfio(const struct host_facts *h, const char *want, const char *backend)
+static void check_unbound(const char *want);
+
+/* The IOMMU, VFIO and every device bound to vfio-pci; the n devices of
+ * --vfio (want) are needed, and each one not bound gets its fix. */
+static void check_vfio(const struct host_facts *h, const char (*want)[13], unsigned n,
+		       const char *backend)
 {
-	char fix[600], drv[64], path[64];
-	bool need = want != NULL, seen = false;
+	char fix[600];
+	bool need = n > 0, seen[PCI_MAX_VFIO] = {false};
 	/* Which node the run will need: the backend asked for; auto takes
 	 * IOMMUFD only where /dev/iommu is there (and the device has a cdev),
 	 * so the container is needed when /dev/iommu is not. */
@@ -378,16 +383,27 @@ static void check_vfio(const struct host_facts *h, const char *want, const char 
 	while (d && (e = readdir(d))) {
 		if (!strchr(e->d_name, ':'))
 			continue;
-		check_vfio_device(e->d_name, want && !strcmp(want, e->d_name));
-		seen |= want && !strcmp(want, e->d_name);
+		bool wanted = false;
+
+		for (unsigned i = 0; i < n; i++)
+			if (!strcmp(want[i], e->d_name))
+				wanted = seen[i] = true;
+		check_vfio_device(e->d_name, wanted);
 	}
 	if (d)
 		closedir(d);
 	if (!h->vfio_devices)
 		item(ITEM_INFO, false, 0, NULL, "no PCI device is bound to vfio-pci");
-	if (!want || seen)
-		return;
-	/* The device asked for is not bound to vfio-pci: say how to bind it. */
+	for (unsigned i = 0; i < n; i++)
+		if (!seen[i])
+			check_unbound(want[i]);
+}
+
+/* A device asked for that is not bound to vfio-pci: say how to bind it. */
+static void check_unbound(const char *want)
+{
+	char fix[600], drv[64], path[64];
+
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", want);
 	if (access(path, F_OK)) {
 		item(ITEM_MISSING, true, EXIT_VFIO, "lspci -D  # the host's devices, by the address --vfio takes",
@@ -494,7 +510,9 @@ static void check_vfio_attach(const char *bdf, const char *backend)
 
 /* The tap through the run's own vnet_tap_open(): the item says what the
  * run would say, with the same fix. */
-static void check_net(const struct host_facts *h, const char *spec)
+/* One --net; /dev/net/tun is said once, with the first tap (or the first
+ * --net when none is a tap). */
+static void check_net(const struct host_facts *h, const char *spec, bool tun_item)
 {
 	struct vnet_spec s;
 	struct vnet_tap_err e;
@@ -506,9 +524,10 @@ static void check_net(const struct host_facts *h, const char *spec)
 	if (vnet_spec_parse(spec, &s, err, sizeof(err))) /* main() has refused it already */
 		die(EXIT_USAGE, "%s", err);
 	need = s.backend == VNET_BACKEND_TAP;
-	item(errno_state(h->tun_errno), need, EXIT_NET,
-	     h->tun_errno == ENOENT ? "modprobe tun" : "chmod 0666 /dev/net/tun",
-	     "/dev/net/tun: %s", h->tun_errno ? strerror(h->tun_errno) : "usable");
+	if (tun_item)
+		item(errno_state(h->tun_errno), need, EXIT_NET,
+		     h->tun_errno == ENOENT ? "modprobe tun" : "chmod 0666 /dev/net/tun",
+		     "/dev/net/tun: %s", h->tun_errno ? strerror(h->tun_errno) : "usable");
 	if (!need)
 		return;
 	code = vnet_tap_open(s.ifname, &fd, &offloads, &e);
@@ -559,12 +578,13 @@ int check_run(const struct config *cfg)
 {
 	struct host_facts h;
 	double t0 = now_ms();
-	char canon[13], line[768];
-	int rd, code;
+	char canon[PCI_MAX_VFIO][13], line[768];
+	int rd, code, tun_at = 0; /* the first tap, else the first --net */
 	pid_t pid;
 
-	if (cfg->vfio)
-		vfio_bdf_or_die(cfg->vfio, canon); /* main() has refused a bad one already */
+	/* main() has refused a bad address, or one given twice, already. */
+	for (unsigned i = 0; i < cfg->nvfio; i++)
+		vfio_bdf_or_die(cfg->vfios[i], canon[i]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	host_facts_read(&h);
 	iommu_fix_set(&h);
@@ -573,10 +593,16 @@ int check_run(const struct config *cfg)
 	       h.kernel);
 	check_kvm(&h);
 	check_nesting(&h);
-	check_vfio(&h, cfg->vfio ? canon : NULL, cfg->vfio_backend);
-	check_net(&h, cfg->net);
-	if (cfg->vfio)
-		check_vfio_attach(canon, cfg->vfio_backend);
+	/* Each device and each --net, as the run would take them
+	 * (kvmini check --vfio A --vfio B describes both). */
+	check_vfio(&h, (const char(*)[13])canon, cfg->nvfio, cfg->vfio_backend);
+	for (int i = (int)cfg->nnet - 1; i >= 0; i--)
+		if (!strncmp(cfg->nets[i], "tap=", 4))
+			tun_at = i;
+	for (unsigned i = 0; i < cfg->nnet; i++)
+		check_net(&h, cfg->nets[i], (int)i == tun_at);
+	for (unsigned i = 0; i < cfg->nvfio; i++)
+		check_vfio_attach(canon[i], cfg->vfio_backend);
 
 	/* The verdict: the run's own setup with these options, in a child
 	 * (main() goes on there), which exits where the guest would start. */

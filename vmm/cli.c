@@ -33,9 +33,11 @@ static const char usage[] =
 	"  --cpus N           vCPUs, 1 (default) to 32: APIC IDs 0 to N-1, vCPU 0\n"
 	"                     boots, the others wait for the guest's INIT-SIPI-SIPI\n"
 	"  --net SPEC         virtio-net backend: loopback (default), none,\n"
-	"                     tap=NAME[,mac=02:xx:xx:xx:xx:xx][,queue=N]\n"
+	"                     tap=NAME[,mac=02:xx:xx:xx:xx:xx][,queue=N];\n"
+	"                     repeat for more devices (up to 4)\n"
 	"  --vfio BDF         assign host PCI device DDDD:BB:DD.F (bound to vfio-pci);\n"
-	"                     lspci's BB:DD.F means domain 0000\n"
+	"                     lspci's BB:DD.F means domain 0000; repeat for more\n"
+	"                     devices (up to 8)\n"
 	"  --vfio-trap-bars   trap every BAR access of the assigned device (slow path)\n"
 	"  --vfio-backend B   how VFIO reaches the IOMMU: auto (default: iommufd when\n"
 	"                     /dev/iommu and the device's cdev exist), container,\n"
@@ -343,8 +345,22 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 			cfg->cpus = (unsigned)n;
 			break;
 		}
-		case OPT_NET: cfg->net = optarg; break;
-		case OPT_VFIO: cfg->vfio = optarg; break;
+		case OPT_NET:
+			if (cfg->nnet == PCI_MAX_NET)
+				die(EXIT_USAGE, "--net %s: at most %d network devices (--net given %d "
+						"times already)",
+				    optarg, PCI_MAX_NET, PCI_MAX_NET);
+			cfg->nets[cfg->nnet++] = optarg;
+			cfg->net = cfg->nets[0];
+			break;
+		case OPT_VFIO:
+			if (cfg->nvfio == PCI_MAX_VFIO)
+				die(EXIT_USAGE, "--vfio %s: at most %d assigned devices (--vfio given %d "
+						"times already)",
+				    optarg, PCI_MAX_VFIO, PCI_MAX_VFIO);
+			cfg->vfios[cfg->nvfio++] = optarg;
+			cfg->vfio = cfg->vfios[0];
+			break;
 		case OPT_VFIO_TRAP: cfg->vfio_trap_bars = true; break;
 		case OPT_VFIO_BACKEND:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "container") &&
@@ -388,6 +404,8 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 		}
 		}
 	}
+	if (!cfg->nnet)
+		cfg->nets[cfg->nnet++] = cfg->net; /* the default, loopback */
 	if (optind < argc)
 		unexpected_operand(argv[optind], argv[optind] == first, cfg->check);
 	if (cfg->vfio_trap_bars && !cfg->vfio)

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "memmap.h"
+
 #define KVMINI_VERSION "0.1.0"
 
 struct config {
@@ -15,8 +17,14 @@ struct config {
 	const char *cmdline;
 	uint64_t mem_size;
 	unsigned cpus;	     /* --cpus: 1 (default) to CLI_CPUS_MAX */
-	const char *net;     /* "loopback", "none", "tap=NAME[,mac=..]" */
-	const char *vfio;    /* DDDD:BB:DD.F or NULL */
+	const char *net;     /* the first --net: "loopback", "none", "tap=NAME[,mac=..]" */
+	const char *vfio;    /* the first --vfio: DDDD:BB:DD.F, or NULL */
+	/* Every --net and --vfio, in the order given (net[0] == net, vfio[0]
+	 * == vfio); at most PCI_MAX_NET and PCI_MAX_VFIO (memmap.h). */
+	const char *nets[PCI_MAX_NET];
+	unsigned nnet;
+	const char *vfios[PCI_MAX_VFIO];
+	unsigned nvfio;
 	bool vfio_trap_bars;
 	const char *vfio_backend; /* "auto" (default), "container", "iommufd" */
 	bool vfio_backend_set;

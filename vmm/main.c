@@ -3,6 +3,7 @@
  * main.c - kvmini: parse the command line, build the machine, run it, and
  * release everything on every way out.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +277,26 @@ static void report_setup_failure(int code, const char *msg)
 	report_file_close(f, setup_report.path, code);
 }
 
+/* Every --vfio: a PCI address, none given twice, and where each goes on
+ * the guest's bus.  Bad input is the user's to fix before anything is
+ * opened (exit 2). */
+static void vfio_args(const struct config *c, struct vfio_place *place)
+{
+	struct vfio_bdf b[PCI_MAX_VFIO];
+	unsigned dup = 0;
+
+	for (unsigned i = 0; i < c->nvfio; i++) {
+		char canon[13];
+
+		vfio_bdf_or_die(c->vfios[i], canon);
+		vfio_parse_bdf(canon, &b[i], NULL);
+	}
+	if (vfio_place(b, c->nvfio, place, &dup) == -EEXIST)
+		die(EXIT_USAGE,
+		    "--vfio %s given twice: a device can be assigned once; drop the second one",
+		    c->vfios[dup]);
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -286,13 +307,13 @@ int main(int argc, char **argv)
 	struct multiboot_image mb;
 	char err[256];
 	struct vnet_spec net_spec;
-	char bdf[13];
 	uint64_t rsdp;
 	bool bzimage = false, linux_guest = false, multiboot = false;
 	sigset_t sigs;
 	struct host_facts host;
 	int status;
 	double t_start = now_ms(), t_run;
+	struct vfio_place place[PCI_MAX_VFIO];
 
 	cli_parse(argc, argv, &cfg);
 	/* The report first: a path that cannot be created is the user's to
@@ -307,13 +328,26 @@ int main(int argc, char **argv)
 		setup_report.t0 = t_start;
 		die_hook = report_setup_failure;
 	}
-	/* Then the --net spec's and --vfio address's syntax, for the run and
-	 * `kvmini check` alike: a usage error is one before anything else is
-	 * looked at. */
-	if (vnet_spec_parse(cfg.net, &net_spec, err, sizeof(err)))
-		die(EXIT_USAGE, "%s", err);
-	if (cfg.vfio)
-		vfio_bdf_or_die(cfg.vfio, bdf);
+	/* Then every --net spec's and --vfio address's syntax, for the run
+	 * and `kvmini check` alike: a usage error is one before anything
+	 * else is looked at.  A tap named twice would be opened twice (the
+	 * second open is refused, or two devices share one wire), a device
+	 * given twice assigned twice: refused here. */
+	for (unsigned i = 0; i < cfg.nnet; i++) {
+		if (vnet_spec_parse(cfg.nets[i], &net_spec, err, sizeof(err)))
+			die(EXIT_USAGE, "%s", err);
+		for (unsigned j = 0; j < i && net_spec.backend == VNET_BACKEND_TAP; j++) {
+			struct vnet_spec o;
+
+			if (!vnet_spec_parse(cfg.nets[j], &o, err, sizeof(err)) &&
+			    o.backend == VNET_BACKEND_TAP && !strcmp(o.ifname, net_spec.ifname))
+				die(EXIT_USAGE,
+				    "--net tap=%s given twice: each --net needs a tap of its own "
+				    "(e.g. --net tap=tap0 --net tap=tap1)",
+				    net_spec.ifname);
+		}
+	}
+	vfio_args(&cfg, place);
 	if (cfg.check) {
 		status = check_run(&cfg);
 		if (status != CHECK_RUN_SETUP)
@@ -365,8 +399,10 @@ int main(int argc, char **argv)
 
 	/* Init order: the VM (RAM, irqchip, vCPU) first, since every device
 	 * needs it; then the legacy ports; then the PCI host bridge, which
-	 * the PCI devices plug into; virtio-net next (slot 1), then the
-	 * assigned device (slot 2), whose DMA map covers all of RAM.  What
+	 * the PCI devices plug into; every virtio-net next (slot 1, then 3,
+	 * 4, 5), then the assigned devices (slot 2, then 6 ...: memmap.h),
+	 * whose one DMA map covers all of RAM.  Their sysfs entries and IOMMU
+	 * groups are checked before any of them is attached.  What
 	 * only a guest that uses a device needs waits for its first access
 	 * (docs/benchmarks.md): the in-kernel PIT (vm_create traps its
 	 * ports), the serial reader thread, virtio-net's I/O thread. */
@@ -374,17 +410,21 @@ int main(int argc, char **argv)
 	vm_create(&vm, cfg.mem_size, cfg.cpus);
 	step_end();
 	atexit(teardown);
+	vfio_preflight(cfg.vfios, cfg.nvfio);
 	serial_init(&vm);
 	pm_init(&vm);
 	rtc_init(&vm);
 	report_init(&vm);
 	pci_host_init(&vm);
 	pci_host_claim_cf9(pm_rst_cnt_io, NULL); /* reset control inside 0xcf8-0xcff */
-	vnet_init(&vm, cfg.net, 0, PCI_SLOT_VIRTIO_NET);
-	if (cfg.vfio) {
-		/* Its DMA map pins every page of guest RAM. */
+	for (unsigned i = 0; i < cfg.nnet; i++)
+		vnet_init(&vm, cfg.nets[i], i, PCI_SLOT_NET_N(i));
+	if (cfg.nvfio) {
+		/* The DMA map pins every page of guest RAM (once for all). */
 		step_begin("attaching --vfio (the DMA map pins all guest RAM)");
-		vfio_init(&vm, cfg.vfio, PCI_SLOT_VFIO, 0, cfg.vfio_trap_bars, cfg.vfio_backend);
+		for (unsigned i = 0; i < cfg.nvfio; i++)
+			vfio_init(&vm, cfg.vfios[i], &place[i], cfg.vfio_trap_bars,
+				  cfg.vfio_backend);
 		step_end();
 	}
 	/* Last of the devices: every function is on the bus, so the

@@ -218,7 +218,14 @@ fi
 # window and panic the boot ("timer doesn't work through Interrupt-remapped
 # IO-APIC", seen here at load 6.7); the timer itself works.
 append="console=ttyS0 panic=-1 loglevel=4 mitigations=off edd=off no_timer_check rdinit=/init"
-qdev=(-device edu)
+# Issue 21: more than one device.  A second edu in a slot of its own would
+# be the plain case; here the second and third sit in one multi-function
+# slot (0x10, functions 0 and 1) with a PCI serial port as function 2, so
+# one L1 has two edus in two slots, two in one slot, and an IOMMU group
+# that holds a device with a host driver (the serial port's: 8250_pci).
+qdev=(-device edu
+	-device edu,addr=0x10.0,multifunction=on -device edu,addr=0x10.1
+	-device pci-serial,addr=0x10.2)
 if [ "$iommu" = 1 ]; then
 	qdev=(-device intel-iommu "${qdev[@]}")
 	append="$append intel_iommu=on"

@@ -17,7 +17,10 @@
 #   l2.ids=VVVV:DDDD:CCCCCC,...  the PCI functions expected, exactly
 #   l2.mac=02:..                 virtio-net: bind, MAC, link up, ping
 #   l2.ping=ADDR                 the address to ping (the L1 tap)
-#   l2.edu=1                     read edu's BAR0 ID register via devmem
+#   l2.mac2=02:.. l2.ping2=ADDR  a second virtio-net (another --net): bind,
+#                                MAC, 169.254.101.2/24, ping ADDR through it
+#   l2.edu=N                     read the BAR0 ID register of every edu via
+#                                devmem; there must be N of them
 #   l2.rxbytes=N                 virtio-net receive-heavy run: listen on TCP
 #                                port 5001 for N bytes (L1 sends them through
 #                                the tap in large GSO frames); a transfer that
@@ -226,6 +229,43 @@ $a" | awk -v want="$want" -v n="$cpus" '
 		desc="the ping's rx interrupts (input.0, irq $irq) were taken on CPU $want only" check taken_there
 	fi
 
+	# A second --net (issue 21): its own function, MAC, link and tap.
+	mac2=$(arg l2.mac2)
+	if [ -n "$mac2" ]; then
+		ifc2=
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			for f in /sys/class/net/*; do
+				[ "$(cat $f/address 2>/dev/null)" = "$mac2" ] && ifc2=${f##*/}
+			done
+			[ -n "$ifc2" ] && break
+			sleep 1
+		done
+		vnets() {
+			n=0
+			for d in /sys/bus/pci/devices/*; do
+				[ "$(cat $d/vendor):$(cat $d/device)" = 0x1af4:0x1041 ] || continue
+				[ "$(basename "$(readlink "$d/driver")")" = virtio-pci ] && n=$((n + 1))
+			done
+			echo "$n virtio-net functions bound to virtio-pci"
+			[ $n = 2 ]
+		}
+		desc="two virtio-net functions, both bound to virtio-pci" check vnets
+		has_mac2() { ls /sys/class/net; [ -n "$ifc2" ] && [ "$ifc2" != "$ifc" ]; }
+		desc="a second interface has the second MAC $mac2" check has_mac2
+		up2() {
+			ip link set "$ifc2" up && ip addr add 169.254.101.2/24 dev "$ifc2" || return 1
+			for i in 1 2 3 4 5; do
+				grep -q 1 "/sys/class/net/$ifc2/carrier" 2>/dev/null && return 0
+				sleep 1
+			done
+			return 1
+		}
+		desc="interface $ifc2 up with carrier" check up2
+		peer2=$(arg l2.ping2)
+		desc="ping $peer2 (the second L1 tap) through the second virtio-net" \
+			check ping -c 3 -W 3 -I "$ifc2" "$peer2"
+	fi
+
 	# Receive-heavy: many large frames into a (small) ring, the case where
 	# a frame waits for rx buffers and the driver's refill must wake it.
 	rxbytes=$(arg l2.rxbytes)
@@ -281,20 +321,26 @@ fi
 # kvmini assigned the BAR and turned memory decoding on before Linux
 # started (the firmware-like start, docs/pci.md); Linux keeps that
 # assignment since it lies inside the host bridge's _CRS windows.
-if [ "$(arg l2.edu)" = 1 ]; then
+want_edu=$(arg l2.edu)
+if [ -n "$want_edu" ]; then
 	edu_id() {
+		n=0 good=0
 		for d in /sys/bus/pci/devices/*; do
 			[ "$(cat $d/vendor):$(cat $d/device)" = 0x1234:0x11e8 ] || continue
 			bar=$(head -n1 "$d/resource" | cut -d' ' -f1)
 			v=$(devmem "$bar" 32)
 			echo "edu ${d##*/} BAR0 at $bar reads $v (enable: $(cat $d/enable))"
-			[ "$(printf '0x%08x' "$v")" = 0x010000ed ]
-			return
+			n=$((n + 1))
+			[ "$(printf '0x%08x' "$v")" = 0x010000ed ] && good=$((good + 1))
 		done
-		echo "no edu function"
-		return 1
+		[ $n = 0 ] && echo "no edu function"
+		[ $n = "$want_edu" ] && [ $good = $n ]
 	}
-	desc="edu BAR0 ID register reads 0x010000ed, the device never enabled" check edu_id
+	if [ "$want_edu" = 1 ]; then
+		desc="edu BAR0 ID register reads 0x010000ed, the device never enabled" check edu_id
+	else
+		desc="$want_edu edu functions, each BAR0 ID register reads 0x010000ed" check edu_id
+	fi
 fi
 
 if grep -q 'l2.dmesg=1' /proc/cmdline; then

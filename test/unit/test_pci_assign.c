@@ -172,6 +172,22 @@ static void test_plan(void)
 
 	tap_ok(pci_assign_plan(io, 2) == 1 && io[0].addr == PCI_IOPORT_BASE && io[1].addr == 0,
 	       "plan: the I/O aperture full, the next I/O BAR stays unassigned");
+
+	/* Eight assigned devices with a 1 GiB 64-bit BAR each (issue 21):
+	 * the 64-bit aperture holds four, the 32-bit one none, four are left
+	 * out: pci_assign_all() stops kvmini before the guest starts. */
+	struct pci_assign_req many[8];
+	unsigned placed64 = 0;
+
+	for (unsigned i = 0; i < 8; i++)
+		many[i] = (struct pci_assign_req){(uint8_t)(i ? 5 + i : 2), 0, PCI_BAR_MEM64,
+						  1ull << 30, 0, 0};
+	failed = pci_assign_plan(many, 8);
+	for (unsigned i = 0; i < 8; i++)
+		placed64 += in(many[i].addr, many[i].size, PCI_MMIO64_BASE, PCI_MMIO64_SIZE);
+	tap_ok(failed == 4 && placed64 == 4,
+	       "plan: eight 1 GiB BARs exhaust the apertures: four placed above 4 GiB, four left out "
+	       "(%u failed)", failed);
 }
 
 /* ---- the whole start through the core ------------------------------------ */
@@ -252,9 +268,45 @@ static void test_start(void)
 	free(hva);
 }
 
+/* Functions of one slot (issue 21): addressed by (slot, function), walked
+ * in bus order, each (slot, function) taken once. */
+static struct pci_dev f0, f1, f1b, f9;
+
+static void test_functions(void)
+{
+	pci_dev_init(&f1, "fn1", 9, 0x1234, 0x11e8, 0x00ff00, 0);
+	f1.fn = 1;
+	pci_dev_init(&f0, "fn0", 9, 0x1234, 0x11e8, 0x00ff00, 0);
+	pci_dev_init(&f1b, "fn1 again", 9, 0x1234, 0x11e8, 0x00ff00, 0);
+	f1b.fn = 1;
+	pci_dev_init(&f9, "fn8", 9, 0x1234, 0x11e8, 0x00ff00, 0);
+	f9.fn = 8;
+	tap_eq(pci_register(&vm, &f1), 0, "00:09.1 registered before its function 0");
+	tap_eq(pci_register(&vm, &f0), 0, "00:09.0 registered");
+	tap_eq(pci_register(&vm, &f1b), -EBUSY, "00:09.1 a second time: -EBUSY");
+	tap_eq(pci_register(&vm, &f9), -EINVAL, "function 8: -EINVAL");
+	tap_ok(pci_find(0, 9, 0) == &f0 && pci_find(0, 9, 1) == &f1 && !pci_find(0, 9, 2) &&
+		   !pci_find(0, 9, 8),
+	       "pci_find() tells the functions of slot 9 apart");
+	const struct pci_dev *d, *prev = NULL;
+	bool ordered = true, seen0 = false, seen1 = false;
+
+	for (d = pci_next(NULL); d; prev = d, d = pci_next(d)) {
+		if (prev && prev->slot * 8 + prev->fn >= d->slot * 8 + d->fn)
+			ordered = false;
+		seen0 |= d == &f0;
+		seen1 |= d == &f1 && prev == &f0;
+	}
+	tap_ok(ordered && seen0 && seen1, "pci_next() walks bus order: 00:09.0, then 00:09.1");
+	pci_unregister(&f1);
+	tap_ok(!pci_find(0, 9, 1) && pci_find(0, 9, 0) == &f0, "00:09.1 unplugged, 00:09.0 stays");
+	pci_unregister(&f0);
+}
+
 int main(void)
 {
 	test_plan();
 	test_start();
+	test_functions();
 	return tap_done();
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../devices/vfio.h"
+#include "memmap.h"
 #include "tap.h"
 
 static void test_bdf(void)
@@ -318,8 +319,73 @@ static void test_vtd_decode(void)
 	tap_ok(strstr(buf, "IR yes, QI yes") != NULL, "ecap bits 3, 1: IR, QI");
 }
 
+/* Several --vfio: slots and functions on the guest's bus (issue 21). */
+static void test_place(void)
+{
+	struct vfio_bdf b[PCI_MAX_VFIO + 1];
+	struct vfio_place at[PCI_MAX_VFIO + 1];
+	unsigned dup = 99;
+
+	vfio_parse_bdf("0000:00:03.0", &b[0], NULL);
+	vfio_parse_bdf("0000:01:00.0", &b[1], NULL);
+	vfio_parse_bdf("0000:01:00.1", &b[2], NULL);
+	vfio_parse_bdf("0000:02:00.3", &b[3], NULL);
+	tap_eq(vfio_place(b, 4, at, &dup), 0, "four devices, three host slots: placed");
+	tap_ok(at[0].slot == PCI_SLOT_VFIO && at[0].fn == 0 && !at[0].multi,
+	       "the first keeps slot %d, function 0, single-function (got %u.%u)", PCI_SLOT_VFIO,
+	       at[0].slot, at[0].fn);
+	tap_ok(at[1].slot == PCI_SLOT_VFIO_N(1) && at[1].fn == 0 && at[1].multi &&
+		   at[2].slot == PCI_SLOT_VFIO_N(1) && at[2].fn == 1 && at[2].multi,
+	       "01:00.0 and 01:00.1 share the next slot as functions 0 and 1, multi-function "
+	       "(got %u.%u, %u.%u)",
+	       at[1].slot, at[1].fn, at[2].slot, at[2].fn);
+	tap_ok(at[3].slot == PCI_SLOT_VFIO_N(2) && at[3].fn == 0 && !at[3].multi,
+	       "02:00.3 alone: a slot of its own, as function 0 (got %u.%u)", at[3].slot,
+	       at[3].fn);
+
+	/* Functions 1 and 3 of one slot without its function 0: the lowest
+	 * becomes function 0, the other keeps its number. */
+	vfio_parse_bdf("0000:05:00.3", &b[0], NULL);
+	vfio_parse_bdf("0000:05:00.1", &b[1], NULL);
+	tap_eq(vfio_place(b, 2, at, NULL), 0, "05:00.3 and 05:00.1: placed");
+	tap_ok(at[0].fn == 3 && at[1].fn == 0 && at[0].slot == at[1].slot && at[0].multi,
+	       "the guest sees function 0 (05:00.1) and function 3 (got %u and %u)", at[1].fn,
+	       at[0].fn);
+
+	/* The same device twice, even with another function between. */
+	vfio_parse_bdf("0000:01:00.0", &b[0], NULL);
+	vfio_parse_bdf("0000:01:00.1", &b[1], NULL);
+	vfio_parse_bdf("0000:01:00.1", &b[2], NULL);
+	tap_ok(vfio_place(b, 3, at, &dup) == -EEXIST && dup == 2,
+	       "01:00.1 given twice: -EEXIST, the second one named (index %u)", dup);
+	tap_ok(vfio_place(b, 1, at, &dup) == 0, "one device: placed");
+
+	/* Eight distinct slots: 2 and 6 .. 12; a ninth is refused. */
+	for (unsigned i = 0; i <= PCI_MAX_VFIO; i++)
+		b[i] = (struct vfio_bdf){0, 1, i, 0};
+	tap_eq(vfio_place(b, PCI_MAX_VFIO, at, NULL), 0, "eight devices in eight slots: placed");
+	tap_ok(at[PCI_MAX_VFIO - 1].slot == 12 && at[1].slot == 6,
+	       "the slots run 2, 6 .. 12 (last: %u)", at[PCI_MAX_VFIO - 1].slot);
+	tap_eq(vfio_place(b, PCI_MAX_VFIO + 1, at, NULL), -ENOSPC, "a ninth: -ENOSPC");
+}
+
+/* Who may share an IOMMU group with an assigned device (issue 21). */
+static void test_group_member(void)
+{
+	tap_ok(vfio_group_member_ok(0, "vfio-pci"), "an endpoint bound to vfio-pci: free");
+	tap_ok(vfio_group_member_ok(0x80, ""), "an endpoint with no driver (multi-function bit set): free");
+	tap_ok(vfio_group_member_ok(0, NULL), "no driver (NULL): free");
+	tap_ok(vfio_group_member_ok(0, "pci-stub"), "pci-stub: free");
+	tap_ok(!vfio_group_member_ok(0, "serial"), "an endpoint bound to serial: holds the group");
+	tap_ok(!vfio_group_member_ok(0x80, "e1000e"), "a function bound to e1000e: holds the group");
+	tap_ok(vfio_group_member_ok(1, "pcieport"), "a bridge (header type 1) with its driver: left alone");
+	tap_ok(vfio_group_member_ok(0x81, ""), "a multi-function bridge: left alone");
+}
+
 int main(void)
 {
+	test_place();
+	test_group_member();
 	test_backend_choice();
 	test_vtd_decode();
 	test_span();

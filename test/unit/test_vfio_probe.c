@@ -87,18 +87,18 @@ static int probe_ioctl(int fd, unsigned long req, ...)
 }
 
 /* The backend: attach hands out the "device", detach closes it. */
-static int fake_attach(struct vfio_iommu *io, const char *bdf, const char *sysdev, int *fd,
-		       char *err, size_t errlen)
+static int fake_attach(struct vfio_iommu *io, struct vfio_link *l, const char *bdf,
+		       const char *sysdev, int *fd, char *err, size_t errlen)
 {
-	(void)bdf, (void)sysdev, (void)err, (void)errlen;
-	io->group = 5;
+	(void)io, (void)bdf, (void)sysdev, (void)err, (void)errlen;
+	l->group = 5;
 	device_fd = *fd = memfd_create("vfio-probe", MFD_CLOEXEC);
 	return *fd < 0 ? -errno : 0;
 }
 
-static void fake_detach(struct vfio_iommu *io, int fd)
+static void fake_detach(struct vfio_iommu *io, struct vfio_link *l, int fd)
 {
-	(void)io;
+	(void)io, (void)l;
 	if (fd >= 0)
 		close(fd);
 }
@@ -112,7 +112,7 @@ void vfio_iommu_init(struct vfio_iommu *io, const struct vfio_iommu_ops *ops)
 {
 	memset(io, 0, sizeof(*io));
 	io->ops = ops;
-	io->container_fd = io->group_fd = io->group = io->iommufd = -1;
+	io->container_fd = io->iommufd = -1;
 }
 
 long vfio_path_holder(const char *path, const char *path2)

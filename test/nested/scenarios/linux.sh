@@ -14,6 +14,7 @@ VNET=1af4:1041:020000  # virtio-net, modern
 EDU=1234:11e8:00ff00   # QEMU's edu, assigned through vfio
 L2CMD="console=ttyS0 panic=-1 loglevel=4 pci=noearly"
 MAC=02:6b:76:6d:00:42
+MAC2=02:6b:76:6d:00:43
 
 if [ ! -r /l2/vmlinuz ] || [ ! -r /l2/initrd.cpio ]; then
 	note "no /l2/vmlinuz or /l2/initrd.cpio: run test/nested/linux-l2.sh on the host first"
@@ -69,6 +70,23 @@ if [ -n "$TAP" ] && [ "$EDU_VFIO" = 1 ]; then
 	[ -r /tmp/l2ms ] && bench linux-devices-boot-to-init "$(cat /tmp/l2ms)" ms
 else
 	note "no tap or no edu bound to vfio-pci in L1: linux-devices skipped"
+fi
+
+# 2b. Several devices (issue 21): two edus (in two slots) and two
+# virtio-nets on two taps; Linux finds all four, reads both edus' ID
+# registers and pings through both interfaces.  The second edu's group
+# holds L1's PCI serial port (l1.sh), which lets go of it first.
+set -- $EDU_ALL
+EDU2=${2:-}
+if [ -n "$TAP" ] && [ -n "$TAP1" ] && [ "$EDU_VFIO" = 1 ] && [ -n "$EDU2" ]; then
+	ser=/sys/bus/pci/devices/${EDU2%.*}.2
+	[ -e "$ser/driver" ] && echo "${EDU2%.*}.2" >"$ser/driver/unbind"
+	case_run linux-two-of-each checks timeout=400 'match=kvmini: guest powered off' \
+		-- /tmp/l2run kvmini $K --net "tap=$TAP,mac=$MAC" --net "tap=$TAP1,mac=$MAC2" \
+		--vfio "$EDU_BDF" --vfio "$EDU2" \
+		--cmdline "$L2CMD l2.ids=$HB,$VNET,$EDU,$VNET,$EDU l2.mac=$MAC l2.ping=$TAP_ADDR l2.mac2=$MAC2 l2.ping2=$TAP1_ADDR l2.edu=2"
+else
+	note "no second tap or second edu in L1: linux-two-of-each skipped"
 fi
 
 # 3. The defaults: no --mem (256M for Linux), no --cmdline (console on

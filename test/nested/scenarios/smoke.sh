@@ -78,7 +78,7 @@ echo "$EDU_BDF" >"/sys/bus/pci/devices/$EDU_BDF/driver/unbind"
 case_run check-edu-unbound rc=6 'match=^missing +--vfio [0-9a-f:.]+: bound to no driver, not vfio-pci' \
 	'match=^ +fix: modprobe vfio-pci; echo vfio-pci > /sys/bus/pci/devices/[0-9a-f:.]+/driver_override; ' \
 	-- kvmini check --vfio "$EDU_BDF"
-fix=$(kvmini check --vfio "$EDU_BDF" 2>&1 | sed -n 's/^ *fix: //p' | grep driver_override | head -1)
+fix=$(kvmini check --vfio "$EDU_BDF" 2>&1 | sed -n 's/^ *fix: //p' | grep driver_override | grep -F "$EDU_BDF" | head -1)
 note "pasting: $fix"
 sh -c "$fix" >/dev/null 2>&1
 case_run check-edu-fixed rc=0 'match=^ok +--vfio [0-9a-f:.]+: attached and released' \

@@ -112,3 +112,21 @@ else
 	note "no /l2/vmlinuz: test/nested/linux-l2.sh did not run"
 	check linux-l2-files-present false
 fi
+
+# --- issue 21: two edus through one IOAS ----------------------------------
+# The second edu's group also holds L1's PCI serial port (l1.sh): let it go
+# first.  Both devices bind to one /dev/iommu and attach to one IOAS, and
+# guest RAM is mapped into it once.
+set -- $EDU_ALL
+EDU2=${2:-none}
+ser=/sys/bus/pci/devices/${EDU2%.*}.2
+[ -e "$ser/driver" ] && echo "${EDU2%.*}.2" >"$ser/driver/unbind"
+case_run two-edu-one-ioas checks timeout=300 \
+	'match=check [0-9]+ passed: edu 00:06\.0: DMA round trip intact' \
+	'match=^\[vfio *\] attach: /dev/iommu already open \(IOAS [0-9]+\): .* joins it' \
+	'match=^\[vfio *\] attach: IOAS [0-9]+ shared with the devices before it, device attached' \
+	'match=^\[vfio *\] dma: guest RAM .* already mapped in the shared IOAS' \
+	'match=^  vfio: 2 devices in one IOAS, guest RAM mapped 1 time$' \
+	'match=^\[vfio *\] teardown: IOAS [0-9]+ kept: 1 other device still attached' \
+	'match=^\[vfio *\] teardown: IOAS [0-9]+ destroyed, /dev/iommu closed' \
+	-- kvmini --vfio "$EDU_BDF" --vfio "$EDU2" --vfio-backend iommufd --trace vfio --stats

@@ -200,3 +200,83 @@ done
 	echo "$EDU_BDF" >/sys/bus/pci/drivers/vfio-pci/bind 2>/dev/null
 check req-rescan-bound-to-vfio-pci [ "$(basename "$(readlink "/sys/bus/pci/devices/$EDU_BDF/driver")")" = vfio-pci ]
 case_run after-req checks timeout=120 -- kvmini --vfio "$EDU_BDF" --net loopback
+
+# --- issue 21: several devices ------------------------------------------
+# l1.sh gives L1 three edus: $EDU_BDF in a slot of its own, and functions 0
+# and 1 of slot 0x10 with a PCI serial port (8250_pci, a host driver) as
+# function 2 of that slot, all three in one IOMMU group.
+set -- $EDU_ALL
+EDU2=${2:-none}
+EDU3=${3:-none}
+SER=${EDU2%.*}.2
+drv_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
+note "edus: $EDU_ALL; $SER is bound to '$(drv_of "$SER")'; group of $EDU2:" \
+	"$(ls "/sys/bus/pci/devices/$EDU2/iommu_group/devices" 2>/dev/null | tr '\n' ' ')"
+check three-edus [ "$EDU3" != none ]
+# A group is the unit of ownership: the serial port holds it, so neither
+# edu of that slot can be assigned, and nothing is attached (not even the
+# device before it on the command line).  One line, exit 6.
+case_run group-held rc=6 lines=1 \
+	"match=^kvmini: vfio $EDU2: its IOMMU group also holds $SER, bound to serial: .*unbind" \
+	-- kvmini --vfio "$EDU2"
+case_run group-held-nothing-attached rc=6 nomatch=attach: \
+	"match=^kvmini: vfio $EDU2: its IOMMU group also holds $SER" \
+	-- kvmini --vfio "$EDU_BDF" --vfio "$EDU2" --trace vfio
+# Bad input: one line, exit 2, before anything is opened.
+case_run same-bdf-twice rc=2 lines=1 "match=^kvmini: --vfio $EDU_BDF given twice" \
+	-- kvmini --vfio "$EDU_BDF" --vfio "$EDU_BDF"
+case_run nine-vfio rc=2 lines=1 'match=^kvmini: --vfio .*: at most 8 assigned devices' \
+	-- kvmini --vfio 0000:00:01.0 --vfio 0000:00:02.0 --vfio 0000:00:03.0 --vfio 0000:00:04.0 \
+	--vfio 0000:00:05.0 --vfio 0000:00:06.0 --vfio 0000:00:07.0 --vfio 0000:00:08.0 \
+	--vfio 0000:00:09.0
+case_run five-net rc=2 lines=1 'match=^kvmini: --net loopback: at most 4 network devices' \
+	-- kvmini --net none --net none --net none --net none --net loopback
+# The serial port let go (no driver): the group is free.
+echo "$SER" >"/sys/bus/pci/devices/$SER/driver/unbind" 2>/dev/null
+check serial-unbound [ -z "$(drv_of "$SER")" ]
+# Two edus in two slots, two virtio-nets on two taps: every check on all
+# four functions, one container, guest RAM mapped once.
+case_run two-edu-two-net checks timeout=300 \
+	'match=check [0-9]+ passed: edu: ID register reads 0x010000ed' \
+	'match=check [0-9]+ passed: edu 00:06\.0: ID register reads 0x010000ed' \
+	'match=check [0-9]+ passed: edu 00:06\.0: DMA round trip intact' \
+	'match=check [0-9]+ passed: edu 00:06\.0: 4 of 4 INTx interrupts taken' \
+	'match=check [0-9]+ passed: virtio-net: ICMP echo replies from the peer \(3 of 3\)' \
+	'match=check [0-9]+ passed: virtio-net1: ICMP echo replies from the peer \(3 of 3\)' \
+	"match=^\[vfio *\] realized $EDU_BDF at 00:02\.0" \
+	"match=^\[vfio *\] realized $EDU2 at 00:06\.0" \
+	"match=^\[vfio *\] attach: container /dev/vfio/vfio already open: $EDU2 joins it" \
+	'match=^\[vfio *\] dma: guest RAM .* already mapped in the shared container' \
+	'match=^  vfio: 2 devices in one container \(2 IOMMU groups\), guest RAM mapped 1 time$' \
+	'match=^\[vfio *\] teardown: IOMMU group [0-9]+ released' \
+	'match=^\[vfio *\] teardown: container closed' \
+	-- kvmini --vfio "$EDU_BDF" --vfio "$EDU2" --net "tap=$TAP" --net "tap=$TAP1" \
+	--trace vfio --stats
+# Functions 0 and 1 of one host slot: functions 0 and 1 of one guest slot,
+# the multi-function bit set; one group, attached through once.
+case_run multifunction checks timeout=300 \
+	'match=check [0-9]+ passed: edu: ID register reads 0x010000ed' \
+	'match=check [0-9]+ passed: edu 00:02\.1: ID register reads 0x010000ed' \
+	'match=check [0-9]+ passed: edu 00:02\.1: DMA round trip intact' \
+	"match=^\[vfio *\] realized $EDU3 at 00:02\.1" \
+	'match=^\[vfio *\] attach: group [0-9]+ already in the container' \
+	'match=^  vfio: 2 devices in one container \(1 IOMMU group\), guest RAM mapped 1 time$' \
+	-- kvmini --vfio "$EDU2" --vfio "$EDU3" --trace vfio --stats
+# Only function 1: the guest gets it as function 0 (it scans a slot only
+# when function 0 answers).
+case_run function1-alone checks timeout=180 \
+	'match=check [0-9]+ passed: edu: ID register reads 0x010000ed' \
+	"match=^\[vfio *\] realized $EDU3 at 00:02\.0" \
+	-- kvmini --vfio "$EDU3" --trace vfio
+# SIGTERM in the middle of a run with both: every device released, in
+# reverse order, and the next run attaches both again.
+hold /tmp/holder3.out "edu: holding" \
+	kvmini --vfio "$EDU_BDF" --vfio "$EDU2" --trace vfio --cmdline edu_hold=120
+holder=$held
+kill -TERM "$holder"
+wait "$holder"
+holder_rc=$?
+check two-sigterm-exit-143 [ "$holder_rc" = 143 ]
+check two-sigterm-both-released sh -c "[ \$(grep -c 'teardown: done' /tmp/holder3.out) = 2 ]"
+check two-sigterm-reverse-order sh -c "grep 'teardown: done' /tmp/holder3.out | head -n1 | grep -q '$EDU2'"
+case_run two-after-sigterm checks timeout=300 -- kvmini --vfio "$EDU_BDF" --vfio "$EDU2"

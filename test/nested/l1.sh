@@ -23,6 +23,9 @@
 #   --dmesg           append the full kernel log to the console at the end
 #   --file SRC:DEST   put another file into the initramfs (repeatable)
 #   --tree DIR        copy DIR's contents into the initramfs root (repeatable)
+#   --bridge-dev      add a PCIe-to-PCI bridge with two edus behind it
+#                     (slots 1 and 2 of its bus): with the bridge, one
+#                     IOMMU group of three (issue 21: bridges in a group)
 #   --vnet-dev        add QEMU's modern virtio-net (1af4:1041, MSI-X) behind
 #                     the IOMMU (iommu_platform=on), its wire a unix dgram
 #                     socket sending to itself (nothing leaves the machine);
@@ -49,7 +52,7 @@ logfile=$2
 shift 2
 [ -r "$scenario" ] || { echo "l1.sh: cannot read scenario $scenario" >&2; exit 2; }
 
-iommu=1 timeout_s=300 mem=1G stream=0 dmesg=0 vnet_dev=0 interactive=0 kernel=debian
+iommu=1 timeout_s=300 mem=1G stream=0 dmesg=0 vnet_dev=0 bridge_dev=0 interactive=0 kernel=debian
 files=()
 trees=()
 # Options from the scenario's "# l1:" line come first; the command line wins.
@@ -67,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--file) files+=("$2"); shift ;;
 	--tree) trees+=("$2"); shift ;;
 	--vnet-dev) vnet_dev=1 ;;
+	--bridge-dev) bridge_dev=1 ;;
 	--kernel) kernel=$2; shift ;;
 	*) echo "l1.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -229,6 +233,12 @@ qdev=(-device edu
 if [ "$iommu" = 1 ]; then
 	qdev=(-device intel-iommu "${qdev[@]}")
 	append="$append intel_iommu=on"
+fi
+if [ "$bridge_dev" = 1 ]; then
+	# Conventional PCI behind a bridge: the IOMMU sees the bridge's
+	# requester ID for both edus, so the three share one group.
+	qdev+=(-device pcie-pci-bridge,id=br1,addr=0x11
+		-device edu,bus=br1,addr=1 -device edu,bus=br1,addr=2)
 fi
 if [ "$vnet_dev" = 1 ]; then
 	# A second PCI device with MSI-X for --vfio (edu has MSI only).  The

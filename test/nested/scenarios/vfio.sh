@@ -1,7 +1,7 @@
 # vfio.sh - issue 5: QEMU's edu device handed to the guest with --vfio.
 # Runs inside the nested L1 (helpers: test/nested/lib.sh).  The edu device
 # was bound to vfio-pci by init ($EDU_BDF, group $EDU_GROUP).
-# l1: --timeout 420
+# l1: --timeout 420 --bridge-dev
 
 N=${VFIO_BENCH_N:-10000} # BAR0 reads for the fast/trapped figures
 
@@ -280,3 +280,31 @@ check two-sigterm-exit-143 [ "$holder_rc" = 143 ]
 check two-sigterm-both-released sh -c "[ \$(grep -c 'teardown: done' /tmp/holder3.out) = 2 ]"
 check two-sigterm-reverse-order sh -c "grep 'teardown: done' /tmp/holder3.out | head -n1 | grep -q '$EDU2'"
 case_run two-after-sigterm checks timeout=300 -- kvmini --vfio "$EDU_BDF" --vfio "$EDU2"
+
+# A PCIe-to-PCI bridge with two edus behind it (l1.sh --bridge-dev): the
+# IOMMU sees the bridge's requester ID for both, so bridge and edus are
+# one group.  The bridge may keep its host driver and is never assigned;
+# the two edus, given together, attach through the group once.
+BR_EDUS=
+for d in $EDU_ALL; do
+	case $d in 0000:00:*) ;; *) BR_EDUS="$BR_EDUS $d" ;; esac
+done
+set -- $BR_EDUS
+BR1=${1:-none}
+BR2=${2:-none}
+g=$(readlink "/sys/bus/pci/devices/$BR1/iommu_group" 2>/dev/null)
+note "behind the bridge: $BR1 $BR2; their group: $(ls "/sys/bus/pci/devices/$BR1/iommu_group/devices" 2>/dev/null | while read -r m; do printf '%s (%s) ' "$m" "$(drv_of "$m")"; done)"
+bridge_in_group() {
+	for m in $(ls "/sys/bus/pci/devices/$BR1/iommu_group/devices"); do
+		[ "$(head -c 4 "/sys/bus/pci/devices/$m/class")" = 0x06 ] && return 0
+	done
+	return 1
+}
+check bridge-shares-the-edus-group bridge_in_group
+case_run behind-bridge checks timeout=300 \
+	'match=check [0-9]+ passed: edu: ID register reads 0x010000ed' \
+	'match=check [0-9]+ passed: edu 00:06\.0: ID register reads 0x010000ed' \
+	"match=^\[vfio *\] realized $BR2 at 00:06\.0" \
+	'match=^\[vfio *\] attach: group [0-9]+ already in the container' \
+	'match=^  vfio: 2 devices in one container \(1 IOMMU group\), guest RAM mapped 1 time$' \
+	-- kvmini --vfio "$BR1" --vfio "$BR2" --trace vfio --stats

@@ -12,18 +12,12 @@
  *
  *   0x0000_0000 +---------------------------+
  *               | unused (real-mode IVT)    |
- *   0x0000_1000 +---------------------------+ PVH_START_INFO
- *               | struct hvm_start_info     |
- *   0x0000_2000 +---------------------------+ PVH_MEMMAP
- *               | hvm_memmap_table_entry[]  |
- *   0x0000_3000 +---------------------------+ PVH_CMDLINE
- *               | command line (<= 4 KiB)   |
- *   0x0000_4000 +---------------------------+ PVH_MODLIST
- *               | PVH module list (initrd)  |
- *               |                           | (Multiboot boot: the same
- *               |                           |  pages hold MB_INFO,
- *               |                           |  MB_MMAP, MB_CMDLINE,
- *               |                           |  MB_MODS; see below)
+ *   0x0000_1000 +---------------------------+ BOOT_BLOCK_LOW: the boot block
+ *               | PVH: start info, memmap,  | (PVH_*, MB_*), 16 KiB, here
+ *               |  command line, modlist;   | unless the image or a module
+ *               | Multiboot: info, name,    | lies here; then at the first
+ *               |  mmap, command line, mods | free page-aligned 16 KiB
+ *   0x0000_5000 +---------------------------+ (boot_block_place)
  *   0x0000_6000 +---------------------------+ BZ_GDT        (bzImage boot only:
  *   0x0000_7000 +---------------------------+ BZ_ZERO_PAGE   Linux reuses these
  *   0x0000_9000 +---------------------------+ BZ_PML4,       pages once it
@@ -36,10 +30,13 @@
  *               | free low memory           |
  *   0x0002_0000 +---------------------------+ BZ_CMDLINE (bzImage command line)
  *               | free low memory           |
- *   0x000a_0000 +---------------------------+ legacy VGA/BIOS hole (reserved)
+ *   0x000a_0000 +---------------------------+ LOW_RAM_END: legacy VGA/BIOS
+ *               |                           |  hole (reserved; no segment)
  *   0x000e_0000 +---------------------------+ ACPI_BASE: RSDP and tables
+ *   0x000f_0000 +---------------------------+
  *   0x0010_0000 +---------------------------+ GUEST_LOAD_ADDR (1 MiB)
- *               | guest image (ELF PT_LOADs)|
+ *               | guest image (ELF PT_LOADs;|  a PVH or Multiboot image may
+ *               |  or below 0xa0000 too)    |  also load low, see above)
  *               | Multiboot module (--initrd|  on the first page after
  *               |   ), page-aligned         |  the kernel's end)
  *               | guest heap / DMA pages    |
@@ -63,7 +60,7 @@
  *   0x0040-0x0043                  PIT  (in-kernel)
  *   0x0064                         keyboard controller: 0xfe resets (pm.c)
  *   0x0070-0x0071                  CMOS RTC, read-only clock (rtc.c)
- *   0x00f4                         QEMU isa-debug-exit (only under QEMU)
+ *   0x00f4-0x00f7                  isa-debug-exit (QEMU; kvmini --debug-exit)
  *   0x03f8-0x03ff                  COM1, 16550A (kvmini: devices/serial.c)
  *   0x0600-0x060f                  ACPI PM1a event/control, PM timer, reset
  *   0x0510-0x0513                  report port (kvmini: devices/report.c); at
@@ -75,28 +72,60 @@
 #define KVMINI_MEMMAP_H
 
 /* ---- RAM and boot structures ------------------------------------------ */
-#define PVH_START_INFO 0x1000UL /* struct hvm_start_info, %ebx at entry */
-#define PVH_MEMMAP 0x2000UL     /* memory map table, up to 128 entries */
-#define PVH_CMDLINE 0x3000UL    /* NUL-terminated command line */
-#define PVH_CMDLINE_MAX 4096UL  /* bytes, including the NUL */
-#define PVH_MODLIST 0x4000UL    /* struct hvm_modlist_entry[] (the initrd) */
-#define GUEST_LOAD_ADDR 0x100000UL
+#define LOW_RAM_END 0xa0000UL      /* conventional memory: [0, 640 KiB) */
+#define GUEST_LOAD_ADDR 0x100000UL /* 1 MiB: the legacy hole ends here */
+
+/*
+ * The boot block: what kvmini writes for a PVH or Multiboot kernel (start
+ * info or information structure, memory map, command line, module list),
+ * BOOT_BLOCK_SIZE bytes at offsets fixed below, at a base chosen for each
+ * image (vmm/loader.c boot_block_place()), as QEMU puts its own where the
+ * image is not: the lowest page-aligned address at or above BOOT_BLOCK_LOW
+ * where no segment and no module lies, in conventional memory (below
+ * LOW_RAM_END; never the SMP_TRAMPOLINE page), else in RAM from
+ * GUEST_LOAD_ADDR up (below 4 GiB).  An
+ * image that leaves no such room is refused (exit 5).  For a kernel loaded
+ * at 1 MiB, every kernel so far, the base is BOOT_BLOCK_LOW, and the
+ * addresses are the PVH_* and MB_* ones below.  Page 0 (the real-mode IVT
+ * and the BIOS data area) is never used.
+ */
+#define BOOT_BLOCK_LOW 0x1000UL
+#define BOOT_BLOCK_SIZE 0x4000UL
+
+/* PVH boot: offsets in the block, and the addresses at BOOT_BLOCK_LOW. */
+#define PVH_START_INFO_OFF 0x0000UL /* struct hvm_start_info, %ebx at entry */
+#define PVH_MEMMAP_OFF 0x1000UL     /* memory map table, up to 128 entries */
+#define PVH_CMDLINE_OFF 0x2000UL    /* NUL-terminated command line */
+#define PVH_MODLIST_OFF 0x3000UL    /* struct hvm_modlist_entry[] (the initrd) */
+#define PVH_CMDLINE_MAX 4096UL      /* bytes, including the NUL */
+#define PVH_START_INFO (BOOT_BLOCK_LOW + PVH_START_INFO_OFF)
+#define PVH_MEMMAP (BOOT_BLOCK_LOW + PVH_MEMMAP_OFF)
+#define PVH_CMDLINE (BOOT_BLOCK_LOW + PVH_CMDLINE_OFF)
+#define PVH_MODLIST (BOOT_BLOCK_LOW + PVH_MODLIST_OFF)
 
 /* Multiboot v1 boot (vmm/multiboot.c): the information structure and what
- * it points to, in the pages PVH uses for its own (a kernel boots one way
- * only).  The --initrd module goes on the first 4 KiB boundary after the
- * kernel's last segment; segments must lie at or above GUEST_LOAD_ADDR. */
-#define MB_INFO 0x1000UL        /* struct multiboot_info, %ebx at entry */
-#define MB_LOADER_NAME 0x1800UL /* "kvmini 0.1.0" */
-#define MB_MMAP 0x2000UL        /* memory map entries (20 + 4 bytes each) */
-#define MB_CMDLINE 0x3000UL     /* NUL-terminated command line */
-#define MB_CMDLINE_MAX 4096UL   /* bytes, including the NUL */
-#define MB_MODS 0x4000UL        /* struct multiboot_mod[1] */
-#define MB_MOD_STRING 0x4100UL  /* the module's string: the --initrd path */
+ * it points to, in the same block (a kernel boots one way only).  The
+ * --initrd module goes on the first 4 KiB boundary after the kernel's
+ * last segment (at 1 MiB if that would cross the legacy hole). */
+#define MB_INFO_OFF 0x0000UL        /* struct multiboot_info, %ebx at entry */
+#define MB_LOADER_NAME_OFF 0x0800UL /* "kvmini 0.1.0" */
+#define MB_MMAP_OFF 0x1000UL        /* memory map entries (20 + 4 bytes each) */
+#define MB_CMDLINE_OFF 0x2000UL     /* the --kernel path, a space, --cmdline */
+#define MB_MODS_OFF 0x3000UL        /* struct multiboot_mod[1] */
+#define MB_MOD_STRING_OFF 0x3100UL  /* the module's string: the --initrd path */
+#define MB_CMDLINE_MAX 4096UL       /* bytes, including the NUL */
 #define MB_MOD_STRING_MAX 0xf00UL
+#define MB_INFO (BOOT_BLOCK_LOW + MB_INFO_OFF)
+#define MB_LOADER_NAME (BOOT_BLOCK_LOW + MB_LOADER_NAME_OFF)
+#define MB_MMAP (BOOT_BLOCK_LOW + MB_MMAP_OFF)
+#define MB_CMDLINE (BOOT_BLOCK_LOW + MB_CMDLINE_OFF)
+#define MB_MODS (BOOT_BLOCK_LOW + MB_MODS_OFF)
+#define MB_MOD_STRING (BOOT_BLOCK_LOW + MB_MOD_STRING_OFF)
 
 /* Linux bzImage boot (vmm/bzimage.c): where kvmini puts what the 64-bit
- * boot protocol entry needs.  All of it is RAM Linux may reuse. */
+ * boot protocol entry needs.  All of it is RAM Linux may reuse.  Fixed:
+ * a bzImage's kernel loads at or above 1 MiB (pref_address, checked) and
+ * its initrd above the kernel, so nothing of the image can lie here. */
 #define BZ_GDT 0x6000UL
 #define BZ_ZERO_PAGE 0x7000UL /* struct boot_params */
 #define BZ_PML4 0x9000UL
@@ -115,7 +144,9 @@
 #define SMP_TRAMPOLINE_SIZE 0x1000UL
 
 /* ACPI tables (vmm/acpi.c), in the reserved BIOS area where an OS looks
- * for the RSDP when it is not told. */
+ * for the RSDP when it is not told.  The whole legacy hole [LOW_RAM_END,
+ * GUEST_LOAD_ADDR) is reserved in the guest's memory map: a kernel segment
+ * there is refused (naming the ACPI range when it is that part). */
 #define ACPI_BASE 0xe0000UL
 #define ACPI_SIZE 0x10000UL /* room we allow ourselves; the tables take ~4 KiB */
 #define ACPI_SCI_IRQ 9

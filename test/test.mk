@@ -53,7 +53,8 @@ UNIT_NEED_OBJS := $(sort $(foreach t,$(UNIT_NAMES),$(patsubst %.c,$(BUILD)/host/
 # of the tiny guest as an ELF32 (same code, PVH note unchanged), and the
 # Multiboot test kernel (test/multiboot/).
 TEST_IMAGES := $(BUILD)/guest32.elf $(BUILD)/test/mbtest.elf $(BUILD)/test/mbtest-aout.bin \
-	$(BUILD)/test/mbmodule.txt $(BUILD)/bench/exit.elf
+	$(BUILD)/test/mbmodule.txt $(BUILD)/bench/exit.elf $(BUILD)/test/smptest.elf \
+	$(BUILD)/test/mbtest-low.elf
 all: $(TEST_IMAGES)
 
 $(BUILD)/guest32.elf: $(BUILD)/guest.elf
@@ -65,6 +66,18 @@ $(BUILD)/test/mbtest.o: test/multiboot/mbtest.asm
 
 $(BUILD)/test/mbtest.elf: $(BUILD)/test/mbtest.o test/multiboot/mbtest.ld
 	ld -m elf_i386 -T test/multiboot/mbtest.ld --build-id=none -z noexecstack $< -o $@
+
+# The same kernel linked at 0x1000, over the usual boot block (issue 19).
+$(BUILD)/test/mbtest-low.elf: $(BUILD)/test/mbtest.o test/multiboot/mbtest-low.ld
+	ld -m elf_i386 -T test/multiboot/mbtest-low.ld --build-id=none -z noexecstack $< -o $@
+
+# The SMP test kernel (docs/test-kernels.md).
+$(BUILD)/test/smptest.o: test/multiboot/smptest.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 $< -o $@
+
+$(BUILD)/test/smptest.elf: $(BUILD)/test/smptest.o test/multiboot/smptest.ld
+	ld -m elf_i386 -T test/multiboot/smptest.ld --build-id=none -z noexecstack $< -o $@
 
 # The same kernel as a flat binary located by the a.out-kludge fields.
 $(BUILD)/test/mbtest-aout.bin: test/multiboot/mbtest.asm

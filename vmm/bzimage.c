@@ -379,9 +379,9 @@ struct hvm_modlist_entry {
 void pvh_add_linux(struct vm *vm, const struct pvh_image *img, const uint8_t *initrd,
 		   size_t initrd_size, uint64_t rsdp_gpa)
 {
-	struct hvm_start_info *si = vm_gpa(vm, PVH_START_INFO, sizeof(*si));
+	struct hvm_start_info *si = vm_gpa(vm, img->boot_base + PVH_START_INFO_OFF, sizeof(*si));
 	struct hvm_modlist_entry *mod;
-	uint64_t kend = GUEST_LOAD_ADDR, gpa;
+	uint64_t kend = img->boot_base + BOOT_BLOCK_SIZE, gpa;
 	char err[256];
 
 	if (!si)
@@ -389,16 +389,19 @@ void pvh_add_linux(struct vm *vm, const struct pvh_image *img, const uint8_t *in
 	si->rsdp_paddr = rsdp_gpa;
 	if (!initrd)
 		return;
+	/* Above the kernel and the boot block, as high as it goes. */
 	for (unsigned i = 0; i < img->nsegs; i++)
 		if (img->seg[i].paddr + img->seg[i].memsz > kend)
 			kend = img->seg[i].paddr + img->seg[i].memsz;
+	if (kend < GUEST_LOAD_ADDR)
+		kend = GUEST_LOAD_ADDR;
 	if (initrd_place(kend, vm->mem_size, vm->mem_size, initrd_size, &gpa, err, sizeof(err)) < 0)
 		die(EXIT_KERNEL, "--initrd: %s", err);
 	memcpy(vm_gpa(vm, gpa, initrd_size), initrd, initrd_size);
-	mod = vm_gpa(vm, PVH_MODLIST, sizeof(*mod));
+	mod = vm_gpa(vm, img->boot_base + PVH_MODLIST_OFF, sizeof(*mod));
 	*mod = (struct hvm_modlist_entry){.paddr = gpa, .size = initrd_size};
 	si->nr_modules = 1;
-	si->modlist_paddr = PVH_MODLIST;
+	si->modlist_paddr = img->boot_base + PVH_MODLIST_OFF;
 	trace(TRACE_BOOT, "initrd: %zu bytes at 0x%llx (PVH module 0)", initrd_size,
 	      (unsigned long long)gpa);
 }

@@ -51,6 +51,8 @@ static const char usage[] =
 	"                     devices, timings, checks, exits) to FILE; - for\n"
 	"                     stdout (everything else then goes to stderr)\n"
 	"  --no-seccomp       do not confine kvmini's threads (for debugging)\n"
+	"  --debug-exit       QEMU's isa-debug-exit at port 0xf4: a guest write of V\n"
+	"                     ends kvmini with status (V << 1) | 1\n"
 	"  -h, --help         print this text and exit\n"
 	"  -V, --version      print the version and exit\n"
 	"\n"
@@ -65,7 +67,7 @@ static const char usage[] =
 
 enum { OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_MEM, OPT_NET, OPT_VFIO,
        OPT_VFIO_TRAP, OPT_TRACE, OPT_STATS, OPT_REPORT, OPT_VFIO_BACKEND,
-       OPT_PCI_POWERON, OPT_NO_SECCOMP, OPT_CPUS };
+       OPT_PCI_POWERON, OPT_NO_SECCOMP, OPT_CPUS, OPT_DEBUG_EXIT };
 
 static const struct option options[] = {
 	{"kernel", required_argument, NULL, OPT_KERNEL},
@@ -82,6 +84,7 @@ static const struct option options[] = {
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"report", required_argument, NULL, OPT_REPORT},
 	{"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
+	{"debug-exit", no_argument, NULL, OPT_DEBUG_EXIT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -381,6 +384,7 @@ void cli_parse(int argc, char **argv, struct config *cfg)
 		case OPT_STATS: cfg->stats = true; break;
 		case OPT_REPORT: cfg->report = optarg; break;
 		case OPT_NO_SECCOMP: cfg->no_seccomp = true; break;
+		case OPT_DEBUG_EXIT: cfg->debug_exit = true; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case 'V': printf("kvmini %s\n", KVMINI_VERSION); exit(0);
 		case ':':

@@ -34,6 +34,7 @@ struct config {
 	FILE *report_file;   /* opened by main() before anything runs */
 	bool check;          /* `kvmini check [options]` (vmm/check.c) */
 	bool no_seccomp;     /* --no-seccomp: threads run unconfined */
+	bool debug_exit;     /* --debug-exit: QEMU's isa-debug-exit at 0xf4 */
 	bool mem_set, cmdline_set; /* given on the command line (else the
 				      defaults depend on the kernel: main.c) */
 };

@@ -168,10 +168,99 @@ static void elf_read_phdr(const uint8_t *buf, const struct elf_hdr *h, unsigned 
 	}
 }
 
-int elf_load_segs(const uint8_t *buf, size_t size, uint64_t mem_size, uint64_t low_limit,
-		  struct pvh_image *img, int *have_note, char *err, size_t errlen)
+int loader_check_range(const char *what, uint64_t start, uint64_t len, char *err, size_t errlen)
+{
+	/* The legacy hole is reserved in every memory map kvmini gives, and
+	 * its ACPI part holds the tables the guest reads: nothing of the
+	 * image may land there (QEMU has ROM and VGA memory there). */
+	if (start < GUEST_LOAD_ADDR && start + len > LOW_RAM_END) {
+		if (start < ACPI_BASE + ACPI_SIZE && start + len > ACPI_BASE)
+			return loader_err(err, errlen,
+					  "%s at 0x%llx-0x%llx overlaps the ACPI tables at "
+					  "0x%lx-0x%lx, reserved in the guest's memory map: "
+					  "link it below 0x%lx or at 1 MiB and above",
+					  what, (unsigned long long)start,
+					  (unsigned long long)(start + len), ACPI_BASE,
+					  ACPI_BASE + ACPI_SIZE, LOW_RAM_END);
+		return loader_err(err, errlen,
+				  "%s at 0x%llx-0x%llx overlaps the legacy hole at "
+				  "0x%lx-0x%lx, reserved in the guest's memory map: link it "
+				  "below 0x%lx or at 1 MiB and above",
+				  what, (unsigned long long)start, (unsigned long long)(start + len),
+				  LOW_RAM_END, GUEST_LOAD_ADDR, LOW_RAM_END);
+	}
+	return 0;
+}
+
+/* The first range of used[] that [a, a+len) overlaps, or NULL. */
+static const struct gpa_range *range_hit(uint64_t a, uint64_t len, const struct gpa_range *used,
+					 unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (a < used[i].end && used[i].start < a + len)
+			return &used[i];
+	return NULL;
+}
+
+int boot_block_place(const struct gpa_range *used, unsigned n, uint64_t mem_size,
+		     uint64_t *base, char *err, size_t errlen)
+{
+	uint64_t top = mem_size < (1ULL << 32) ? mem_size : (1ULL << 32);
+	uint64_t c = BOOT_BLOCK_LOW, lo = ~0ULL, hi = 0;
+	const struct gpa_range *hit;
+
+	for (;;) {
+		c = (c + 4095) & ~4095ULL;
+		/* Not across or inside the legacy hole: on at 1 MiB. */
+		if (c < GUEST_LOAD_ADDR && c + BOOT_BLOCK_SIZE > LOW_RAM_END)
+			c = GUEST_LOAD_ADDR;
+		if (c > top || BOOT_BLOCK_SIZE > top - c)
+			break;
+		/* Never the tiny guest's AP trampoline page: it copies its
+		 * trampoline there while it may still read the block. */
+		if (c < SMP_TRAMPOLINE + SMP_TRAMPOLINE_SIZE && SMP_TRAMPOLINE < c + BOOT_BLOCK_SIZE) {
+			c = SMP_TRAMPOLINE + SMP_TRAMPOLINE_SIZE;
+			continue;
+		}
+		hit = range_hit(c, BOOT_BLOCK_SIZE, used, n);
+		if (!hit) {
+			*base = c;
+			return 0;
+		}
+		c = hit->end; /* ranges end after they start: c grows */
+	}
+	for (unsigned i = 0; i < n; i++) {
+		lo = used[i].start < lo ? used[i].start : lo;
+		hi = used[i].end > hi ? used[i].end : hi;
+	}
+	return loader_err(err, errlen,
+			  "no room for kvmini's boot structures (%lu KiB, page-aligned) in RAM at "
+			  "0x%lx-0x%lx or 0x%lx-0x%llx: the image and its module fill "
+			  "0x%llx-0x%llx; leave %lu KiB free in one of them, or raise --mem",
+			  BOOT_BLOCK_SIZE >> 10, BOOT_BLOCK_LOW, LOW_RAM_END, GUEST_LOAD_ADDR,
+			  (unsigned long long)top, (unsigned long long)lo, (unsigned long long)hi,
+			  BOOT_BLOCK_SIZE >> 10);
+}
+
+int image_boot_block(const struct pvh_image *img, uint64_t mod_addr, uint64_t mod_size,
+		     uint64_t mem_size, uint64_t *base, char *err, size_t errlen)
+{
+	struct gpa_range used[LOADER_MAX_SEGS + 1];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < img->nsegs; i++)
+		used[n++] = (struct gpa_range){img->seg[i].paddr,
+					       img->seg[i].paddr + img->seg[i].memsz};
+	if (mod_size)
+		used[n++] = (struct gpa_range){mod_addr, mod_addr + mod_size};
+	return boot_block_place(used, n, mem_size, base, err, errlen);
+}
+
+int elf_load_segs(const uint8_t *buf, size_t size, uint64_t mem_size, struct pvh_image *img,
+		  int *have_note, char *err, size_t errlen)
 {
 	struct elf_hdr eh = {0};
+	char what[32];
 
 	memset(img, 0, sizeof(*img));
 	if (elf_read_hdr(buf, size, &eh, err, errlen))
@@ -208,10 +297,9 @@ int elf_load_segs(const uint8_t *buf, size_t size, uint64_t mem_size, uint64_t l
 						 "of RAM: raise --mem",
 				    i, (unsigned long long)ph.paddr, (unsigned long long)ph.memsz,
 				    (unsigned long long)(mem_size >> 20));
-		if (ph.paddr < low_limit)
-			return loader_err(err, errlen, "segment %u at 0x%llx overlaps the boot structures "
-						 "below 0x%llx",
-				    i, (unsigned long long)ph.paddr, (unsigned long long)low_limit);
+		snprintf(what, sizeof(what), "segment %u", i);
+		if (loader_check_range(what, ph.paddr, ph.memsz, err, errlen))
+			return -1;
 		img->seg[img->nsegs].paddr = ph.paddr;
 		img->seg[img->nsegs].filesz = ph.filesz;
 		img->seg[img->nsegs].memsz = ph.memsz;
@@ -228,16 +316,18 @@ int pvh_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct pvh_ima
 {
 	int have_note = 0;
 
-	if (elf_load_segs(buf, size, mem_size, PVH_CMDLINE + PVH_CMDLINE_MAX, img, &have_note,
-			  err, errlen))
+	if (elf_load_segs(buf, size, mem_size, img, &have_note, err, errlen))
 		return -1;
 	if (!have_note)
 		return loader_err(err, errlen, "no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY): the "
 					 "image cannot be started in 32-bit mode");
 	/* The entry must land in something we loaded. */
-	if (elf_entry_loaded(img, img->entry))
-		return 0;
-	return loader_err(err, errlen, "PVH entry 0x%x is outside every loaded segment", img->entry);
+	if (!elf_entry_loaded(img, img->entry))
+		return loader_err(err, errlen, "PVH entry 0x%x is outside every loaded segment",
+				  img->entry);
+	/* The start info and what it points to go where the segments are
+	 * not; a Linux initrd follows, above both (pvh_add_linux). */
+	return image_boot_block(img, 0, 0, mem_size, &img->boot_base, err, errlen);
 }
 
 bool elf_entry_loaded(const struct pvh_image *img, uint32_t entry)
@@ -255,9 +345,10 @@ unsigned guest_memmap(uint64_t mem_size, struct hvm_memmap_entry *e, unsigned ma
 	/* Conventional memory, then the legacy VGA/BIOS hole, then the rest of
 	 * RAM; the ECAM window is reserved so an OS trusts MCFG. */
 	if (n < max)
-		e[n++] = (struct hvm_memmap_entry){0, 0xa0000, HVM_MEMMAP_RAM, 0};
+		e[n++] = (struct hvm_memmap_entry){0, LOW_RAM_END, HVM_MEMMAP_RAM, 0};
 	if (n < max)
-		e[n++] = (struct hvm_memmap_entry){0xa0000, 0x60000, HVM_MEMMAP_RESERVED, 0};
+		e[n++] = (struct hvm_memmap_entry){LOW_RAM_END, GUEST_LOAD_ADDR - LOW_RAM_END,
+						   HVM_MEMMAP_RESERVED, 0};
 	if (n < max && mem_size > GUEST_LOAD_ADDR)
 		e[n++] = (struct hvm_memmap_entry){GUEST_LOAD_ADDR, mem_size - GUEST_LOAD_ADDR,
 						   HVM_MEMMAP_RAM, 0};
@@ -289,25 +380,32 @@ void pvh_load(struct vm *vm, const uint8_t *buf, const struct pvh_image *img, co
 	struct hvm_start_info *si;
 	struct hvm_memmap_entry *mm;
 	size_t clen = strlen(cmdline);
+	uint8_t *blk = vm_gpa(vm, img->boot_base, BOOT_BLOCK_SIZE);
 
 	if (clen >= PVH_CMDLINE_MAX)
 		die(EXIT_USAGE, "--cmdline is %zu bytes; the limit is %lu", clen,
 		    PVH_CMDLINE_MAX - 1);
+	/* pvh_parse placed the block in RAM; NULL here is a bug. */
+	if (!blk)
+		die(EXIT_HOST, "internal: the boot block at 0x%llx escaped the RAM check",
+		    (unsigned long long)img->boot_base);
 
 	loader_copy_segs(vm, buf, img);
-	memcpy(vm_gpa(vm, PVH_CMDLINE, clen + 1), cmdline, clen + 1);
-	mm = vm_gpa(vm, PVH_MEMMAP, 128 * sizeof(*mm));
-	si = vm_gpa(vm, PVH_START_INFO, sizeof(*si));
+	memset(blk, 0, BOOT_BLOCK_SIZE);
+	memcpy(blk + PVH_CMDLINE_OFF, cmdline, clen + 1);
+	mm = (struct hvm_memmap_entry *)(blk + PVH_MEMMAP_OFF);
+	si = (struct hvm_start_info *)(blk + PVH_START_INFO_OFF);
 	*si = (struct hvm_start_info){
 		.magic = HVM_START_MAGIC,
 		.version = 1,
-		.cmdline_paddr = PVH_CMDLINE,
-		.memmap_paddr = PVH_MEMMAP,
+		.cmdline_paddr = img->boot_base + PVH_CMDLINE_OFF,
+		.memmap_paddr = img->boot_base + PVH_MEMMAP_OFF,
 		.memmap_entries = guest_memmap(vm->mem_size, mm, 128),
 	};
-	trace(TRACE_BOOT, "PVH entry 0x%x, start info at 0x%lx, %u memory map entries, "
+	trace(TRACE_BOOT, "PVH entry 0x%x, start info at 0x%llx, %u memory map entries, "
 			  "command line \"%s\"",
-	      img->entry, PVH_START_INFO, si->memmap_entries, cmdline);
+	      img->entry, (unsigned long long)(img->boot_base + PVH_START_INFO_OFF),
+	      si->memmap_entries, cmdline);
 }
 
 uint8_t *load_file(const char *path, size_t *size, const char *what)

@@ -25,6 +25,14 @@ struct pvh_image {
 	struct {
 		uint64_t paddr, filesz, memsz, offset;
 	} seg[LOADER_MAX_SEGS];
+	/* Where the boot block goes (include/memmap.h, BOOT_BLOCK_*): set by
+	 * pvh_parse and multiboot_parse, clear of every segment and module. */
+	uint64_t boot_base;
+};
+
+/* Guest-physical [start, end). */
+struct gpa_range {
+	uint64_t start, end;
 };
 
 /* Check an ELF image for a PVH boot into mem_size bytes of RAM.  On
@@ -35,11 +43,30 @@ int pvh_parse(const uint8_t *buf, size_t size, uint64_t mem_size, struct pvh_ima
 
 /* The checks both PVH and Multiboot ELFs get (ELF32 or ELF64): header,
  * program headers in the file, every PT_LOAD's file range in the file and
- * its memory range inside [low_limit, mem_size).  Fills img->seg[] and
- * img->elf_class; when have_note is not NULL, also looks for the PVH note
- * (img->entry, *have_note = 1).  0, or -1 with one line in err. */
-int elf_load_segs(const uint8_t *buf, size_t size, uint64_t mem_size, uint64_t low_limit,
-		  struct pvh_image *img, int *have_note, char *err, size_t errlen);
+ * its memory range inside RAM and outside the legacy hole
+ * (loader_check_range).  Fills img->seg[] and img->elf_class; when
+ * have_note is not NULL, also looks for the PVH note (img->entry,
+ * *have_note = 1).  0, or -1 with one line in err. */
+int elf_load_segs(const uint8_t *buf, size_t size, uint64_t mem_size, struct pvh_image *img,
+		  int *have_note, char *err, size_t errlen);
+
+/* May what ("segment 2", "the module") occupy [start, start+len)?  Not in
+ * the legacy hole [LOW_RAM_END, GUEST_LOAD_ADDR), which the memory map
+ * reserves and whose ACPI part holds the tables (the message names the
+ * ACPI range then).  0, or -1 with one line in err. */
+int loader_check_range(const char *what, uint64_t start, uint64_t len, char *err, size_t errlen);
+
+/* Choose the boot block's base (include/memmap.h): the lowest page-aligned
+ * address at or above BOOT_BLOCK_LOW where BOOT_BLOCK_SIZE bytes overlap
+ * none of used[0..n), below LOW_RAM_END, else from GUEST_LOAD_ADDR up to
+ * the end of RAM or 4 GiB.  0 and *base, or -1 with one line in err naming
+ * the ranges looked in and the range the image fills. */
+int boot_block_place(const struct gpa_range *used, unsigned n, uint64_t mem_size,
+		     uint64_t *base, char *err, size_t errlen);
+/* The same for an image's segments and a module [mod_addr, +mod_size)
+ * (mod_size 0: none). */
+int image_boot_block(const struct pvh_image *img, uint64_t mod_addr, uint64_t mod_size,
+		     uint64_t mem_size, uint64_t *base, char *err, size_t errlen);
 /* Does entry fall inside a segment of img? */
 bool elf_entry_loaded(const struct pvh_image *img, uint32_t entry);
 
@@ -48,8 +75,8 @@ bool elf_entry_loaded(const struct pvh_image *img, uint32_t entry);
 int loader_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* PVH start info, written at PVH_START_INFO (Xen's public ABI, arch-x86/
- * hvm/start_info.h; version 1 adds the memory map). */
+/* PVH start info, at PVH_START_INFO_OFF in the boot block (Xen's public
+ * ABI, arch-x86/hvm/start_info.h; version 1 adds the memory map). */
 #define HVM_START_MAGIC 0x336ec578U
 struct hvm_start_info {
 	uint32_t magic, version, flags, nr_modules;

@@ -25,6 +25,7 @@
 #include "trace.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "../devices/debug_exit.h"
 #include "../devices/pci.h"
 #include "../devices/pci_assign.h"
 #include "../devices/pm.h"
@@ -305,7 +306,7 @@ int main(int argc, char **argv)
 	struct pvh_image pvh;
 	struct bzimage bz;
 	struct multiboot_image mb;
-	char err[256];
+	char err[256], mb_cmdline[MB_CMDLINE_MAX];
 	struct vnet_spec net_spec;
 	uint64_t rsdp;
 	bool bzimage = false, linux_guest = false, multiboot = false;
@@ -396,6 +397,9 @@ int main(int argc, char **argv)
 			: pvh_parse(image, image_size, cfg.mem_size, &pvh, err, sizeof(err)))
 		die(EXIT_KERNEL, "kernel image '%s': %s", cfg.kernel ? cfg.kernel : "(embedded)",
 		    err);
+	if (multiboot && multiboot_cmdline(mb_cmdline, sizeof(mb_cmdline), cfg.kernel, cfg.cmdline,
+					   err, sizeof(err)))
+		die(EXIT_USAGE, "%s", err);
 
 	/* Init order: the VM (RAM, irqchip, vCPU) first, since every device
 	 * needs it; then the legacy ports; then the PCI host bridge, which
@@ -415,6 +419,8 @@ int main(int argc, char **argv)
 	pm_init(&vm);
 	rtc_init(&vm);
 	report_init(&vm);
+	if (cfg.debug_exit)
+		debug_exit_init(&vm);
 	pci_host_init(&vm);
 	pci_host_claim_cf9(pm_rst_cnt_io, NULL); /* reset control inside 0xcf8-0xcff */
 	for (unsigned i = 0; i < cfg.nnet; i++)
@@ -438,11 +444,11 @@ int main(int argc, char **argv)
 		bzimage_load(&vm, image, &bz, cfg.cmdline, initrd, initrd_size, rsdp);
 		vcpu_setup_linux64(&vm, bzimage_entry64(&bz));
 	} else if (multiboot) {
-		multiboot_load(&vm, image, &mb, cfg.cmdline, cfg.initrd, initrd, initrd_size);
+		multiboot_load(&vm, image, &mb, mb_cmdline, cfg.initrd, initrd, initrd_size);
 	} else {
 		pvh_load(&vm, image, &pvh, cfg.cmdline);
 		pvh_add_linux(&vm, &pvh, initrd, initrd_size, rsdp);
-		vcpu_setup_pvh(&vm, pvh.entry, PVH_START_INFO);
+		vcpu_setup_pvh(&vm, pvh.entry, pvh.boot_base + PVH_START_INFO_OFF);
 	}
 
 	/* The report's host facts are read now, while kvmini may still look

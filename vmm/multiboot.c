@@ -11,8 +11,9 @@
  *   mb_aout / ELF   where the image goes: the header's address fields
  *                   when flag 16 is set, else the ELF program headers
  *                   with the same checks a PVH ELF gets (loader.c);
- *   mb_place_module the --initrd module on the first page after the
- *                   kernel, so flag 0 (page alignment) always holds;
+ *   mb_place        the --initrd module on the first page after the
+ *                   kernel, so flag 0 (page alignment) always holds, and
+ *                   the boot block where neither is (loader.c);
  *   multiboot_load  segments, the information structure (3.3), and the
  *                   vCPU in 32-bit protected mode with paging off,
  *                   %eax = 0x2badb002 and %ebx = the structure (3.2).
@@ -158,13 +159,14 @@ static int mb_aout(const uint8_t *buf, size_t size, uint64_t mem_size, struct mu
 	}
 	if (memsz == 0)
 		return loader_err(err, errlen, "Multiboot image loads nothing");
-	if (load < GUEST_LOAD_ADDR || load + memsz > mem_size)
+	if (load + memsz > mem_size)
 		return loader_err(err, errlen,
-				  "Multiboot image at 0x%x+0x%llx does not fit in RAM "
-				  "between 1 MiB and %llu MiB: link it at 1 MiB or above, "
-				  "or raise --mem",
+				  "Multiboot image at 0x%x+0x%llx does not fit in %llu MiB "
+				  "of RAM: raise --mem",
 				  load, (unsigned long long)memsz,
 				  (unsigned long long)(mem_size >> 20));
+	if (loader_check_range("the Multiboot image", load, memsz, err, errlen))
+		return -1;
 	if (entry < load || entry - (uint64_t)load >= memsz)
 		return loader_err(err, errlen, "Multiboot entry_addr 0x%x is outside the image",
 				  entry);
@@ -185,7 +187,7 @@ static int mb_elf(const uint8_t *buf, size_t size, uint64_t mem_size, struct mul
 		return loader_err(err, errlen,
 				  "Multiboot image is not an ELF and its header has no "
 				  "address fields (flag 16): kvmini cannot tell where it goes");
-	if (elf_load_segs(buf, size, mem_size, GUEST_LOAD_ADDR, &img->segs, NULL, err, errlen))
+	if (elf_load_segs(buf, size, mem_size, &img->segs, NULL, err, errlen))
 		return -1;
 	if (img->segs.e_entry > 0xffffffffULL || !elf_entry_loaded(&img->segs, img->segs.e_entry))
 		return loader_err(err, errlen,
@@ -197,9 +199,11 @@ static int mb_elf(const uint8_t *buf, size_t size, uint64_t mem_size, struct mul
 }
 
 /* The module on the first page after the kernel (flag 0 asks for 4 KiB
- * alignment; kvmini always gives it). */
-static int mb_place_module(struct multiboot_image *img, uint64_t mem_size, uint64_t mod_size,
-			   char *err, size_t errlen)
+ * alignment; kvmini always gives it), or at 1 MiB when a kernel that lies
+ * below 640 KiB leaves too little room there for it; then the boot block
+ * where neither is. */
+static int mb_place(struct multiboot_image *img, uint64_t mem_size, uint64_t mod_size,
+		    char *err, size_t errlen)
 {
 	uint64_t end = 0;
 
@@ -207,15 +211,18 @@ static int mb_place_module(struct multiboot_image *img, uint64_t mem_size, uint6
 		if (img->segs.seg[i].paddr + img->segs.seg[i].memsz > end)
 			end = img->segs.seg[i].paddr + img->segs.seg[i].memsz;
 	img->kernel_end = end;
-	if (!mod_size)
-		return 0;
-	img->mod_addr = (end + 4095) & ~4095ULL;
-	if (img->mod_addr > mem_size || mod_size > mem_size - img->mod_addr)
-		return loader_err(err, errlen,
-				  "--initrd module (%llu bytes) does not fit in RAM after "
-				  "the kernel (which ends at 0x%llx): raise --mem",
-				  (unsigned long long)mod_size, (unsigned long long)end);
-	return 0;
+	if (mod_size) {
+		img->mod_addr = (end + 4095) & ~4095ULL;
+		if (img->mod_addr < GUEST_LOAD_ADDR && mod_size > LOW_RAM_END - img->mod_addr)
+			img->mod_addr = GUEST_LOAD_ADDR;
+		if (img->mod_addr > mem_size || mod_size > mem_size - img->mod_addr)
+			return loader_err(err, errlen,
+					  "--initrd module (%llu bytes) does not fit in RAM "
+					  "after the kernel (which ends at 0x%llx): raise --mem",
+					  (unsigned long long)mod_size, (unsigned long long)end);
+	}
+	return image_boot_block(&img->segs, img->mod_addr, mod_size, mem_size,
+				&img->segs.boot_base, err, errlen);
 }
 
 int multiboot_parse(const uint8_t *buf, size_t size, uint64_t mem_size, uint64_t mod_size,
@@ -227,7 +234,24 @@ int multiboot_parse(const uint8_t *buf, size_t size, uint64_t mem_size, uint64_t
 	if (img->flags & MB_FLAG_AOUT_KLUDGE ? mb_aout(buf, size, mem_size, img, err, errlen)
 					     : mb_elf(buf, size, mem_size, img, err, errlen))
 		return -1;
-	return mb_place_module(img, mem_size, mod_size, err, errlen);
+	return mb_place(img, mem_size, mod_size, err, errlen);
+}
+
+int multiboot_cmdline(char *out, size_t outlen, const char *kernel_path, const char *args,
+		      char *err, size_t errlen)
+{
+	size_t plen = strlen(kernel_path), alen = strlen(args);
+	size_t max = outlen < MB_CMDLINE_MAX ? outlen : MB_CMDLINE_MAX;
+
+	if (plen + 1 + alen >= max)
+		return loader_err(err, errlen,
+				  "the Multiboot command line (the --kernel path, a space, "
+				  "then --cmdline) is %zu bytes; the limit is %zu",
+				  plen + 1 + alen, max - 1);
+	memcpy(out, kernel_path, plen);
+	out[plen] = ' ';
+	memcpy(out + plen + 1, args, alen + 1);
+	return 0;
 }
 
 void multiboot_load(struct vm *vm, const uint8_t *buf, const struct multiboot_image *img,
@@ -239,51 +263,56 @@ void multiboot_load(struct vm *vm, const uint8_t *buf, const struct multiboot_im
 	unsigned n = guest_memmap(vm->mem_size, map, 16);
 	size_t clen = strlen(cmdline);
 	static const char name[] = "kvmini " KVMINI_VERSION;
+	uint64_t base = img->segs.boot_base;
+	uint8_t *blk = vm_gpa(vm, base, BOOT_BLOCK_SIZE);
 
 	if (clen >= MB_CMDLINE_MAX)
 		die(EXIT_USAGE, "--cmdline is %zu bytes; the limit is %lu", clen,
 		    MB_CMDLINE_MAX - 1);
+	/* multiboot_parse placed the block in RAM; NULL here is a bug. */
+	if (!blk)
+		die(EXIT_HOST, "internal: Multiboot structures outside RAM");
 	loader_copy_segs(vm, buf, &img->segs);
 
-	mbi = vm_gpa(vm, MB_INFO, sizeof(*mbi));
-	mm = vm_gpa(vm, MB_MMAP, n * sizeof(*mm));
-	if (!mbi || !mm)
-		die(EXIT_HOST, "internal: Multiboot structures outside RAM");
-	memset(mbi, 0, sizeof(*mbi));
+	memset(blk, 0, BOOT_BLOCK_SIZE);
+	mbi = (struct multiboot_info *)(blk + MB_INFO_OFF);
+	mm = (struct multiboot_mmap *)(blk + MB_MMAP_OFF);
 	/* mem_lower: KiB of RAM from 0 (640); mem_upper: KiB of RAM from
 	 * 1 MiB up to the first hole, here the end of RAM. */
-	mbi->mem_lower = 0xa0000 / 1024;
+	mbi->mem_lower = LOW_RAM_END / 1024;
 	mbi->mem_upper = (uint32_t)((vm->mem_size - GUEST_LOAD_ADDR) / 1024);
 	for (unsigned i = 0; i < n; i++)
 		mm[i] = (struct multiboot_mmap){20, map[i].addr, map[i].size, map[i].type};
-	mbi->mmap_addr = MB_MMAP;
+	mbi->mmap_addr = (uint32_t)(base + MB_MMAP_OFF);
 	mbi->mmap_length = n * sizeof(*mm);
-	memcpy(vm_gpa(vm, MB_CMDLINE, clen + 1), cmdline, clen + 1);
-	mbi->cmdline = MB_CMDLINE;
-	memcpy(vm_gpa(vm, MB_LOADER_NAME, sizeof(name)), name, sizeof(name));
-	mbi->boot_loader_name = MB_LOADER_NAME;
+	memcpy(blk + MB_CMDLINE_OFF, cmdline, clen + 1);
+	mbi->cmdline = (uint32_t)(base + MB_CMDLINE_OFF);
+	memcpy(blk + MB_LOADER_NAME_OFF, name, sizeof(name));
+	mbi->boot_loader_name = (uint32_t)(base + MB_LOADER_NAME_OFF);
 	mbi->flags =
 	    MBI_FLAG_MEM | MBI_FLAG_MMAP | MBI_FLAG_CMDLINE | MBI_FLAG_LOADER_NAME | MBI_FLAG_MODS;
-	mbi->mods_addr = MB_MODS;
+	mbi->mods_addr = (uint32_t)(base + MB_MODS_OFF);
 	if (mod && mod_size) {
-		struct multiboot_mod *m = vm_gpa(vm, MB_MODS, sizeof(*m));
+		struct multiboot_mod *m = (struct multiboot_mod *)(blk + MB_MODS_OFF);
 		size_t nlen = strlen(mod_name);
 
 		if (nlen >= MB_MOD_STRING_MAX)
 			die(EXIT_USAGE, "--initrd path is %zu bytes; the limit is %lu", nlen,
 			    MB_MOD_STRING_MAX - 1);
 		memcpy(vm_gpa(vm, img->mod_addr, mod_size), mod, mod_size);
-		memcpy(vm_gpa(vm, MB_MOD_STRING, nlen + 1), mod_name, nlen + 1);
+		memcpy(blk + MB_MOD_STRING_OFF, mod_name, nlen + 1);
 		*m = (struct multiboot_mod){(uint32_t)img->mod_addr,
-					    (uint32_t)(img->mod_addr + mod_size), MB_MOD_STRING, 0};
+					    (uint32_t)(img->mod_addr + mod_size),
+					    (uint32_t)(base + MB_MOD_STRING_OFF), 0};
 		mbi->mods_count = 1;
 		trace(TRACE_BOOT, "Multiboot module: %zu bytes at 0x%llx", mod_size,
 		      (unsigned long long)img->mod_addr);
 	}
 	trace(TRACE_BOOT,
-	      "Multiboot %s kernel, entry 0x%x, information at 0x%lx, %u memory map "
+	      "Multiboot %s kernel, entry 0x%x, information at 0x%llx, %u memory map "
 	      "entries, command line \"%s\"",
-	      img->aout ? "a.out-kludge" : "ELF", img->entry, MB_INFO, n, cmdline);
+	      img->aout ? "a.out-kludge" : "ELF", img->entry,
+	      (unsigned long long)(base + MB_INFO_OFF), n, cmdline);
 
 	/* Spec 3.2: protected mode, paging off, flat 4 GiB segments, A20 on,
 	 * interrupts off; GDTR and IDTR are the kernel's business. */
@@ -291,9 +320,9 @@ void multiboot_load(struct vm *vm, const uint8_t *buf, const struct multiboot_im
 	    .cr0 = 0x11, /* PE | ET */
 	    .rip = img->entry,
 	    .rax = MB_BOOT_MAGIC,
-	    .rbx = MB_INFO,
+	    .rbx = base + MB_INFO_OFF,
 	};
 	vcpu_start(vm, &st);
-	trace(TRACE_BOOT, "vCPU 0: 32-bit protected mode, rip=0x%x, eax=0x%x, ebx=0x%lx",
-	      img->entry, MB_BOOT_MAGIC, MB_INFO);
+	trace(TRACE_BOOT, "vCPU 0: 32-bit protected mode, rip=0x%x, eax=0x%x, ebx=0x%llx",
+	      img->entry, MB_BOOT_MAGIC, (unsigned long long)(base + MB_INFO_OFF));
 }

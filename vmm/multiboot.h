@@ -79,6 +79,15 @@ bool multiboot_detect(const uint8_t *buf, size_t size);
 int multiboot_parse(const uint8_t *buf, size_t size, uint64_t mem_size, uint64_t mod_size,
 		    struct multiboot_image *img, char *err, size_t errlen);
 
+/* The command line a Multiboot kernel gets: the kernel's file name as
+ * given to --kernel, a space, then --cmdline (as QEMU's -kernel/-append
+ * builds it: "%s %s", so an empty --cmdline leaves the trailing space;
+ * GRUB passes the path and the arguments the same way).  Kernels take the
+ * first word as their program name.  0, or -1 with one line in err when
+ * the whole does not fit in MB_CMDLINE_MAX bytes with its NUL. */
+int multiboot_cmdline(char *out, size_t outlen, const char *kernel_path, const char *args,
+		      char *err, size_t errlen);
+
 /* Load what multiboot_parse() accepted: the segments, the information
  * structure (memory fields and map, command line, boot loader name, the
  * module), and start the vCPU at the entry as spec 3.2 says.  Dies with

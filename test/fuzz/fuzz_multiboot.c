@@ -75,22 +75,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(img.segs.seg[i].offset <= size &&
 			       img.segs.seg[i].filesz <= size - img.segs.seg[i].offset,
 			   "segment inside the file");
-		FUZZ_CHECK(img.segs.seg[i].paddr >= GUEST_LOAD_ADDR &&
-			       img.segs.seg[i].paddr < fuzz_vm.mem_size &&
-			       img.segs.seg[i].memsz <= fuzz_vm.mem_size - img.segs.seg[i].paddr,
-			   "segment inside RAM, at or above 1 MiB");
+		FUZZ_CHECK(img.segs.seg[i].paddr < fuzz_vm.mem_size &&
+			       img.segs.seg[i].memsz <= fuzz_vm.mem_size - img.segs.seg[i].paddr &&
+			       (img.segs.seg[i].paddr >= GUEST_LOAD_ADDR ||
+				img.segs.seg[i].paddr + img.segs.seg[i].memsz <= LOW_RAM_END),
+			   "segment inside RAM, outside the legacy hole");
+		FUZZ_CHECK(img.segs.boot_base >= img.segs.seg[i].paddr + img.segs.seg[i].memsz ||
+			       img.segs.boot_base + BOOT_BLOCK_SIZE <= img.segs.seg[i].paddr,
+			   "boot block clear of the segment");
 		if (img.entry >= img.segs.seg[i].paddr &&
 		    img.entry - img.segs.seg[i].paddr < img.segs.seg[i].memsz)
 			entry_in = true;
 	}
 	FUZZ_CHECK(entry_in, "entry inside a loaded segment");
-	if (mod_size)
+	if (mod_size) {
 		FUZZ_CHECK(!(img.mod_addr & 4095) && img.mod_addr >= img.kernel_end &&
-			       img.mod_addr + mod_size <= fuzz_vm.mem_size,
-			   "module page-aligned, after the kernel, in RAM");
+			       img.mod_addr + mod_size <= fuzz_vm.mem_size &&
+			       (img.mod_addr >= GUEST_LOAD_ADDR ||
+				img.mod_addr + mod_size <= LOW_RAM_END),
+			   "module page-aligned, after the kernel, in RAM, outside the hole");
+		FUZZ_CHECK(img.segs.boot_base >= img.mod_addr + mod_size ||
+			       img.segs.boot_base + BOOT_BLOCK_SIZE <= img.mod_addr,
+			   "boot block clear of the module");
+	}
+	FUZZ_CHECK(!(img.segs.boot_base & 4095) && img.segs.boot_base >= BOOT_BLOCK_LOW &&
+		       img.segs.boot_base + BOOT_BLOCK_SIZE <= fuzz_vm.mem_size &&
+		       (img.segs.boot_base >= GUEST_LOAD_ADDR ||
+			img.segs.boot_base + BOOT_BLOCK_SIZE <= LOW_RAM_END),
+		   "boot block page-aligned, in RAM, outside page 0 and the legacy hole");
 	multiboot_load(&fuzz_vm, buf, &img, "mbtest=hello", "module", mod_size ? mod : NULL,
 		       mod_size);
-	FUZZ_CHECK(last_start.rax == MB_BOOT_MAGIC && last_start.rbx == MB_INFO &&
+	FUZZ_CHECK(last_start.rax == MB_BOOT_MAGIC &&
+		       last_start.rbx == img.segs.boot_base + MB_INFO_OFF &&
 		       last_start.rip == img.entry,
 		   "entry state: EAX magic, EBX the information structure");
 out:

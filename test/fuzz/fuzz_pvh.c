@@ -9,7 +9,8 @@
  * their exact sizes):
  *  - an accepted image has 1..LOADER_MAX_SEGS segments, each with
  *    filesz <= memsz, its file bytes inside the file, its memory inside
- *    RAM and above the boot structures, and the entry inside a segment;
+ *    RAM and outside the legacy hole, the entry inside a segment, and the
+ *    boot block in RAM clear of every segment;
  *  - a refused image says why (a non-empty message);
  *  - pvh_load() of an accepted image never dies (die() aborts here).
  */
@@ -51,13 +52,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(img.seg[i].paddr < fuzz_vm.mem_size &&
 			       img.seg[i].memsz <= fuzz_vm.mem_size - img.seg[i].paddr,
 			   "segment inside RAM");
-		FUZZ_CHECK(img.seg[i].paddr >= PVH_CMDLINE + PVH_CMDLINE_MAX,
-			   "segment above the boot structures");
+		FUZZ_CHECK(img.seg[i].paddr >= GUEST_LOAD_ADDR ||
+			       img.seg[i].paddr + img.seg[i].memsz <= LOW_RAM_END,
+			   "segment outside the legacy hole (ACPI tables included)");
+		FUZZ_CHECK(img.boot_base >= img.seg[i].paddr + img.seg[i].memsz ||
+			       img.boot_base + BOOT_BLOCK_SIZE <= img.seg[i].paddr,
+			   "boot block clear of the segment");
 		if (img.entry >= img.seg[i].paddr &&
 		    img.entry - img.seg[i].paddr < img.seg[i].memsz)
 			entry_in = true;
 	}
 	FUZZ_CHECK(entry_in, "entry inside a loaded segment");
+	FUZZ_CHECK(!(img.boot_base & 4095) && img.boot_base >= BOOT_BLOCK_LOW &&
+		       img.boot_base + BOOT_BLOCK_SIZE <= fuzz_vm.mem_size &&
+		       (img.boot_base >= GUEST_LOAD_ADDR ||
+			img.boot_base + BOOT_BLOCK_SIZE <= LOW_RAM_END),
+		   "boot block page-aligned, in RAM, outside page 0 and the legacy hole");
 	pvh_load(&fuzz_vm, buf, &img, "console=ttyS0");
 	free(buf);
 	return 0;

@@ -3,7 +3,8 @@
 # an ELF32 and as a flat binary with the a.out-kludge fields, under QEMU's
 # own Multiboot loader (qemu-system-x86_64 -kernel, no KVM): an
 # independent loader that must agree with kvmini's (vmm/multiboot.c) on
-# what the kernel checks.  The kernel prints "ok N - ..." lines on COM1,
+# what the kernel checks (also linked at 0x1000, build/test/mbtest-low.elf).
+# The kernel prints "ok N - ..." lines on COM1,
 # "mbtest: done, F failed", then resets through 0xcf9; with -no-reboot
 # QEMU then exits 0.  kvmini boots the same file in
 # test/nested/scenarios/foundation.sh (where the reset gives exit 10).
@@ -69,6 +70,9 @@ run_one() {
 : >"$log"
 run_one "$kernel" "Multiboot ELF kernel"
 run_one "$aout" "Multiboot a.out-kludge kernel"
+# Linked at 0x1000, where loaders like to put their own structures: QEMU
+# puts its after the kernel; kvmini moves its boot block (testkernels.sh).
+run_one "$build/test/mbtest-low.elf" "Multiboot ELF kernel at 0x1000"
 
 if [ $fail = 1 ]; then
 	echo "# console of the failed run (last 30 lines of $log):"

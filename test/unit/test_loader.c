@@ -180,8 +180,78 @@ int main(void)
 	bad(&m, sizeof(m), "does not fit", "segment address wraps");
 	m = good(), m.ph[0].p_memsz = ~0ULL;
 	bad(&m, sizeof(m), "does not fit", "segment size wraps");
-	m = good(), m.ph[0].p_paddr = 0x2000;
-	bad(&m, sizeof(m), "boot structures", "segment over the start info");
+	/* Where the boot block goes: where no segment is (issue 19 item 4). */
+	{
+		struct pvh_image pb;
+		char eb[256] = "";
+
+		m = good();
+		ok(parse(&m, sizeof(m), &pb, eb) == 0 && pb.boot_base == BOOT_BLOCK_LOW &&
+			   BOOT_BLOCK_LOW + PVH_START_INFO_OFF == PVH_START_INFO,
+		   "an image at 1 MiB: the boot block at BOOT_BLOCK_LOW, start info at 0x1000");
+		m = good(), m.ph[0].p_paddr = 0x2000, m.entry = 0x2010;
+		ok(parse(&m, sizeof(m), &pb, eb) == 0 && pb.boot_base == 0x3000,
+		   "a segment at 0x2000 (over the start info's usual page) is accepted; the "
+		   "boot block moves past it, to 0x3000");
+		m = good(), m.ph[0].p_paddr = 0x4000, m.entry = 0x4010;
+		ok(parse(&m, sizeof(m), &pb, eb) == 0 && pb.boot_base == 0x5000 &&
+			   (pb.boot_base >= 0x5000 || pb.boot_base + BOOT_BLOCK_SIZE <= 0x4000),
+		   "a segment at 0x4000 (the usual PVH module list) is accepted; the boot "
+		   "block (0x5000) and the segment do not overlap");
+		if (pb.boot_base != 0x5000)
+			printf("#   boot_base 0x%llx (%s)\n", (unsigned long long)pb.boot_base, eb);
+		m = good(), m.ph[0].p_paddr = ACPI_BASE, m.entry = ACPI_BASE + 16;
+		bad(&m, sizeof(m), "overlaps the ACPI tables at 0xe0000-0xf0000",
+		    "a segment at 0xe0000 (the ACPI tables) is refused, naming both ranges");
+		m = good(), m.ph[0].p_paddr = ACPI_BASE + ACPI_SIZE - 16, m.entry = ACPI_BASE + ACPI_SIZE;
+		bad(&m, sizeof(m), "segment 0 at 0xefff0-0xf0ff0 overlaps the ACPI tables",
+		    "a segment reaching into the ACPI tables from below is refused");
+		m = good(), m.ph[0].p_paddr = 0xb8000, m.entry = 0xb8010;
+		bad(&m, sizeof(m), "overlaps the legacy hole at 0xa0000-0x100000",
+		    "a segment in the VGA hole is refused");
+		m = good(), m.ph[0].p_paddr = 0x9f800, m.entry = 0x9f810;
+		bad(&m, sizeof(m), "legacy hole", "a segment straddling 640 KiB is refused");
+	}
+	{
+		/* The placement itself, on ranges. */
+		struct gpa_range u[3];
+		uint64_t base = 0;
+		char eb[256] = "";
+
+		u[0] = (struct gpa_range){0x1000, 0x9c000};
+		ok(boot_block_place(u, 1, MEM, &base, eb, sizeof(eb)) == 0 && base == 0x9c000,
+		   "exactly 16 KiB left below 640 KiB: the boot block takes it");
+		u[0] = (struct gpa_range){0x1000, 0x9d000};
+		ok(boot_block_place(u, 1, MEM, &base, eb, sizeof(eb)) == 0 && base == LOAD,
+		   "less than 16 KiB left below 640 KiB: the block goes to 1 MiB, never "
+		   "across the hole");
+		u[1] = (struct gpa_range){LOAD, LOAD + 0x10001};
+		ok(boot_block_place(u, 2, MEM, &base, eb, sizeof(eb)) == 0 &&
+			   base == LOAD + 0x11000,
+		   "low memory full and an image at 1 MiB: the block on the first page after it");
+		u[0] = (struct gpa_range){0, LOW_RAM_END};
+		u[1] = (struct gpa_range){LOAD, MEM - 0x3000};
+		ok(boot_block_place(u, 2, MEM, &base, eb, sizeof(eb)) < 0 &&
+			   strstr(eb, "no room for kvmini's boot structures") &&
+			   strstr(eb, "0x1000-0xa0000") && strstr(eb, "0x100000-0x4000000") &&
+			   strstr(eb, "fill 0x0-0x3ffd000") && !strchr(eb, '\n'),
+		   "an image that leaves no 16 KiB anywhere is refused, naming where the block "
+		   "may go and what the image fills");
+		if (!strstr(eb, "fill 0x0-0x3ffd000"))
+			printf("#   got '%s'\n", eb);
+		u[1] = (struct gpa_range){LOAD, MEM - 0x4000};
+		ok(boot_block_place(u, 2, MEM, &base, eb, sizeof(eb)) == 0 && base == MEM - 0x4000,
+		   "the last 16 KiB of RAM will do");
+		u[0] = (struct gpa_range){0x1000, 0xe000};
+		ok(boot_block_place(u, 1, MEM, &base, eb, sizeof(eb)) == 0 &&
+			   base == SMP_TRAMPOLINE + SMP_TRAMPOLINE_SIZE,
+		   "the block never takes the tiny guest's AP trampoline page (0x10000)");
+		u[0] = (struct gpa_range){0x3000, 0x3001};
+		u[1] = (struct gpa_range){0x8000, 0x9000};
+		u[2] = (struct gpa_range){0x4000, 0x5000};
+		ok(boot_block_place(u, 3, MEM, &base, eb, sizeof(eb)) == 0 && base == 0x9000,
+		   "ranges in any order: the first 16 KiB hole at or above 0x1000 (0x9000)");
+	}
 	m = good(), m.ph[1].p_type = PT_NULL;
 	bad(&m, sizeof(m), "no PVH entry note", "no note");
 	m = good(), m.nh.n_type = 1;

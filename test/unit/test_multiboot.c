@@ -13,21 +13,29 @@
 #include <string.h>
 
 #include "memmap.h"
+#include "../../vmm/cli.h"
 #include "../../vmm/multiboot.h"
 #include "../../vmm/vcpu.h"
 #include "../../vmm/vm.h"
 #include "tap.h"
 
-/* The loaders want these; the checks under test do not. */
+/* Guest RAM for multiboot_load, and the vCPU state it sets. */
+static uint8_t *ram;
+static uint64_t ram_size;
+static struct vcpu_start last_start;
+
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
 {
-	(void)vm, (void)gpa, (void)len;
-	return NULL;
+	(void)vm;
+	if (!ram || gpa > ram_size || len > ram_size - gpa)
+		return NULL;
+	return ram + gpa;
 }
 
 void vcpu_start(struct vm *vm, const struct vcpu_start *st)
 {
-	(void)vm, (void)st;
+	(void)vm;
+	last_start = *st;
 }
 
 /* TAP through tap.h, which counts the plan itself. */
@@ -173,7 +181,21 @@ int main(void)
 	e = good_elf(), e.ph.p_paddr = MEM - 4096;
 	bad(&e, sizeof(e), 0, "does not fit", "ELF segment past the end of RAM refused");
 	e = good_elf(), e.ph.p_paddr = 0x8000, e.eh.e_entry = 0x800c;
-	bad(&e, sizeof(e), 0, "boot structures", "ELF segment below 1 MiB refused");
+	ok(parse(&e, sizeof(e), 0, &mi, err) == 0 && mi.segs.boot_base == BOOT_BLOCK_LOW &&
+		   BOOT_BLOCK_LOW + BOOT_BLOCK_SIZE <= 0x8000,
+	   "ELF segment at 0x8000 accepted (QEMU boots it), the boot block below it");
+	e = good_elf(), e.ph.p_paddr = 0x1000, e.eh.e_entry = 0x100c;
+	ok(parse(&e, sizeof(e), 5000, &mi, err) == 0 && mi.mod_addr == 0x3000 &&
+		   mi.segs.boot_base == 0x5000,
+	   "ELF segment at 0x1000 (the usual boot block) and a module after it: the "
+	   "block moves past both, to 0x5000");
+	e = good_elf(), e.ph.p_paddr = 0x1000, e.eh.e_entry = 0x100c;
+	ok(parse(&e, sizeof(e), 1 << 20, &mi, err) == 0 && mi.mod_addr == LOAD &&
+		   mi.segs.boot_base == 0x3000,
+	   "a low kernel whose module does not fit below 640 KiB: the module at 1 MiB");
+	e = good_elf(), e.ph.p_paddr = ACPI_BASE, e.eh.e_entry = ACPI_BASE + 12;
+	bad(&e, sizeof(e), 0, "overlaps the ACPI tables at 0xe0000-0xf0000",
+	    "ELF segment over the ACPI tables refused, naming both ranges");
 	e = good_elf(), e.eh.e_entry = 0x50000;
 	bad(&e, sizeof(e), 0, "entry 0x50000 is outside", "ELF entry outside the segments");
 	e = good_elf(), e.ph.p_filesz = 4096;
@@ -183,10 +205,15 @@ int main(void)
 	bad(&a, sizeof(a), 0, "not an ELF", "flat image without flag 16 refused");
 	a = good_aout(), a.load_addr = MEM - 4096, a.header_addr = MEM - 4096 + 16,
 	a.load_end_addr = 0, a.bss_end_addr = MEM + 4096, a.entry_addr = MEM - 4000;
-	bad(&a, sizeof(a), 0, "does not fit in RAM", "a.out kludge: bss past the end of RAM");
+	bad(&a, sizeof(a), 0, "does not fit in 64 MiB of RAM", "a.out kludge: bss past the end of RAM");
 	a = good_aout(), a.load_addr = 0x1000, a.header_addr = 0x1010, a.load_end_addr = 0,
-	a.bss_end_addr = 0, a.entry_addr = 0x1040;
-	bad(&a, sizeof(a), 0, "between 1 MiB", "a.out kludge: load below 1 MiB refused");
+	a.bss_end_addr = 0x5000, a.entry_addr = 0x1040;
+	ok(parse(&a, sizeof(a), 0, &mi, err) == 0 && mi.segs.boot_base == 0x5000,
+	   "a.out kludge: load at 0x1000 accepted, the boot block after its bss");
+	a = good_aout(), a.load_addr = 0xc0000, a.header_addr = 0xc0010, a.load_end_addr = 0,
+	a.bss_end_addr = 0, a.entry_addr = 0xc0040;
+	bad(&a, sizeof(a), 0, "the Multiboot image at 0xc0000-0xc008c overlaps the legacy hole",
+	    "a.out kludge: load in the legacy hole refused");
 	a = good_aout(), a.header_addr = 0x200000 + 64;
 	bad(&a, sizeof(a), 0, "do not match",
 	    "a.out kludge: header_addr inconsistent with the file");
@@ -199,6 +226,68 @@ int main(void)
 
 	e = good_elf();
 	bad(&e, sizeof(e), MEM, "--initrd module", "a module larger than the RAM left refused");
+
+	/* Loaded into RAM: a kernel at 0x1000-0x3000 (over the usual boot
+	 * block) keeps its bytes, and every pointer in the information
+	 * structure leads into the block, clear of the kernel and module. */
+	{
+		static const char mod[] = "KVMINI-MB-MODULE";
+		struct multiboot_info *mbi;
+		struct multiboot_mod *mm;
+		uint64_t b;
+
+		ram_size = MEM;
+		ram = calloc(1, ram_size);
+		e = good_elf(), e.ph.p_paddr = 0x1000, e.eh.e_entry = 0x100c;
+		ok(parse(&e, sizeof(e), sizeof(mod), &mi, err) == 0, "low kernel parsed for loading");
+		static struct vm tvm;
+
+		tvm.mem_size = MEM;
+		multiboot_load(&tvm, (const uint8_t *)&e, &mi, "/k.elf a=b", "mod.txt",
+			       (const uint8_t *)mod, sizeof(mod));
+		b = mi.segs.boot_base;
+		mbi = (struct multiboot_info *)(ram + last_start.rbx);
+		mm = (struct multiboot_mod *)(ram + mbi->mods_addr);
+		ok(last_start.rbx == b + MB_INFO_OFF && b >= 0x4000 &&
+			   !memcmp(ram + 0x1000, e.mb, 12 + 64),
+		   "multiboot_load: EBX at the moved block, the kernel's bytes intact");
+		ok(!strcmp((char *)ram + mbi->cmdline, "/k.elf a=b") &&
+			   mbi->cmdline >= b && mbi->cmdline < b + BOOT_BLOCK_SIZE &&
+			   mbi->mmap_addr >= b && mbi->mmap_addr < b + BOOT_BLOCK_SIZE &&
+			   mbi->mods_addr >= b && mbi->mods_addr < b + BOOT_BLOCK_SIZE &&
+			   !strcmp((char *)ram + mbi->boot_loader_name, "kvmini " KVMINI_VERSION) &&
+			   mbi->mods_count == 1 && mm->mod_start == mi.mod_addr &&
+			   !memcmp(ram + mm->mod_start, mod, sizeof(mod)) &&
+			   !strcmp((char *)ram + mm->string, "mod.txt"),
+		   "multiboot_load: command line, map, module list and name all in the block, "
+		   "the module intact after the kernel");
+		free(ram);
+		ram = NULL;
+	}
+
+	/* The command line: the --kernel path as given, a space, --cmdline
+	 * (QEMU's "%s %s"), so the first word is the program name. */
+	{
+		static char out[MB_CMDLINE_MAX], big[MB_CMDLINE_MAX + 8];
+
+		tap_ok(multiboot_cmdline(out, sizeof(out), "/l2/smptest.elf", "cpus=2 verbose",
+					 err, sizeof(err)) == 0 &&
+			       !strcmp(out, "/l2/smptest.elf cpus=2 verbose"),
+		       "Multiboot command line: the kernel's path, a space, the arguments");
+		tap_ok(multiboot_cmdline(out, sizeof(out), "build/test/mbtest.elf", "", err,
+					 sizeof(err)) == 0 &&
+			       !strcmp(out, "build/test/mbtest.elf "),
+		       "empty --cmdline: the path and a space, as QEMU passes it");
+		memset(big, 'a', MB_CMDLINE_MAX - 6); /* 5 + 1 + 4090 = 4096 bytes */
+		big[MB_CMDLINE_MAX - 6] = 0;
+		tap_ok(multiboot_cmdline(out, sizeof(out), "k.elf", big, err, sizeof(err)) < 0 &&
+			       strstr(err, "limit is 4095") && strstr(err, "--kernel path"),
+		       "a path and arguments longer than 4095 bytes refused, saying why");
+		big[MB_CMDLINE_MAX - 7] = 0; /* 5 + 1 + 4089 = 4095 bytes: fits */
+		tap_ok(multiboot_cmdline(out, sizeof(out), "k.elf", big, err, sizeof(err)) == 0 &&
+			       strlen(out) == 4095,
+		       "a command line just under the limit fits");
+	}
 
 	return tap_done();
 }

@@ -1,0 +1,34 @@
+# testkernels.sh - issue 18's conventions of x86 test kernels, held to what
+# QEMU does with the same file (test/qemu/smptest.t): the Multiboot command
+# line begins with the kernel's path, --debug-exit is QEMU's isa-debug-exit
+# (a write of V ends kvmini with (V << 1) | 1), and without --debug-exit a
+# write to 0xf4 changes nothing.  docs/test-kernels.md.
+# l1: --file @BUILD@/test/smptest.elf:/l2/smptest.elf --file @BUILD@/test/mbtest-low.elf:/l2/mbtest-low.elf --file @BUILD@/test/mbmodule.txt:/l2/mbmodule.txt
+
+# The SMP test kernel with one CPU: its 8 checks pass and its verdict (0)
+# ends kvmini with status 1, as QEMU -device isa-debug-exit ends.
+case_run smptest-1cpu rc=1 'match=^smptest: command line: /l2/smptest.elf cpus=1$' \
+	'match=^smptest: done, 0 failed' 'nomatch=^not ok' \
+	'match=^kvmini: guest wrote 0x0 to isa-debug-exit \(--debug-exit\): status 1' \
+	-- kvmini --kernel /l2/smptest.elf --debug-exit --cmdline cpus=1 --net none
+# A verdict of failure: the MADT lists 1 CPU, the command line says 2;
+# the kernel writes 1, kvmini exits 3 (QEMU's status for the same run).
+case_run smptest-verdict-failed rc=3 'match=^not ok 5 - ' 'match=^smptest: done, 1 failed' \
+	-- kvmini --kernel /l2/smptest.elf --debug-exit --cmdline cpus=2 --net none
+# Without --debug-exit, 0xf4 is not kvmini's: the write is ignored and the
+# kernel's fallback (a reset through 0xcf9) ends the run: status 10.
+case_run smptest-no-debug-exit rc=10 'match=^smptest: done, 0 failed' \
+	'match=^smptest: nothing at port 0xf4' 'nomatch=isa-debug-exit \(--debug-exit\)' \
+	-- kvmini --kernel /l2/smptest.elf --cmdline cpus=1 --net none
+# The embedded guest with --debug-exit: it finds kvmini's report port and
+# reports there (never at 0xf4), so its checks and status are unchanged.
+case_run tiny-guest-debug-exit checks 'nomatch=isa-debug-exit' -- kvmini --debug-exit
+
+# Issue 19 item 4: the Multiboot test kernel linked at 0x1000-0x3014, where
+# the boot block usually sits, with its module on the next page (0x4000):
+# the block moves to 0x5000, the kernel's 8 checks pass (QEMU boots the
+# same file: test/qemu/multiboot.t).  Before, such a kernel was refused.
+case_run multiboot-low rc=10 'match=^mbtest: done, 0 failed' 'nomatch=^not ok' \
+	'match=information at 0x5000' 'match=Multiboot module: [0-9]+ bytes at 0x4000' \
+	-- kvmini --kernel /l2/mbtest-low.elf --cmdline mbtest=hello --initrd /l2/mbmodule.txt \
+	--net none --trace boot

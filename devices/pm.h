@@ -3,12 +3,15 @@
  * pm.h - ACPI fixed hardware, the part a classic (not hardware-reduced)
  * FADT points at: the PM1a event and control blocks, the PM timer and the
  * reset register, on I/O ports.  Writing SLP_EN with the _S5 sleep type to
- * PM1a_CNT powers the guest off (kvmini exits 0); the reset register, or
+ * PM1a_CNT powers the guest off (kvmini exits 0); with the _S3 type it
+ * suspends the guest until the RTC alarm wakes it (or kvmini stops with
+ * EXIT_UNSUPPORTED when no alarm is armed); the reset register, or
  * the keyboard controller's pulse-reset command 0xfe on port 0x64, reboots
  * it (kvmini exits EXIT_REBOOT).  vmm/acpi.c describes these ports to the
  * guest; both take the numbers from here.
  *
- *   0x600-0x603  PM1a_EVT_BLK: PM1_STS (2 bytes, write 1 to clear), PM1_EN
+ *   0x600-0x603  PM1a_EVT_BLK: PM1_STS (2 bytes, write 1 to clear: WAK_STS,
+ *                RTC_STS), PM1_EN (RTC_EN arms the S3 wake)
  *   0x604-0x605  PM1a_CNT_BLK: SCI_EN (reads 1), SLP_TYP, SLP_EN
  *   0x608-0x60b  PM_TMR_BLK:   3.579545 MHz, 32 bits (FADT TMR_VAL_EXT)
  *   0x60c        RESET_REG:    write PM_RESET_VALUE to reboot
@@ -32,9 +35,10 @@ struct vm;
 #define PM_TIMER_HZ 3579545ULL
 
 /* What a write of val to PM1a_CNT asks for: PM_ACT_NONE, PM_ACT_POWEROFF
- * (SLP_EN with the S5 type) or PM_ACT_SLEEP (SLP_EN, another type: not
- * offered, ignored). */
-enum { PM_ACT_NONE, PM_ACT_POWEROFF, PM_ACT_SLEEP };
+ * (SLP_EN with the S5 type), PM_ACT_S3 (SLP_EN with the S3 type: suspend,
+ * woken by the RTC alarm; see pm.c) or PM_ACT_SLEEP (SLP_EN, another
+ * type: not offered, ignored). */
+enum { PM_ACT_NONE, PM_ACT_POWEROFF, PM_ACT_SLEEP, PM_ACT_S3 };
 int pm1_cnt_action(uint16_t val);
 
 /* Reset control register at 0xcf9 (Intel ICH/PCH RST_CNT, as QEMU's q35

@@ -59,10 +59,10 @@
  *   0x0020-0x0021, 0x00a0-0x00a1   PICs (in-kernel irqchip)
  *   0x0040-0x0043                  PIT  (in-kernel)
  *   0x0064                         keyboard controller: 0xfe resets (pm.c)
- *   0x0070-0x0071                  CMOS RTC, read-only clock (rtc.c)
+ *   0x0070-0x0071                  CMOS RTC: clock, alarm (S3 wake) (rtc.c)
  *   0x00f4-0x00f7                  isa-debug-exit (QEMU; kvmini --debug-exit)
  *   0x03f8-0x03ff                  COM1, 16550A (kvmini: devices/serial.c)
- *   0x0600-0x060f                  ACPI PM1a event/control, PM timer, reset
+ *   0x0600-0x060f                  ACPI PM1a event/control (S5, S3), timer, reset
  *   0x0510-0x0513                  report port (kvmini: devices/report.c); at
  *                                  other widths QEMU's fw_cfg (devices/fw_cfg.c)
  *   0x0cf8-0x0cff                  PCI configuration mechanism #1
@@ -279,8 +279,23 @@ struct guest_report {
 #define PM_RESET_VALUE 0x01
 #define KBD_CMD_RESET  0xfe /* to PORT_KBD_CMD: pulse the reset line */
 
-/* The sleep type kvmini's DSDT gives \_S5 (any 3-bit value would do). */
+/* The sleep types kvmini's DSDT gives \_S3 and \_S5.  S3 is 1, QEMU's
+ * value, which test kernels written for QEMU write without reading \_S3;
+ * S5 is any other 3-bit value. */
+#define PM_SLP_TYP_S3 1
 #define PM_SLP_TYP_S5 5
+
+/* PM1_STS and PM1_EN bits (ACPI 6.4, 4.8.3.1): the RTC alarm is the one
+ * wake source (devices/pm.c), WAK_STS says the machine woke from a sleep. */
+#define PM1_STS_WAK 0x8000
+#define PM1_STS_RTC 0x0400
+#define PM1_EN_RTC  0x0400
+
+/* The FACS inside the ACPI region (vmm/acpi.c), and the 32-bit waking
+ * vector in it (ACPI 6.4, 5.2.10): where a guest resumes from S3, in real
+ * mode at CS = vector >> 4, IP = vector & 0xf. */
+#define ACPI_FACS_OFF 0x1c0
+#define FACS_WAKING_VECTOR 12
 
 /* PM1_CNT bits (ACPI 6.4, 4.8.3.2.1). */
 #define PM1_CNT_SCI_EN	      0x0001

@@ -54,7 +54,7 @@ UNIT_NEED_OBJS := $(sort $(foreach t,$(UNIT_NAMES),$(patsubst %.c,$(BUILD)/host/
 # Multiboot test kernel (test/multiboot/).
 TEST_IMAGES := $(BUILD)/guest32.elf $(BUILD)/test/mbtest.elf $(BUILD)/test/mbtest-aout.bin \
 	$(BUILD)/test/mbmodule.txt $(BUILD)/bench/exit.elf $(BUILD)/test/smptest.elf \
-	$(BUILD)/test/mbtest-low.elf
+	$(BUILD)/test/mbtest-low.elf $(BUILD)/test/s3test.elf
 all: $(TEST_IMAGES)
 
 $(BUILD)/guest32.elf: $(BUILD)/guest.elf
@@ -70,6 +70,14 @@ $(BUILD)/test/mbtest.elf: $(BUILD)/test/mbtest.o test/multiboot/mbtest.ld
 # The same kernel linked at 0x1000, over the usual boot block (issue 19).
 $(BUILD)/test/mbtest-low.elf: $(BUILD)/test/mbtest.o test/multiboot/mbtest-low.ld
 	ld -m elf_i386 -T test/multiboot/mbtest-low.ld --build-id=none -z noexecstack $< -o $@
+
+# The S3 test kernel (docs/test-kernels.md), linked like smptest.
+$(BUILD)/test/s3test.o: test/multiboot/s3test.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 $< -o $@
+
+$(BUILD)/test/s3test.elf: $(BUILD)/test/s3test.o test/multiboot/smptest.ld
+	ld -m elf_i386 -T test/multiboot/smptest.ld --build-id=none -z noexecstack $< -o $@
 
 # The SMP test kernel (docs/test-kernels.md).
 $(BUILD)/test/smptest.o: test/multiboot/smptest.asm

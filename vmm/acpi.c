@@ -363,8 +363,17 @@ static void dsdt_body(struct aml *a)
 	aml_close(a, dev);
 	aml_close(a, sb);
 
-	/* Name(\_S5, Package(){SLP_TYPa, SLP_TYPb, 0, 0}): the one sleep
-	 * state offered, soft off (7.4.2). */
+	/* Name(\_S3, Package(){SLP_TYPa, SLP_TYPb, 0, 0}): suspend to RAM,
+	 * woken by the RTC alarm (devices/pm.c); and \_S5, soft off (7.4.2). */
+	aml_name(a, "_S3_");
+	aml_byte(a, 0x12);
+	pkg = aml_open(a);
+	aml_byte(a, 4);
+	aml_int(a, PM_SLP_TYP_S3);
+	aml_int(a, PM_SLP_TYP_S3);
+	aml_int(a, 0);
+	aml_int(a, 0);
+	aml_close(a, pkg);
 	aml_name(a, "_S5_");
 	aml_byte(a, 0x12);
 	pkg = aml_open(a);
@@ -402,8 +411,9 @@ static size_t build_fadt(uint8_t *t, uint64_t facs, uint64_t dsdt)
 	 * exist; no i8042, no VGA, no ASPM control, no CMOS RTC. */
 	st16(t + 109, 0x0001 | 0x0004 | 0x0010 | 0x0020);
 	/* Flags (5.2.9 table 5.10): WBINVD, PROC_C1, PWR_BUTTON and
-	 * SLP_BUTTON (none fixed), FIX_RTC, TMR_VAL_EXT, RESET_REG_SUP. */
-	st32(t + 112, 1u << 0 | 1u << 2 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 10);
+	 * SLP_BUTTON (none fixed), TMR_VAL_EXT, RESET_REG_SUP.  FIX_RTC is
+	 * clear: RTC_STS and RTC_EN are in PM1 (the S3 wake, pm.c). */
+	st32(t + 112, 1u << 0 | 1u << 2 | 1u << 4 | 1u << 5 | 1u << 10);
 	gas(t + 116, GAS_IO, 8, 1, PM_RESET_REG);
 	t[128] = PM_RESET_VALUE;
 	t[131] = 0; /* FADT minor version */
@@ -526,7 +536,7 @@ int acpi_build(uint8_t *region, size_t len, uint64_t gpa, unsigned ncpus,
 	lay->rsdp = gpa;
 	lay->xsdt = gpa + 0x40;
 	lay->fadt = gpa + 0x80;
-	lay->facs = gpa + 0x1c0; /* 64-byte aligned (5.2.10) */
+	lay->facs = gpa + ACPI_FACS_OFF; /* 64-byte aligned (5.2.10) */
 	lay->mcfg = gpa + 0x200;
 	lay->madt = gpa + 0x240; /* up to 0x400: 55 CPUs' worth of room */
 	lay->dsdt = gpa + 0x400;
@@ -540,7 +550,7 @@ int acpi_build(uint8_t *region, size_t len, uint64_t gpa, unsigned ncpus,
 	off = 0x400 + 36 + a.n;
 
 	build_fadt(region + 0x80, lay->facs, lay->dsdt);
-	build_facs(region + 0x1c0);
+	build_facs(region + ACPI_FACS_OFF);
 	build_mcfg(region + 0x200);
 	build_madt(region + 0x240, ncpus);
 	tables[0] = lay->fadt;

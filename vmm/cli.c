@@ -61,7 +61,8 @@ static const char usage[] =
 	"2 usage, 3 no /dev/kvm, 4 KVM too old, 5 bad kernel image, 6 VFIO,\n"
 	"7 network backend, 8 guest crashed, 9 host resources, 10 guest reboot,\n"
 	"11 the host took the VFIO device back, 12 forbidden system call (seccomp),\n"
-	"13 the --report file could not be written, 130 SIGINT, 143 SIGTERM.\n"
+	"13 the --report file could not be written, 14 the guest asked for what\n"
+	"kvmini does not offer (S3 with no wake source), 130 SIGINT, 143 SIGTERM.\n"
 	"kvmini check: 0 ready, else the code the run with the same options\n"
 	"would end with, before its guest starts.\n";
 

@@ -130,6 +130,7 @@ static const struct {
     IOCTL(KVM_RUN, V),
     IOCTL(KVM_GET_REGS, V),		  /* crash dump, RIP in messages */
     IOCTL(KVM_GET_SREGS, V),		  /* crash dump */
+    IOCTL(KVM_SET_SREGS, V),		  /* real mode at the S3 waking vector (pm.c) */
     IOCTL(KVM_SET_USER_MEMORY_REGION, V), /* BAR moves, teardown */
     IOCTL(KVM_SET_GSI_ROUTING, V),	  /* MSI/MSI-X messages */
     IOCTL(KVM_IRQFD, V),

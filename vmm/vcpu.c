@@ -315,6 +315,50 @@ static int vcpu_replay_pio(struct vcpu *c)
 	return ioctl(c->fd, KVM_SET_REGS, &r) < 0 ? -errno : 0;
 }
 
+/* Wake from ACPI S3 (devices/pm.c): the CPU comes back as after a reset,
+ * in real mode, and starts at the FACS waking vector: CS = vector >> 4,
+ * IP = vector & 0xf (ACPI 6.4, 5.2.10).  First the port write that put
+ * the guest to sleep is completed (a KVM_RUN with immediate_exit, as in
+ * vcpu_replay_pio), so that completing it later cannot step past the new
+ * RIP.  CR0 is ET alone, caches on: a cache-disabled CPU is slow for no
+ * purpose under nested KVM.  The LAPIC and the rest of the machine keep
+ * their state, as RAM does. */
+static int vcpu_s3_resume(struct vcpu *c, uint32_t vector)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r = {.rflags = 0x2, .rip = vector & 0xf};
+	struct kvm_segment seg = {.limit = 0xffff, .type = 0x3, .present = 1, .s = 1};
+
+	c->run->immediate_exit = 1;
+	if (ioctl(c->fd, KVM_RUN, 0) == 0 || errno != EINTR) {
+		c->run->immediate_exit = 0;
+		errno = EIO;
+		return -1;
+	}
+	c->run->immediate_exit = 0;
+	if (ioctl(c->fd, KVM_GET_SREGS, &s) < 0)
+		return -1;
+	s.ds = s.es = s.fs = s.gs = s.ss = seg;
+	s.cs = seg;
+	s.cs.type = 0xb; /* code, execute/read, accessed */
+	s.cs.selector = (uint16_t)(vector >> 4);
+	s.cs.base = (uint64_t)(vector >> 4) << 4;
+	s.tr = (struct kvm_segment){.limit = 0xffff, .type = 0xb, .present = 1};
+	s.ldt = (struct kvm_segment){.limit = 0xffff, .type = 0x2, .present = 1};
+	s.gdt.base = 0;
+	s.gdt.limit = 0xffff;
+	s.idt.base = 0;
+	s.idt.limit = 0x3ff;
+	s.cr0 = 0x10;
+	s.cr2 = s.cr3 = s.cr4 = 0;
+	s.efer = 0;
+	if (ioctl(c->fd, KVM_SET_SREGS, &s) < 0 || ioctl(c->fd, KVM_SET_REGS, &r) < 0)
+		return -1;
+	trace(TRACE_BOOT, "vCPU %u: woken from ACPI S3, real mode at %04x:%04x", c->id,
+	      vector >> 4, vector & 0xf);
+	return 0;
+}
+
 /* The vCPU stops the VM with status; the first to do so says why (with
  * registers for a crash), so one line, not one per vCPU, tells the story. */
 static int vcpu_crash(struct vcpu *c, const char *what)
@@ -397,6 +441,12 @@ static int vcpu_loop(struct vcpu *c)
 				if (vcpu_replay_pio(c) < 0)
 					return vcpu_end(c, EXIT_HOST,
 							"cannot replay a port access for the new PIT");
+			}
+			if (c->s3_resume) {
+				c->s3_resume = false;
+				if (vcpu_s3_resume(c, c->s3_vector) < 0)
+					return vcpu_end(c, EXIT_HOST,
+							"cannot restart the vCPU at the S3 waking vector");
 			}
 			break;
 		}

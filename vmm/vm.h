@@ -53,6 +53,8 @@ struct vcpu {
 	bool thread_up;	      /* an AP thread was created (joined at the end) */
 	bool in_loop;	      /* between the start and the end of its run loop */
 	bool pio_replay;      /* run this port exit again, in the kernel (kvm.c) */
+	bool s3_resume;	      /* woken from ACPI S3: restart in real mode ... */
+	uint32_t s3_vector;   /* ... at this waking vector (devices/pm.c) */
 	uint64_t exits[VM_EXIT_REASONS]; /* by KVM_EXIT_* reason; this thread's own */
 };
 

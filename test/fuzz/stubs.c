@@ -36,6 +36,10 @@ int fuzz_in_ram(const void *p, uint64_t len)
 	       len <= fuzz_vm.mem_size - (uint64_t)(q - b);
 }
 
+/* No vCPU thread here: a guest's S3 is refused (devices/pm.c).  Weak: a
+ * harness that builds vmm/vcpu.c in brings its own. */
+__attribute__((weak)) __thread struct vcpu *vcpu_current;
+
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	if (gpa >= vm->mem_size || len > vm->mem_size - gpa)

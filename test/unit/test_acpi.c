@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: vmm/acpi.c devices/pm.c vmm/trace.c
+// needs: vmm/acpi.c devices/pm.c devices/rtc.c vmm/trace.c
 /*
  * test_acpi.c - the ACPI tables (vmm/acpi.c): every checksum, the RSDP's
  * two, the pointers between tables, MADT and MCFG against memmap.h, FADT
@@ -185,6 +185,8 @@ int main(void)
 	tap_eq(rd64(f + 172 + 4), PM1A_CNT_BLK, "FADT: X_PM1a_CNT_BLK");
 	tap_eq(rd32(f + 112) & (1u << 20), 0, "FADT: not HW_REDUCED_ACPI");
 	tap_ok(rd32(f + 112) & (1u << 10), "FADT: RESET_REG_SUP");
+	tap_eq(rd32(f + 112) & (1u << 8), 0, "FADT: FIX_RTC clear: RTC_STS/RTC_EN in PM1 (the S3 wake)");
+	tap_eq(rd32(at(lay.facs) + FACS_WAKING_VECTOR), 0, "FACS: waking vector 0 until the guest sets it");
 	tap_ok(f[116] == 1 && rd64(f + 120) == PM_RESET_REG && f[128] == PM_RESET_VALUE,
 	       "FADT: reset register is the PM block's");
 	tap_eq(rd16(f + 109) & 2, 0, "FADT: no 8042");
@@ -223,18 +225,27 @@ int main(void)
 	tap_eq((uint64_t)(c[55] - c[54] + 1) << 20, PCI_ECAM_SIZE,
 	       "MCFG: bus range covers PCI_ECAM_SIZE");
 
-	/* DSDT: Scope(\_SB) covers all but \_S5, whose package ends the table. */
+	/* DSDT: Scope(\_SB) covers all but \_S3 and \_S5, whose package ends
+	 * the table. */
 	d = at(lay.dsdt);
 	dlen = rd32(d + 4);
 	{
 		unsigned nb, v = pkglen(d + 37, &nb);
-		const uint8_t *s5 = d + 37 + v, *p;
+		const uint8_t *s3 = d + 37 + v, *s5, *p;
 
 		tap_eq(d[36], 0x10, "DSDT: starts with Scope");
 		tap_ok(v > 63 && nb == 2, "DSDT: a two-byte PkgLength (%u)", v);
 		tap_ok(!memcmp(d + 37 + nb, "\\_SB_", 5), "DSDT: Scope(\\_SB)");
+		tap_ok(s3 < d + dlen && !memcmp(s3, "\x08_S3_\x12", 6),
+		       "DSDT: \\_S3 after the scope");
+		v = pkglen(s3 + 6, &nb);
+		p = s3 + 6 + nb + 1;
+		tap_ok(s3[6 + nb] == 4 && aml_int(&p) == PM_SLP_TYP_S3 &&
+			   aml_int(&p) == PM_SLP_TYP_S3 && PM_SLP_TYP_S3 == 1,
+		       "DSDT: \\_S3 sleep type is PM_SLP_TYP_S3, QEMU's 1");
+		s5 = s3 + 6 + v;
 		tap_ok(s5 < d + dlen && !memcmp(s5, "\x08_S5_\x12", 6),
-		       "DSDT: \\_S5 after the scope");
+		       "DSDT: \\_S5 after \\_S3");
 		v = pkglen(s5 + 6, &nb);
 		tap_eq(s5 + 6 + v - d, dlen, "DSDT: \\_S5 package ends the table");
 		p = s5 + 6 + nb + 1;
@@ -312,7 +323,10 @@ int main(void)
 	       PM_ACT_POWEROFF, "SLP_EN with the S5 type powers off");
 	tap_eq(pm1_cnt_action(PM_SLP_TYP_S5 << PM1_CNT_SLP_TYP_SHIFT), PM_ACT_NONE,
 	       "the S5 type without SLP_EN does nothing yet");
-	tap_eq(pm1_cnt_action(PM1_CNT_SLP_EN | 1 << PM1_CNT_SLP_TYP_SHIFT), PM_ACT_SLEEP,
+	tap_eq(pm1_cnt_action(PM1_CNT_SLP_EN | PM_SLP_TYP_S3 << PM1_CNT_SLP_TYP_SHIFT), PM_ACT_S3,
+	       "SLP_EN with the S3 type (0x2400, as test kernels write it) is a suspend");
+	tap_eq(pm1_cnt_action(0x2400), PM_ACT_S3, "0x2400 is S3");
+	tap_eq(pm1_cnt_action(PM1_CNT_SLP_EN | 2 << PM1_CNT_SLP_TYP_SHIFT), PM_ACT_SLEEP,
 	       "SLP_EN with another type is a sleep request, not power-off");
 	tap_eq(pm1_cnt_action(PM1_CNT_SCI_EN), PM_ACT_NONE, "SCI_EN alone does nothing");
 	/* A region that holds the fixed tables but not the DSDT's header:

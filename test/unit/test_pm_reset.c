@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// needs: devices/pm.c devices/pci_host.c devices/pci.c vmm/bus.c vmm/trace.c
+// needs: devices/pm.c devices/rtc.c devices/pci_host.c devices/pci.c vmm/bus.c vmm/trace.c
 /*
  * test_pm_reset.c - the reset control register at 0xcf9 (devices/pm.c),
  * reached the way a guest reaches it: a byte OUT to port 0xcf9, which lies
@@ -19,6 +19,12 @@
 /* KVM and the console are not part of this. */
 void serial_flush(void)
 {
+}
+__thread struct vcpu *vcpu_current; /* no vCPU: S3 is refused (test_acpi, guests) */
+void *vm_gpa(struct vm *v, uint64_t gpa, uint64_t len)
+{
+	(void)v, (void)gpa, (void)len;
+	return NULL;
 }
 bool vm_range_overlaps_ram(struct vm *v, uint64_t gpa, uint64_t size)
 {
@@ -106,5 +112,22 @@ int main(void)
 	out(0xcf9, 1, 0x06);
 	tap_ok(vm.done && vm.exit_status == EXIT_REBOOT,
 	       "SYS_RST then RST_CPU: the run ends with EXIT_REBOOT (10)");
+
+	/* ACPI S3 with nothing armed to wake the guest: a clean stop with
+	 * status 14, never a wait for ever.  PM1_STS reads 0 before any wake,
+	 * PM1_EN keeps RTC_EN. */
+	vm.done = false, vm.exit_status = 0;
+	out(PM1A_EVT_BLK + 2, 2, PM1_EN_RTC);
+	tap_eq(in(PM1A_EVT_BLK + 2, 2), PM1_EN_RTC, "PM1_EN keeps RTC_EN");
+	tap_eq(in(PM1A_EVT_BLK, 2), 0, "PM1_STS reads 0 before any wake");
+	out(PM1A_CNT_BLK, 2, PM1_CNT_SLP_EN | 2 << PM1_CNT_SLP_TYP_SHIFT);
+	tap_ok(!vm.done, "a sleep type the DSDT does not offer (2) is ignored");
+	out(PM1A_CNT_BLK, 2, 0x2400);
+	tap_ok(vm.done && vm.exit_status == EXIT_GUEST_UNSUPPORTED && EXIT_GUEST_UNSUPPORTED == 14,
+	       "S3 (0x2400) with RTC_EN but no RTC alarm armed ends the run with status 14");
+	vm.done = false, vm.exit_status = 0;
+	out(PM1A_EVT_BLK + 2, 2, 0);
+	out(PM1A_CNT_BLK, 2, 0x2400);
+	tap_ok(vm.done && vm.exit_status == 14, "S3 without RTC_EN: status 14 too");
 	return tap_done();
 }

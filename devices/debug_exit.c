@@ -16,6 +16,17 @@
 #include "../vmm/trace.h"
 #include "../vmm/vm.h"
 
+/* What the guest wrote, once it did (under the device lock, like the
+ * write itself; read after every vCPU has stopped). */
+static bool written;
+static uint32_t written_value;
+
+bool debug_exit_value(uint32_t *value)
+{
+	*value = written_value;
+	return written;
+}
+
 int debug_exit_status(uint32_t value)
 {
 	return (int)((value << 1 | 1) & 0xff);
@@ -34,6 +45,10 @@ static void debug_exit_io(void *opaque, uint64_t off, void *data, uint32_t len, 
 	}
 	memcpy(&v, data, len > 4 ? 4 : len);
 	st = debug_exit_status(v);
+	if (!written) {
+		written = true;
+		written_value = v;
+	}
 	serial_flush();
 	fflush(stdout);
 	fprintf(stderr, "kvmini: guest wrote 0x%x to isa-debug-exit (--debug-exit): status %d\n",

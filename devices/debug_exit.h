@@ -14,6 +14,7 @@
 #ifndef KVMINI_DEBUG_EXIT_H
 #define KVMINI_DEBUG_EXIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -23,6 +24,10 @@ struct vm;
 /* The status a write of value ends kvmini with: (V << 1) | 1, cut to the
  * 8 bits a process status has (what QEMU's exit() leaves too). */
 int debug_exit_status(uint32_t value);
+
+/* Did the guest end the run through the port?  Then *value is what it
+ * wrote (for the --report reason and guest_status). */
+bool debug_exit_value(uint32_t *value);
 
 /* Claim ports PORT_QEMU_DEBUG_EXIT..+DEBUG_EXIT_LEN-1. */
 void debug_exit_init(struct vm *vm);

@@ -211,10 +211,20 @@ static void write_report(FILE *f, const char *path, struct vm *m, const struct h
 
 	/* The guest's own number is in guest_status and in the reason, never
 	 * in status (devices/report.h). */
-	if (status == EXIT_GUEST_FAILED && guest_done)
+	uint32_t dv;
+
+	if (status == EXIT_GUEST_FAILED && guest_done) {
 		snprintf(reason, sizeof(reason), "the guest reported a failure: its status %u (0x%x)",
 			 gs, gs);
-	else
+	} else if (debug_exit_value(&dv) && status == debug_exit_status(dv)) {
+		/* --debug-exit: the guest chose the status; the table of
+		 * kvmini's own codes does not apply (docs/test-kernels.md). */
+		snprintf(reason, sizeof(reason),
+			 "the guest wrote 0x%x to isa-debug-exit (--debug-exit): status (V << 1) | 1",
+			 dv);
+		guest_done = true;
+		gs = dv;
+	} else
 		snprintf(reason, sizeof(reason), "%s", exit_status_text(status));
 	fprintf(f, "{\"kvmini\":\"%s\",\"report\":%d,\"mode\":\"run\",\"status\":%d,\"reason\":",
 		KVMINI_VERSION, REPORT_FORMAT, status);

@@ -46,8 +46,10 @@ int main(void)
 	tap_eq(debug_exit_status(0x80), 1, "V = 0x80 gives 1: (V << 1) | 1 cut to 8 bits, as QEMU's exit()");
 	tap_eq(debug_exit_status(0xffffffffu), 0xff, "V = 0xffffffff gives 255");
 
+	tap_ok(!debug_exit_value(&v), "no value before the guest writes one");
 	write_port(PORT_QEMU_DEBUG_EXIT, 0, 1);
 	tap_ok(vm.done && vm.exit_status == 1, "a byte write of 0 to 0xf4 ends the run with status 1");
+	tap_ok(debug_exit_value(&v) && v == 0, "the value written is kept for --report's reason");
 	write_port(PORT_QEMU_DEBUG_EXIT, 2, 2);
 	tap_ok(vm.done && vm.exit_status == 5, "a word write of 2 to 0xf4 ends it with status 5");
 	write_port(PORT_QEMU_DEBUG_EXIT, 0x103, 4);

@@ -21,6 +21,12 @@ case_run smptest-2cpus rc=1 'match=^smptest: the MADT lists 2 CPUs' \
 case_run smptest-4cpus rc=1 'match=^smptest: the MADT lists 4 CPUs' \
 	'match=^ok 7 - every AP started' 'match=^smptest: done, 0 failed' 'nomatch=^not ok' \
 	-- kvmini --kernel /l2/smptest.elf --debug-exit --cpus 4 --cmdline cpus=4 --net none
+# The report names the guest's choice, not kvmini's table (status 1 is not
+# "a check failed" here), and keeps V as guest_status.
+case_run smptest-report rc=1 \
+	-- kvmini --kernel /l2/smptest.elf --debug-exit --cmdline cpus=1 --net none --report /tmp/st.json
+check smptest-report-reason grep -q '"reason":"the guest wrote 0x0 to isa-debug-exit (--debug-exit)' /tmp/st.json
+check smptest-report-guest-status grep -q '"guest_status":0,' /tmp/st.json
 # A verdict of failure: the MADT lists 1 CPU, the command line says 2;
 # the kernel writes 1, kvmini exits 3 (QEMU's status for the same run).
 case_run smptest-verdict-failed rc=3 'match=^not ok 5 - ' 'match=^smptest: done, 1 failed' \

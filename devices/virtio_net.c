@@ -404,24 +404,22 @@ static void tap_gone(struct vnet *n, int err)
 		config_changed(n);
 }
 
-/* The address the built-in guest pings on the tap side (its default peer=,
- * guest/virtio_net.c), with the prefix that puts its own .2 on the link. */
-#define TAP_PEER_ADDR "169.254.100.1/24"
-
 /* The commands that make tap name as a run wants it: a tap (the user's own
- * when kvmini does not run as root), the address the built-in guest pings,
- * up.  Written for a root shell on a stock Debian (iproute2); a numeric
- * uid, since $USER may be unset there. */
-static void tap_create_line(const char *name, char *out, size_t len)
+ * when kvmini does not run as root), the address the built-in guest pings
+ * on --net number index (its peer, 169.254.(100+index).1, include/memmap.h
+ * GUEST_NET_SUBNET, with the prefix that puts the guest's .2 on the link;
+ * each --net its own subnet), up.  Written for a root shell on a stock
+ * Debian (iproute2); a numeric uid, since $USER may be unset there. */
+static void tap_create_line(const char *name, unsigned index, char *out, size_t len)
 {
 	char user[24] = "";
 
 	if (geteuid())
 		snprintf(user, sizeof(user), " user %u", (unsigned)geteuid());
 	snprintf(out, len,
-		 "ip tuntap add dev %s mode tap%s && ip addr add " TAP_PEER_ADDR
+		 "ip tuntap add dev %s mode tap%s && ip addr add 169.254.%u.1/24"
 		 " dev %s && ip link set %s up",
-		 name, user, name, name);
+		 name, user, 100 + index % PCI_MAX_NET, name, name);
 }
 
 /* A tap name no interface has yet, for when name is taken by something
@@ -521,12 +519,12 @@ __attribute__((format(printf, 4, 5))) static int tap_err(struct vnet_tap_err *e,
 }
 
 /* Why TUNSETIFF refused an existing interface (err), as what and fix. */
-static int tap_refused(const char *name, int err, struct vnet_tap_err *e)
+static int tap_refused(const char *name, unsigned index, int err, struct vnet_tap_err *e)
 {
 	char fix[sizeof(e->fix)], create[240], comm[32];
 	long pid;
 
-	tap_create_line(name, create, sizeof(create));
+	tap_create_line(name, index, create, sizeof(create));
 	switch (err) {
 	case EBUSY:
 		pid = tap_holder(name, comm, sizeof(comm));
@@ -545,7 +543,8 @@ static int tap_refused(const char *name, int err, struct vnet_tap_err *e)
 	return tap_err(e, false, NULL, "TUNSETIFF: %s", strerror(err));
 }
 
-int vnet_tap_open(const char *name, int *fdp, unsigned *offloads, struct vnet_tap_err *e)
+int vnet_tap_open(const char *name, unsigned index, int *fdp, unsigned *offloads,
+		  struct vnet_tap_err *e)
 {
 	char fix[sizeof(e->fix)], create[240], other[IFNAMSIZ];
 	struct ifreq ifr;
@@ -578,7 +577,7 @@ int vnet_tap_open(const char *name, int *fdp, unsigned *offloads, struct vnet_ta
 		close(fd);
 		return tap_err(e, false, NULL, "socket: %s", strerror(errno));
 	}
-	tap_create_line(name, create, sizeof(create));
+	tap_create_line(name, index, create, sizeof(create));
 	tap_free_name(other);
 	kind = iface_kind(sock, name, &flags);
 	switch (kind) {
@@ -588,7 +587,7 @@ int vnet_tap_open(const char *name, int *fdp, unsigned *offloads, struct vnet_ta
 	case IFACE_LOOPBACK:
 	case IFACE_OTHER:
 	case IFACE_TUN:
-		tap_create_line(other, fix, sizeof(fix));
+		tap_create_line(other, index, fix, sizeof(fix));
 		snprintf(fix + strlen(fix), sizeof(fix) - strlen(fix), "  # then --net tap=%s",
 			 other);
 		ret = tap_err(e, false, fix, "%s, not a tap",
@@ -605,7 +604,7 @@ int vnet_tap_open(const char *name, int *fdp, unsigned *offloads, struct vnet_ta
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		ret = tap_refused(name, errno, e);
+		ret = tap_refused(name, index, errno, e);
 		goto out;
 	}
 	/* A tap that is down takes no frames (writes fail with EIO). */
@@ -636,7 +635,7 @@ out:
 static int tap_open(struct vnet *n)
 {
 	struct vnet_tap_err e;
-	int fd, code = vnet_tap_open(n->ifname, &fd, &n->tap_offloads, &e);
+	int fd, code = vnet_tap_open(n->ifname, n->index, &fd, &n->tap_offloads, &e);
 
 	if (code)
 		die(code, "--net tap=%s: %s%s%s", n->ifname, e.what, e.fix[0] ? "; fix: " : "",

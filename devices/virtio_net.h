@@ -48,14 +48,16 @@ int vnet_spec_parse(const char *spec, struct vnet_spec *out, char *err, size_t l
  * another process or another user's, one that is down): 0 with *fd (and
  * the TUN_F_* offloads it accepts), else EXIT_NET with what is wrong in
  * e->what and in e->fix a command line that a root shell takes to fix it
- * ("" when there is none).  vnet_init() dies with both; `kvmini check`
+ * ("" when there is none; a tap it creates takes --net number index's
+ * address, 169.254.(100+index).1/24).  vnet_init() dies with both; `kvmini check`
  * prints them as an item and closes the fd. */
 struct vnet_tap_err {
 	bool denied; /* a permission (EACCES, EPERM) rather than something missing */
 	char what[160];
 	char fix[400];
 };
-int vnet_tap_open(const char *name, int *fd, unsigned *offloads, struct vnet_tap_err *e);
+int vnet_tap_open(const char *name, unsigned index, int *fd, unsigned *offloads,
+		  struct vnet_tap_err *e);
 
 /* Parse spec (die(EXIT_USAGE) on bad syntax), open the backend
  * (die(EXIT_NET) with the remedy when it cannot be) and register the PCI

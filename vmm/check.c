@@ -512,7 +512,8 @@ static void check_vfio_attach(const char *bdf, const char *backend)
  * run would say, with the same fix. */
 /* One --net; /dev/net/tun is said once, with the first tap (or the first
  * --net when none is a tap). */
-static void check_net(const struct host_facts *h, const char *spec, bool tun_item)
+static void check_net(const struct host_facts *h, const char *spec, unsigned index,
+		      bool tun_item)
 {
 	struct vnet_spec s;
 	struct vnet_tap_err e;
@@ -530,7 +531,7 @@ static void check_net(const struct host_facts *h, const char *spec, bool tun_ite
 		     "/dev/net/tun: %s", h->tun_errno ? strerror(h->tun_errno) : "usable");
 	if (!need)
 		return;
-	code = vnet_tap_open(s.ifname, &fd, &offloads, &e);
+	code = vnet_tap_open(s.ifname, index, &fd, &offloads, &e);
 	if (code) {
 		item(e.denied ? ITEM_DENIED : ITEM_MISSING, true, code,
 		     e.fix[0] ? e.fix : NULL, "--net tap=%s: %s", s.ifname, e.what);
@@ -600,7 +601,7 @@ int check_run(const struct config *cfg)
 		if (!strncmp(cfg->nets[i], "tap=", 4))
 			tun_at = i;
 	for (unsigned i = 0; i < cfg->nnet; i++)
-		check_net(&h, cfg->nets[i], (int)i == tun_at);
+		check_net(&h, cfg->nets[i], i, (int)i == tun_at);
 	for (unsigned i = 0; i < cfg->nvfio; i++)
 		check_vfio_attach(canon[i], cfg->vfio_backend);
 

@@ -67,6 +67,15 @@ fix_then_ok nosuch 'no such interface'
 ip -4 addr show dev nosuch | grep -q 'inet 169.254.100.1/24'
 ok $? "the created tap has the address the built-in guest pings (169.254.100.1/24)"
 
+# A second --net (issue 21): the fix line of its tap takes the next subnet,
+# the peer the built-in guest pings on that device (169.254.101.1).
+out=$("$kvmini" check --net tap=nosuch --net tap=second7 2>&1 | grep -A1 -- "--net tap=second7:")
+printf '%s\n' "$out" | sed 's/^/# /'
+fix=$(printf '%s\n' "$out" | sed -n 's/^ *fix: //p')
+[ -n "$fix" ] && env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin sh -c "$fix"
+ip -4 addr show dev second7 2>/dev/null | grep -q 'inet 169.254.101.1/24'
+ok $? "a second --net's tap, made by its fix line, has the second subnet's peer (169.254.101.1/24)"
+
 fix_then_ok lo 'the loopback interface, not a tap' kvmtap0
 
 ip tuntap add dev tun7 mode tun

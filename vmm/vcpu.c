@@ -198,7 +198,11 @@ static void on_kick(int sig)
 
 void vcpu_kick_init(void)
 {
-	struct sigaction sa = {.sa_handler = on_kick}; /* no SA_RESTART */
+	/* SA_RESTART: KVM_RUN returns EINTR to a signal all the same (KVM
+	 * answers -EINTR, which is never restarted), while any other call the
+	 * kicked thread is in, such as a write of kvmini's crash line to a slow
+	 * terminal, goes on instead of failing and losing the line. */
+	struct sigaction sa = {.sa_handler = on_kick, .sa_flags = SA_RESTART};
 
 	if (__atomic_load_n(&vcpu_kick_ready, __ATOMIC_SEQ_CST))
 		return;
@@ -239,7 +243,13 @@ static bool stop_claim(struct vm *vm, int status, const char *why)
 	}
 	stop.go = true; /* APs still waiting to start: start, to stop */
 	pthread_cond_broadcast(&stop.cond);
-	kick_all_locked(vm);
+	/* One kick each, at the first request: a vCPU that took it either
+	 * left KVM_RUN or will find immediate_exit set, and then sees the
+	 * request at the top of its loop.  Kicking again as each vCPU leaves
+	 * would only interrupt the others' work (vCPU 0 writing why it
+	 * stopped). */
+	if (first)
+		kick_all_locked(vm);
 	pthread_mutex_unlock(&stop.lock);
 	return first;
 }

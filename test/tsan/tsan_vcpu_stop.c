@@ -19,7 +19,9 @@
  *   - the guest says it is done, on AP 5 of 8: its status;
  *   - another thread asks the VM to stop (the VFIO REQ path) with 32
  *     idle vCPUs: status 11 and its line;
- *   - SIGTERM to kvmini (taken by vCPU 0's thread) with 4 idle vCPUs: 143.
+ *   - SIGTERM to kvmini (taken by vCPU 0's thread) with 4 idle vCPUs: 143;
+ *   - a triple fault on vCPU 0 while its stderr is a full pipe (a slow
+ *     terminal): the line still comes out whole.
  */
 #include <sys/ioctl.h>
 
@@ -28,6 +30,7 @@ static int fake_ioctl(int fd, unsigned long req, ...);
 #include "../../vmm/vcpu.c"
 #undef ioctl
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -182,6 +185,20 @@ static int child(int which)
 		sigaction(SIGTERM, &sa, NULL);
 		pthread_create(&t, NULL, send_term, &self);
 		break;
+	case 5: {
+		/* stderr a full pipe, as a slow terminal is: vCPU 0's crash
+		 * line blocks in write() while the APs leave their loops. */
+		char junk[4096];
+
+		memset(junk, '.', sizeof(junk));
+		fcntl(2, F_SETFL, O_NONBLOCK);
+		while (write(2, junk, sizeof(junk)) > 0)
+			;
+		fcntl(2, F_SETFL, 0);
+		machine(4);
+		script[0] = CRASH_AT_ONCE;
+		break;
+	}
 	}
 	/* As main() has it: SIGTERM blocked while the APs' threads start. */
 	sigemptyset(&term);
@@ -198,12 +215,14 @@ static int child(int which)
 	return st;
 }
 
-/* Run case which in a child, its stderr into err; a hang is killed. */
-static int run_case(int which, char *err, size_t len)
+/* Run case which in a child, its stderr into err (without the dots case 5
+ * fills the pipe with), read after delay_us; a hang is killed. */
+static int run_case(int which, char *err, size_t len, unsigned delay_us)
 {
 	int fd[2], st;
 	pid_t pid;
 	ssize_t n, got = 0;
+	char buf[4096];
 
 	if (pipe(fd))
 		abort();
@@ -215,8 +234,11 @@ static int run_case(int which, char *err, size_t len)
 		_exit(child(which));
 	}
 	close(fd[1]);
-	while ((n = read(fd[0], err + got, len - 1 - (size_t)got)) > 0)
-		got += n;
+	usleep(delay_us);
+	while ((n = read(fd[0], buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != '.' && (size_t)got < len - 1)
+				err[got++] = buf[i];
 	err[got] = 0;
 	close(fd[0]);
 	waitpid(pid, &st, 0);
@@ -238,26 +260,35 @@ int main(void)
 	int st;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
-	st = run_case(0, err, sizeof(err));
+	st = run_case(0, err, sizeof(err), 0);
 	tap_eq(st, EXIT_GUEST_CRASH, "4 vCPUs, a triple fault on vCPU 0: exit 8, every AP joined");
 	tap_ok(count(err, "guest stopped: triple fault") == 1 && strstr(err, "(vCPU 0)"),
 	       "one line, naming vCPU 0");
 
-	st = run_case(1, err, sizeof(err));
+	st = run_case(1, err, sizeof(err), 0);
 	tap_eq(st, EXIT_GUEST_CRASH, "4 vCPUs, a triple fault on AP 2: exit 8, vCPU 0 kicked out");
 	tap_ok(count(err, "guest stopped: triple fault") == 1 && strstr(err, "(vCPU 2)"),
 	       "one line, naming vCPU 2");
 
-	st = run_case(2, err, sizeof(err));
+	st = run_case(2, err, sizeof(err), 0);
 	tap_eq(st, 0, "8 vCPUs, AP 5 says the guest is done: its status, every vCPU stopped");
 
-	st = run_case(3, err, sizeof(err));
+	st = run_case(3, err, sizeof(err), 0);
 	tap_eq(st, EXIT_VFIO_REQ, "32 idle vCPUs, another thread stops the VM: its status (11)");
 	tap_eq(count(err, "kvmini: the host asked for the device back"), 1, "and its line, once");
 
-	st = run_case(4, err, sizeof(err));
+	st = run_case(4, err, sizeof(err), 0);
 	tap_eq(st, EXIT_SIGTERM, "4 idle vCPUs, SIGTERM: exit 143");
 	tap_eq(count(err, "kvmini: stopped by SIGTERM"), 1, "one line");
+
+	/* Found in the nested rig: the line went missing now and then, the
+	 * register dump after it intact.  The APs, leaving their loops, kicked
+	 * vCPU 0 again while its write to the (slow, emulated) console was
+	 * blocked, and the write failed with EINTR. */
+	st = run_case(5, err, sizeof(err), 300000);
+	tap_eq(st, EXIT_GUEST_CRASH, "a triple fault on vCPU 0 with stderr blocked: exit 8");
+	tap_ok(count(err, "guest stopped: triple fault") == 1 && strstr(err, "(vCPU 0)"),
+	       "the line is there all the same (the APs leaving do not interrupt its write)");
 	if (tap_failed)
 		tap_diag("last stderr: %s", err);
 	return tap_done();

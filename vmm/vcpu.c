@@ -286,6 +286,22 @@ static unsigned pio_insn_before(struct vcpu *c, uint64_t end, uint16_t port)
 	return len;
 }
 
+/* Complete the exit KVM_RUN last returned (a port access the guest is
+ * waiting on) without running the guest: a KVM_RUN with immediate_exit set
+ * does exactly that and returns EINTR (KVM API, immediate_exit).  The flag
+ * is written atomically, as every other thread that stops a vCPU writes
+ * it.  0, or -1 when KVM did not answer so. */
+static int vcpu_complete_exit(struct vcpu *c)
+{
+	int rc = 0;
+
+	__atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (ioctl(c->fd, KVM_RUN, 0) == 0 || errno != EINTR)
+		rc = -1;
+	__atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	return rc;
+}
+
 /* Execute the port access that just exited once more, now that a device
  * in the kernel serves it (the lazily created PIT, kvm.c).  A port exit
  * is completed at the next KVM_RUN; with immediate_exit set that KVM_RUN
@@ -305,12 +321,8 @@ static int vcpu_replay_pio(struct vcpu *c)
 	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0)
 		return -errno;
 	rip0 = r.rip;
-	__atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	if (ioctl(c->fd, KVM_RUN, 0) == 0 || errno != EINTR) {
-		__atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	if (vcpu_complete_exit(c) < 0)
 		return -EIO;
-	}
-	__atomic_store_n(&c->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0)
 		return -errno;
 	len = pio_insn_before(c, r.rip, port);
@@ -339,13 +351,10 @@ static int vcpu_s3_resume(struct vcpu *c, uint32_t vector)
 	struct kvm_regs r = {.rflags = 0x2, .rip = vector & 0xf};
 	struct kvm_segment seg = {.limit = 0xffff, .type = 0x3, .present = 1, .s = 1};
 
-	c->run->immediate_exit = 1;
-	if (ioctl(c->fd, KVM_RUN, 0) == 0 || errno != EINTR) {
-		c->run->immediate_exit = 0;
+	if (vcpu_complete_exit(c) < 0) {
 		errno = EIO;
 		return -1;
 	}
-	c->run->immediate_exit = 0;
 	if (ioctl(c->fd, KVM_GET_SREGS, &s) < 0)
 		return -1;
 	s.ds = s.es = s.fs = s.gs = s.ss = seg;

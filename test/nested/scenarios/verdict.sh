@@ -3,7 +3,7 @@
 # command line says what is wrong with it.  One L1 boot, many small runs
 # of the tiny guest (mostly --net none, the quickest).
 # Runs inside the nested L1 (see test/nested/lib.sh for the helpers).
-# l1: --file @BUILD@/bench/exit.elf:/l2/exit.elf
+# l1: --file @BUILD@/bench/exit.elf:/l2/exit.elf --file @BUILD@/test/smptest.elf:/l2/smptest.elf
 
 # The guest's status is its own: any nonzero one ends kvmini with 1 (the
 # guest-failure code), never with the guest's number, which would read as
@@ -102,3 +102,11 @@ case_run slow-step-said rc=8 \
 case_run report-on-setup-failure rc=6 'match=^kvmini: vfio 0000:7f:1f\.7: no such PCI device' \
 	-- kvmini --vfio 0000:7f:1f.7 --net none --report /tmp/setup.json
 json report-on-setup-failure /tmp/setup.json
+
+# --debug-exit: the guest picks the status, (V << 1) | 1; the report's
+# reason says so instead of kvmini's meaning of that number (1 would read
+# "the guest reported a failure"; smptest's 0 is its pass).
+case_run debug-exit-report rc=1 -- kvmini --kernel /l2/smptest.elf --debug-exit --cpus 1 \
+	--cmdline cpus=1 --net none --report /tmp/dx.json
+check debug-exit-reason-is-the-guests grep -q \
+	'"status":1,"reason":"the guest wrote 0x0 to isa-debug-exit (--debug-exit): status (V << 1) | 1","guest_status":0' /tmp/dx.json

@@ -135,9 +135,12 @@ struct vnet {
 	bool intx_ok;
 	/* Command's INTx Disable and MSI-X Enable, copied from config space
 	 * under lock (irq_modes_sync): config space belongs to the vCPUs and
-	 * the VM's device lock, which the I/O thread never takes. */
+	 * the VM's device lock, which the I/O thread never takes.  Copied by
+	 * the vCPU in the same critical section as it lowers the line
+	 * (intx_apply): a line lowered on an earlier view of them would be
+	 * the I/O thread's to lower, with a call its allowlist has not. */
 	bool intx_off, msix_on;
-	bool intx_line;	     /* we asserted the line and KVM has not lowered it (lock) */
+	bool intx_line; /* we asserted the line and KVM has not lowered it (lock) */
 	uint64_t notify_gpa; /* where the ioeventfds sit, 0 = none */
 	uint32_t tap_events; /* what epoll watches on the tap now */
 
@@ -277,36 +280,52 @@ static void irq_modes_sync(struct vnet *n)
 	n->msix_on = pci_msix_enabled(&n->pci);
 }
 /*
- * Bring the INTx line in line with "interrupt pending and not disabled"
- * (PCI 3.0 6.2.2, Command bit 10): pending is a set ISR, disabled is INTx
- * Disable or MSI-X on (lock held; both threads).  Raising signals the level
- * irqfd.  Lowering has two paths: when the guest disables INTx we detach
- * and re-attach the irqfd, which makes KVM drop the line at once; when the
- * ISR read clears the interrupt we leave the line to KVM, which lowers it
- * at the guest's EOI and tells us through the resample fd (the ISR is read
- * in the handler, before that EOI, so the guest cannot tell the two apart).
+ * INTx (PCI 3.0 6.2.2, Command bit 10): the line is up while an interrupt
+ * is pending (a set ISR) and INTx is on (neither INTx Disable nor MSI-X).
+ *
+ * Raising is the I/O thread's as well as the vCPU thread's: it signals the
+ * level irqfd, a write to an eventfd.  Lowering early, when the guest turns
+ * INTx off, is the vCPU thread's alone: it detaches and re-attaches the
+ * irqfd (KVM_IRQFD), which makes KVM drop the line at once, and the irqfd
+ * wiring belongs to the thread that owns config space (the I/O thread's
+ * allowlist has no KVM_IRQFD, docs/confinement.md).  The I/O thread sees
+ * "off" only through intx_off and msix_on, which the vCPU thread sets
+ * under the lock in the same critical section as it lowers the line, so
+ * the two never disagree.  When the ISR read clears the interrupt, the line is left to
+ * KVM, which lowers it at the guest's EOI and tells us through the
+ * resample fd (the ISR is read in the handler, before that EOI, so the
+ * guest cannot tell the two apart).
  */
+
+/* Assert the line if an interrupt is pending and INTx is on (lock held;
+ * both threads). */
 static void intx_update(struct vnet *n)
 {
-	bool off = intx_disabled(n) || n->msix_on;
-	bool want = n->intx_ok && n->isr && !off;
+	if (n->intx_ok && n->isr && !n->intx_off && !n->msix_on && !n->intx_line &&
+	    signal_fd(n->intx_fd)) {
+		n->intx_line = true;
+		stat_add(STAT_VIRTIO_IRQS, 1);
+	}
+}
 
-	if (want && !n->intx_line) {
-		if (signal_fd(n->intx_fd)) {
-			n->intx_line = true;
-			stat_add(STAT_VIRTIO_IRQS, 1);
-		}
-	} else if (!want && n->intx_line && off) {
+/* The guest wrote Command or the MSI-X capability: take over the new
+ * INTx Disable and MSI-X enable, lower the line at once if INTx went off,
+ * raise it if INTx came back with an interrupt pending (lock held; the
+ * vCPU thread only). */
+static void intx_apply(struct vnet *n)
+{
+	irq_modes_sync(n);
+	if ((n->intx_off || n->msix_on) && n->intx_line) {
 		vm_irqfd(n->vm, n->intx_fd, n->pci.intx_gsi, n->intx_rs_fd, false);
 		n->intx_ok = vm_irqfd(n->vm, n->intx_fd, n->pci.intx_gsi, n->intx_rs_fd, true) == 0;
 		n->intx_line = false;
-		vtrace("INTx %s: line lowered",
-		       intx_disabled(n) ? "disabled" : "replaced by MSI-X");
+		vtrace("INTx %s: line lowered", intx_disabled(n) ? "disabled" : "replaced by MSI-X");
 		if (!n->intx_ok)
 			warn("virtio-net: INTx irqfd lost on GSI %u: without MSI-X the device "
 			     "cannot interrupt",
 			     n->pci.intx_gsi);
 	}
+	intx_update(n);
 }
 
 static void raise_vector(struct vnet *n, uint16_t vector, uint8_t isr_bit)
@@ -1137,10 +1156,11 @@ static void vnet_cfg_write(struct pci_dev *d, unsigned off, unsigned len, uint32
 	notify_rewire(n);
 	/* INTx Disable or MSI-X enable may have changed: the line follows. */
 	pthread_mutex_lock(&n->lock);
-	irq_modes_sync(n);
 	if (hits_reg(off, len, PCI_COMMAND, 2) ||
 	    (n->pci.msix.present && hits_reg(off, len, n->pci.msix.cap, 4)))
-		intx_update(n);
+		intx_apply(n);
+	else
+		irq_modes_sync(n);
 	pthread_mutex_unlock(&n->lock);
 }
 
@@ -1635,6 +1655,7 @@ static void vnet_start(struct vnet *n)
 	if (n->started)
 		return;
 	n->started = true;
+	irq_modes_sync(n); /* the I/O thread is not there yet */
 	n->rxbuf = malloc(RXBUF_SIZE);
 	n->txbuf = malloc(RXBUF_SIZE);
 	if (!n->rxbuf || !n->txbuf)

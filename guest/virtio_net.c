@@ -952,6 +952,74 @@ static bool round_trip(unsigned seed)
 	return true; /* nobody to talk to: bring-up is all we can check */
 }
 
+/* INTx Disable toggled while frames flow and the INTx line is up (issue
+ * 19): the PCI core stores the Command write before the device applies
+ * it, and the device's I/O thread, raising an interrupt in between, must
+ * not take INTx down itself (the irqfd wiring is the vCPU thread's; on the
+ * I/O thread's allowlist that call stopped kvmini, exit 12).  With the
+ * guest's interrupts off the ISR is never read and no EOI comes, so the
+ * line stays up across the rounds; each round sends frames, waits a
+ * different time (to sweep the window) and sets and clears INTx Disable.
+ * Afterwards every frame must have come back and the pending interrupt
+ * must arrive once interrupts are on.  The device is put back in the mode
+ * it was in (MSI-X, or INTx for vnet_intx).  Returns whether all held. */
+static bool intx_toggle(unsigned rounds, unsigned *sent, unsigned *back, unsigned *intx)
+{
+	struct pci_func *f = vp->f;
+	int pin = pci_intx_ioapic_pin(f);
+	uint8_t fr[64];
+	unsigned lb0 = vp->lb_frames, q0 = vp->isr_queue + vp->isr_config;
+
+	*sent = *back = *intx = 0;
+	if (pin < 0 || !vp->loopback)
+		return false;
+	if (vp->msix)
+		pci_msix_disable(f);
+	irq_set_handler(vp->vec_rx, on_intx, vp);
+	ioapic_route((unsigned)pin, vp->vec_rx, IOAPIC_LEVEL);
+	pci_intx_disable(f, false);
+	irq_disable();
+	for (unsigned r = 0; r < rounds; r++) {
+		uint16_t old = vp->tx.avail_idx;
+		fill_probe(fr, sizeof(fr), 40 + r % 8);
+		want_irq(&vp->rx, true);
+		want_irq(&vp->tx, true);
+		for (unsigned i = 0; i < 4 && vp->tx.inflight + 1 < vp->tx.size; i++)
+			*sent += tx_frame(fr, sizeof(fr), true);
+		publish(&vp->tx, old);
+		udelay(r % 50);
+		pci_intx_disable(f, true);
+		pci_intx_disable(f, false);
+		rx_poll();
+		tx_reclaim();
+	}
+	/* Drain what is still in flight, interrupts still off. */
+	uint64_t end = timer_ticks() + TIMER_HZ;
+	while (vp->lb_frames - lb0 < *sent && timer_ticks() < end) {
+		rx_poll();
+		tx_reclaim();
+		udelay(100);
+	}
+	*back = vp->lb_frames - lb0;
+	/* The interrupt left pending is delivered once the CPU takes it. */
+	end = timer_ticks() + TIMER_HZ;
+	while (vp->isr_queue + vp->isr_config == q0 && timer_ticks() < end)
+		irq_wait();
+	irq_enable();
+	*intx = vp->isr_queue + vp->isr_config - q0;
+	/* Back to the mode the driver had. */
+	if (vp->msix) {
+		pci_intx_disable(f, true);
+		ioapic_mask((unsigned)pin, true);
+		irq_set_handler(vp->vec_rx, on_irq, &vp->rx);
+		pci_msix_enable(f);
+		pci_msix_set(f, 0, vp->vec_cfg, false);
+		pci_msix_set(f, 1, vp->vec_rx, false);
+		pci_msix_set(f, 2, vp->vec_tx, false);
+	}
+	return *back == *sent && *sent > 0 && *intx > 0;
+}
+
 /* A hostile driver, one kind of misbehaviour (docs/hostile-guest.md).
  * Most kinds must end in DEVICE_NEEDS_RESET (virtio 1.2 2.1.2) with a
  * config interrupt; "reset", "qreset" and "vector" must not: there the
@@ -1043,6 +1111,17 @@ static void hostile(const char *kind, bool one)
 		c_wr64(C_QDESC, 1ull << 52);
 		pre_ok = c_rd16(C_QENABLE) == 1 && c_rd16(C_QSIZE) == q->size &&
 			 round_trip(12);
+		goto recover;
+	} else if (!strcmp(kind, "intx")) {
+		static char buf[160];
+		unsigned sent, back, intx;
+		want_nr = false;
+		pre_ok = intx_toggle(200, &sent, &back, &intx);
+		snprintf(buf, sizeof(buf),
+			 "INTx Disable set and cleared 200 times under traffic, line up "
+			 "(%u frames sent, %u back, %u INTx after)",
+			 sent, back, intx);
+		what = buf;
 		goto recover;
 	} else if (!strcmp(kind, "vector")) {
 		/* 4.1.4.3.2: a vector the device cannot use reads NO_VECTOR. */
@@ -1359,7 +1438,7 @@ void vnet_test(struct pci_func *f)
 	if (cmdline_has("hostile")) {
 		static const char *const kinds[] = {"loop",  "long",  "oob",   "far",
 						    "giant", "bigidx", "qsize", "early",
-						    "reset", "qreset", "vector"};
+						    "reset", "qreset", "vector", "intx"};
 		for (unsigned i = 0; i < ARRAY_SIZE(kinds); i++)
 			hostile(kinds[i], true);
 	}

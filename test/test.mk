@@ -112,6 +112,16 @@ $(BUILD)/test/kvmini-forbidden: vmm/main.c $(filter-out $(BUILD)/host/vmm/main.o
 	$(HOSTCC) $(HOST_LDFLAGS) $@.o $(filter-out $<,$^) -o $@
 $(BUILD)/test/test_seccomp: $(BUILD)/test/kvmini-forbidden
 
+# The mutation check of hostile step 3 (docs/hostile-guest.md): kvmini
+# without the PCI core's refusals of a BAR over RAM, ECAM, the LAPIC or the
+# IOAPIC; the hostile run must fail with it (confinement.sh).
+all: $(BUILD)/test/kvmini-no-bar-refusals
+$(BUILD)/test/kvmini-no-bar-refusals: devices/pci.c \
+		$(filter-out $(BUILD)/host/devices/pci.o,$(HOST_OBJS)) $(BUILD)/host/guest_blob.o
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -DKVMINI_TEST_NO_BAR_REFUSALS -c $< -o $@.o
+	$(HOSTCC) $(HOST_LDFLAGS) $@.o $(filter-out $<,$^) -o $@
+
 deps:
 	@test/nested/deps.sh
 

@@ -104,11 +104,17 @@ $(BUILD)/test/errno-inject: test/check/errno-inject.c $(BUILD)/kinc/.stamp
 	$(HOSTCC) $(HOST_CFLAGS) $< $(HOST_LDFLAGS) -o $@
 
 # kvmini built with one forbidden system call right after the vCPU thread
-# confines itself (vmm/main.c): test_seccomp runs it where /dev/kvm is.
-$(BUILD)/test/kvmini-forbidden: vmm/main.c $(filter-out $(BUILD)/host/vmm/main.o,$(HOST_OBJS)) \
-		$(BUILD)/host/guest_blob.o
+# confines itself (vmm/main.c, test_forbidden_call): test_seccomp runs
+# kvmini-forbidden (uname) where /dev/kvm is; the nested confinement
+# scenario runs every one in L1.
+FORBIDDEN := creat:2 mprotect-exec:3 mmap-exec:4 clone-newnet:5
+FORBIDDEN_BINS := $(BUILD)/test/kvmini-forbidden \
+	$(foreach f,$(FORBIDDEN),$(BUILD)/test/kvmini-forbidden-$(firstword $(subst :, ,$(f))))
+all: $(FORBIDDEN_BINS)
+$(FORBIDDEN_BINS): $(BUILD)/test/kvmini-forbidden%: vmm/main.c \
+		$(filter-out $(BUILD)/host/vmm/main.o,$(HOST_OBJS)) $(BUILD)/host/guest_blob.o
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOST_CFLAGS) -DKVMINI_TEST_FORBIDDEN_SYSCALL -c $< -o $@.o
+	$(HOSTCC) $(HOST_CFLAGS) -DKVMINI_TEST_FORBIDDEN_SYSCALL=$(or $(lastword $(subst :, ,$(filter $(*:-%=%):%,$(FORBIDDEN)))),1) -c $< -o $@.o
 	$(HOSTCC) $(HOST_LDFLAGS) $@.o $(filter-out $<,$^) -o $@
 $(BUILD)/test/test_seccomp: $(BUILD)/test/kvmini-forbidden
 

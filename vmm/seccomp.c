@@ -18,7 +18,8 @@
  * interrupts, clears bus mastering, resets it where it can and unmaps and
  * unpins all DMA (docs/confinement.md).
  *
- * A wrong audit architecture (an i386 or x32 call from a 64-bit process)
+ * A wrong audit architecture (an i386 call from a 64-bit process), or an
+ * x32 call (the x86-64 architecture with __X32_SYSCALL_BIT in the number),
  * kills outright: the numbers would not mean what the tables say.
  */
 #include "seccomp.h"
@@ -35,6 +36,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -45,6 +47,10 @@
 #include "iommufd_uapi.h"
 
 bool seccomp_enabled = true;
+
+/* x32 system calls come with the x86-64 audit architecture and this bit in
+ * the number (__X32_SYSCALL_BIT, asm/unistd.h; musl's headers lack it). */
+#define X32_SYSCALL_BIT 0x40000000u
 
 /* Which threads a row is for. */
 #define V   (1u << SECCOMP_VCPU)
@@ -83,14 +89,15 @@ static const struct {
     /* The vCPU thread: guest exits, BAR and config traps, teardown. */
     {SYS_pread64, V}, /* vfio config space and trapped BARs */
     {SYS_pwrite64, V},
-    {SYS_mmap, V | I}, /* malloc */
+    {SYS_mmap, V | I}, /* malloc; never PROT_EXEC: argument rules below */
     {SYS_mremap, V},
     {SYS_brk, V | I},
     {SYS_close, V | I}, /* teardown; the I/O thread drops a dead tap */
-    {SYS_open, V},	/* --report FILE, --stats' /proc/self/status, at the end */
-    {SYS_mincore, V},	/* --stats: how much guest RAM is resident, at the end */
-    {SYS_openat, V},
-    {SYS_lseek, V}, /* stdio at exit */
+    /* No open or openat: what the end of the run writes or reads (the
+     * --report file, --stats' /proc/self/status) is opened before the
+     * vCPU thread confines itself (main.c). */
+    {SYS_mincore, V}, /* --stats: how much guest RAM is resident, at the end */
+    {SYS_lseek, V},   /* stdio at exit */
     {SYS_fcntl, V},
     {SYS_gettimeofday, V},
     {SYS_time, V},
@@ -99,10 +106,10 @@ static const struct {
     /* The vCPU thread starts virtio-net's I/O thread and the serial
      * reader at the guest's first use of them (lazy start, issue 12):
      * their epoll set, the thread's stack and guard page, and clone,
-     * which the program lets through only with CLONE_THREAD. */
+     * which the program lets through only with the flags of a thread. */
     {SYS_epoll_create1, V},
-    {SYS_mprotect, V},
-    {SYS_clone, V},   /* only with CLONE_THREAD: argument rules below */
+    {SYS_mprotect, V}, /* the guard page; never PROT_EXEC */
+    {SYS_clone, V},    /* only THREAD_CLONE_FLAGS: argument rules below */
     {SYS_prctl, V},   /* only PR_SET_NO_NEW_PRIVS, as the new thread confines itself */
     {SYS_seccomp, V}, /* ... adding its own filter, which can only narrow */
     /* The virtio-net I/O thread. */
@@ -153,17 +160,33 @@ static const struct {
     IOCTL(KVM_SET_REGS, V),
 };
 
-/* Calls allowed only with one argument of a given form (the rest of the
- * call's rows above say which threads).  set: some bit of k is set; else
- * the argument's low 32 bits equal k. */
+/* The exact clone flags of a new thread: musl's pthread_create
+ * (src/thread/pthread_create.c, musl 1.2.x; 0x7d0f00).  Anything else is
+ * refused: a process (no CLONE_THREAD), or a thread in new namespaces
+ * (CLONE_NEWNET and the rest) or with other sharing.  test_seccomp starts
+ * a real thread under the vCPU program, so a libc passing other flags
+ * fails there, not in a run. */
+#define THREAD_CLONE_FLAGS                                                                         \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |        \
+	 CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED)
+
+/* Calls allowed only with one argument of a given form (the call's rows
+ * above say which threads).  The argument is a 64-bit value:
+ *   ARG_LOW_EQ  its low 32 bits equal k
+ *   ARG_EQ      it equals k (both halves)
+ *   ARG_CLEAR   none of the bits of k is set (in the low 32 bits, where
+ *               the kernel reads an int's flags) */
+enum argform { ARG_LOW_EQ, ARG_EQ, ARG_CLEAR };
 static const struct {
 	long nr;
 	unsigned arg;
-	bool set;
+	enum argform form;
 	uint32_t k;
 } argrules[] = {
-    {SYS_clone, 0, true, CLONE_THREAD},		  /* a thread, never a process */
-    {SYS_prctl, 0, false, PR_SET_NO_NEW_PRIVS}, /* nothing else of prctl */
+    {SYS_clone, 0, ARG_EQ, THREAD_CLONE_FLAGS},	/* a thread like every other */
+    {SYS_prctl, 0, ARG_LOW_EQ, PR_SET_NO_NEW_PRIVS}, /* nothing else of prctl */
+    {SYS_mmap, 2, ARG_CLEAR, PROT_EXEC},		/* no memory made executable */
+    {SYS_mprotect, 2, ARG_CLEAR, PROT_EXEC},
 };
 #define NARGRULES (sizeof(argrules) / sizeof(argrules[0]))
 
@@ -237,9 +260,11 @@ static bool allowed_row(long nr, unsigned bits)
 /*
  * The program:
  *   arch != x86_64          -> kill the process
+ *   x32 number (bit 30 set) -> kill the process
  *   nr == ioctl: request in the thread's list -> allow, else trap
  *   nr with an argument rule: the argument has its form -> allow, else trap
- *     (clone only with CLONE_THREAD, prctl only PR_SET_NO_NEW_PRIVS)
+ *     (clone only with THREAD_CLONE_FLAGS, prctl only PR_SET_NO_NEW_PRIVS,
+ *     mmap and mprotect never PROT_EXEC)
  *   nr in the thread's list -> allow
  *   anything else           -> trap
  * Every test is "jeq K, 0, 1; ret ALLOW", so no jump is ever longer than
@@ -256,17 +281,19 @@ int seccomp_build(enum seccomp_thread t, struct sock_filter *prog, size_t max)
 			return -E2BIG;                                                             \
 		prog[n++] = (struct sock_filter)insn;                                              \
 	} while (0)
+#define LD(field) EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field)))
 
 	if (t >= SECCOMP_NTHREADS || 2 * nio + 2 > 255)
 		return -E2BIG;
-	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+	LD(arch);
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
 	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
-	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+	LD(nr);
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, 0, 1));
+	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
 	/* ioctl: skip the block (request loads, tests, final trap) otherwise. */
 	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, (uint8_t)(2 * nio + 2)));
-	/* args[1], low half (little-endian). */
-	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])));
+	LD(args[1]); /* the low half (little-endian) */
 	for (size_t i = 0; i < NIOCTLS; i++) {
 		if (!(ioctls[i].threads & bit))
 			continue;
@@ -275,17 +302,30 @@ int seccomp_build(enum seccomp_thread t, struct sock_filter *prog, size_t max)
 	}
 	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
 	for (size_t r = 0; r < NARGRULES; r++) {
+		unsigned lo = offsetof(struct seccomp_data, args[0]) + 8 * argrules[r].arg;
+
 		if (!allowed_row(argrules[r].nr, bit))
 			continue;
-		/* nr matches: allow when the argument has the form, else go
-		 * on to the list, where this call is skipped: a trap. */
-		EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)argrules[r].nr, 0, 3));
-		EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			      offsetof(struct seccomp_data, args[0]) + 8 * argrules[r].arg));
-		EMIT(BPF_JUMP(BPF_JMP | (argrules[r].set ? BPF_JSET : BPF_JEQ) | BPF_K, argrules[r].k,
-			      0, 1));
+		/* Another call: past the block, with the number still in A.
+		 * This call: allow when the argument has the form, else trap. */
+		EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)argrules[r].nr, 0,
+			      argrules[r].form == ARG_EQ ? 6 : 4));
+		EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo));
+		switch (argrules[r].form) {
+		case ARG_LOW_EQ:
+			EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, argrules[r].k, 0, 1));
+			break;
+		case ARG_CLEAR:
+			EMIT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, argrules[r].k, 1, 0));
+			break;
+		case ARG_EQ:
+			EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, argrules[r].k, 0, 3));
+			EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, lo + 4));
+			EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1));
+			break;
+		}
 		EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
-		EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+		EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
 	}
 	for (size_t i = 0; i < NSYSCALLS; i++) {
 		if (!(syscalls[i].threads & bit) || syscalls[i].nr == SYS_ioctl ||
@@ -295,6 +335,7 @@ int seccomp_build(enum seccomp_thread t, struct sock_filter *prog, size_t max)
 		EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 	}
 	EMIT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
+#undef LD
 #undef EMIT
 	return (int)n;
 }

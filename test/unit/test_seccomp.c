@@ -7,8 +7,11 @@
  * against crafted struct seccomp_data: what each thread may and may not
  * call, ioctl requests by thread, a foreign architecture.  Then the real
  * thing in forked children: a confined child that makes a forbidden call
- * is stopped with exit status 12 and the one-line message naming it; an
- * allowed call goes through.  Last, where /dev/kvm is usable, the test
+ * is stopped with exit status 12 and the one-line message naming it (among
+ * them what a device model on the vCPU thread must not do: create a file,
+ * make memory executable, start a thread in a new network namespace); an
+ * allowed call goes through, and so does pthread_create under the vCPU
+ * thread's program (its clone flags are the only ones allowed).  Last, where /dev/kvm is usable, the test
  * build of kvmini (build/test/kvmini-forbidden: one uname() right after the
  * vCPU thread confines itself) must stop the same way.
  */
@@ -27,8 +30,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
+
+/* musl's pthread_create (vmm/seccomp.c, THREAD_CLONE_FLAGS). */
+#define THREAD_FLAGS                                                                               \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |        \
+	 CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED)
 
 #include "tap.h"
 #include "../../vmm/seccomp.h"
@@ -57,8 +67,8 @@ static uint32_t run_bpf(const struct sock_filter *p, int n, const struct seccomp
 	return 0xfa11; /* fell off the end */
 }
 
-static uint32_t verdict2(enum seccomp_thread t, long nr, uint64_t arg0, uint64_t arg1,
-			 uint32_t arch)
+static uint32_t verdict3(enum seccomp_thread t, long nr, uint64_t arg0, uint64_t arg1,
+			 uint64_t arg2, uint32_t arch)
 {
 	struct sock_filter prog[SECCOMP_PROG_MAX];
 	struct seccomp_data d = {.nr = (int)nr, .arch = arch};
@@ -66,7 +76,14 @@ static uint32_t verdict2(enum seccomp_thread t, long nr, uint64_t arg0, uint64_t
 
 	d.args[0] = arg0;
 	d.args[1] = arg1;
+	d.args[2] = arg2;
 	return n < 0 ? 0xe2b : run_bpf(prog, n, &d) & SECCOMP_RET_ACTION_FULL;
+}
+
+static uint32_t verdict2(enum seccomp_thread t, long nr, uint64_t arg0, uint64_t arg1,
+			 uint32_t arch)
+{
+	return verdict3(t, nr, arg0, arg1, 0, arch);
 }
 
 static uint32_t verdict(enum seccomp_thread t, long nr, uint64_t arg1, uint32_t arch)
@@ -123,6 +140,68 @@ static void allowed_write(void)
 	_exit(1);
 }
 
+/* What a device model running on the vCPU thread must not be able to do,
+ * each in a child confined under the vCPU thread's program (issue 19). */
+static void forbidden_creat(void)
+{
+	seccomp_confine(SECCOMP_VCPU);
+	open("/tmp/kvmini-test-seccomp-creat", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+}
+
+static uint8_t page[4096] __attribute__((aligned(4096)));
+
+static void forbidden_mprotect_exec(void)
+{
+	seccomp_confine(SECCOMP_VCPU);
+	mprotect(page, sizeof(page), PROT_READ | PROT_WRITE | PROT_EXEC);
+}
+
+static void forbidden_mmap_exec(void)
+{
+	seccomp_confine(SECCOMP_VCPU);
+	mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+static int thread_fn(void *arg)
+{
+	(void)arg;
+	syscall(SYS_exit, 0);
+	return 0;
+}
+
+static void forbidden_clone_newnet(void)
+{
+	static uint8_t stack[16384] __attribute__((aligned(16)));
+
+	seccomp_confine(SECCOMP_VCPU);
+	/* A thread like pthread_create's (without its TLS) in a new network
+	 * namespace; without the filter it would start and exit at once. */
+	clone(thread_fn, stack + sizeof(stack),
+	      CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+		  CLONE_NEWNET,
+	      NULL);
+}
+
+static void *noop(void *arg)
+{
+	return arg;
+}
+
+/* What the vCPU thread does when the guest first touches virtio-net or
+ * COM1: start a thread (malloc, mmap, mprotect of the guard page, clone
+ * with libc's own flags), which confines itself further. */
+static void allowed_pthread_create(void)
+{
+	pthread_t th;
+
+	seccomp_confine(SECCOMP_VCPU);
+	if (pthread_create(&th, NULL, noop, NULL) || pthread_join(th, NULL))
+		_exit(1);
+	if (write(STDERR_FILENO, "thread ran\n", 11) == 11)
+		_exit(0);
+	_exit(1);
+}
+
 /* Run build/test/kvmini-forbidden (beside this binary) on the tiny guest. */
 static void forbidden_kvmini(void)
 {
@@ -161,16 +240,24 @@ int main(void)
 		tap_eq(verdict(t, SYS_futex, 0, X86_64), ALLOW, "%s: futex allowed", name);
 		tap_eq(verdict(t, SYS_execve, 0, X86_64), TRAP, "%s: execve traps", name);
 		tap_eq(verdict(t, SYS_socket, 0, X86_64), TRAP, "%s: socket traps", name);
-		tap_eq(verdict(t, SYS_openat, 0, X86_64) == ALLOW, t == SECCOMP_VCPU,
-		       "%s: openat only on the vCPU thread (--report)", name);
+		tap_eq(verdict(t, SYS_openat, 0, X86_64), TRAP,
+		       "%s: openat traps (the report and /proc are opened before)", name);
+		tap_eq(verdict(t, SYS_open, 0, X86_64), TRAP, "%s: open traps", name);
+		tap_eq(verdict3(t, SYS_mmap, 0, 4096, PROT_READ | PROT_EXEC, X86_64), TRAP,
+		       "%s: mmap with PROT_EXEC traps", name);
+		tap_eq(verdict3(t, SYS_mprotect, 0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+				X86_64),
+		       TRAP, "%s: mprotect with PROT_EXEC traps", name);
+		tap_eq(verdict2(t, SYS_clone, THREAD_FLAGS | CLONE_NEWNET, 0, X86_64), TRAP,
+		       "%s: clone of a thread in a new network namespace traps", name);
 		tap_eq(verdict(t, SYS_ioctl, KVM_CREATE_VM, X86_64), TRAP,
 		       "%s: ioctl KVM_CREATE_VM traps", name);
 		tap_eq(verdict(t, SYS_ioctl, VFIO_IOMMU_MAP_DMA, X86_64), TRAP,
 		       "%s: ioctl VFIO_IOMMU_MAP_DMA traps (mapping is setup's)", name);
 		tap_eq(verdict(t, SYS_write, 0, AUDIT_ARCH_I386), SECCOMP_RET_KILL_PROCESS,
 		       "%s: an i386 call kills whatever its number", name);
-		tap_eq(verdict(t, SYS_write | 0x40000000 /* x32 */, 0, X86_64), TRAP,
-		       "%s: an x32 call traps", name);
+		tap_eq(verdict(t, SYS_write | 0x40000000 /* x32 */, 0, X86_64),
+		       SECCOMP_RET_KILL_PROCESS, "%s: an x32 call kills", name);
 		tap_diag("%s thread: %u system calls, %u ioctl requests", name,
 			 seccomp_nsyscalls(t), seccomp_nioctls(t));
 	}
@@ -195,10 +282,30 @@ int main(void)
 	 * first use of them: a thread, never a process. */
 	tap_eq(verdict2(SECCOMP_VCPU, SYS_clone, SIGCHLD, 0, X86_64), TRAP,
 	       "vcpu: no new process (clone without CLONE_THREAD) after setup");
+	tap_eq(verdict2(SECCOMP_VCPU, SYS_clone, THREAD_FLAGS, 0, X86_64), ALLOW,
+	       "vcpu: a new thread (musl's pthread_create flags) for a lazily started device");
 	tap_eq(verdict2(SECCOMP_VCPU, SYS_clone, CLONE_VM | CLONE_THREAD | CLONE_SIGHAND, 0, X86_64),
-	       ALLOW, "vcpu: a new thread (clone with CLONE_THREAD) for a lazily started device");
-	tap_eq(verdict2(SECCOMP_IO, SYS_clone, CLONE_VM | CLONE_THREAD | CLONE_SIGHAND, 0, X86_64),
-	       TRAP, "io: no new threads at all");
+	       TRAP, "vcpu: a thread with other flags than pthread_create's traps");
+	tap_eq(verdict2(SECCOMP_VCPU, SYS_clone, THREAD_FLAGS | 1ull << 32, 0, X86_64), TRAP,
+	       "vcpu: pthread_create's flags with a bit in the upper half trap");
+	tap_eq(verdict2(SECCOMP_IO, SYS_clone, THREAD_FLAGS, 0, X86_64), TRAP,
+	       "io: no new threads at all");
+	tap_eq(verdict3(SECCOMP_VCPU, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, X86_64), ALLOW,
+	       "vcpu: mmap of read-write memory (malloc)");
+	tap_eq(verdict3(SECCOMP_IO, SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, X86_64), ALLOW,
+	       "io: mmap of read-write memory (malloc)");
+	tap_eq(verdict3(SECCOMP_VCPU, SYS_mprotect, 0, 4096, PROT_NONE, X86_64), ALLOW,
+	       "vcpu: mprotect PROT_NONE (a new thread's guard page)");
+	tap_eq(verdict2(SECCOMP_VCPU, SYS_prctl, PR_SET_NO_NEW_PRIVS, 0, X86_64), ALLOW,
+	       "vcpu: prctl PR_SET_NO_NEW_PRIVS (a new thread confining itself)");
+	tap_eq(verdict2(SECCOMP_VCPU, SYS_prctl, PR_SET_DUMPABLE, 0, X86_64), TRAP,
+	       "vcpu: any other prctl traps");
+	tap_eq(verdict2(SECCOMP_VCPU, SYS_ioctl, 0, KVM_CREATE_PIT2, X86_64), ALLOW,
+	       "vcpu: KVM_CREATE_PIT2, the one KVM_CREATE_* (the PIT at its first use)");
+	tap_eq(verdict2(SECCOMP_VCPU, SYS_ioctl, 0, KVM_CREATE_IRQCHIP, X86_64), TRAP,
+	       "vcpu: KVM_CREATE_IRQCHIP traps");
+	tap_eq(verdict2(SECCOMP_VCPU, SYS_ioctl, 0, KVM_CREATE_VCPU, X86_64), TRAP,
+	       "vcpu: KVM_CREATE_VCPU traps");
 	tap_eq(verdict(SECCOMP_VCPU, SYS_epoll_wait, 0, X86_64), ALLOW,
 	       "vcpu: the I/O thread's own calls, which it inherits the vCPU filter for");
 
@@ -229,6 +336,27 @@ int main(void)
 	st = child(forbidden_ioctl, out, sizeof(out));
 	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == EXIT_SECCOMP && strstr(out, "(ioctl request "),
 	       "an ioctl outside the thread's requests is stopped too: %s", out);
+	static const struct {
+		void (*fn)(void);
+		const char *what, *line;
+	} forbidden[] = {
+	    {forbidden_creat, "open(O_CREAT) of a new file", "system call 2 (open)"},
+	    {forbidden_mprotect_exec, "mprotect(PROT_EXEC)", "system call 10 (mprotect)"},
+	    {forbidden_mmap_exec, "mmap(PROT_EXEC)", "system call 9 (mmap)"},
+	    {forbidden_clone_newnet, "a thread in a new network namespace (clone CLONE_NEWNET)",
+	     "system call 56 (clone)"},
+	};
+	for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
+		st = child(forbidden[i].fn, out, sizeof(out));
+		tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == EXIT_SECCOMP &&
+			   strstr(out, "the vcpu thread made a forbidden ") &&
+			   strstr(out, forbidden[i].line),
+		       "vcpu thread: %s is stopped (status 0x%x): %s", forbidden[i].what, st, out);
+	}
+	unlink("/tmp/kvmini-test-seccomp-creat");
+	st = child(allowed_pthread_create, out, sizeof(out));
+	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && !strcmp(out, "thread ran\n"),
+	       "vcpu thread: pthread_create's clone flags are the ones allowed (status 0x%x)", st);
 	st = child(allowed_write, out, sizeof(out));
 	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && !strcmp(out, "still here\n"),
 	       "an allowed call goes through (status 0x%x)", st);

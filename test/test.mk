@@ -128,13 +128,27 @@ $(BUILD)/test/kvmini-no-bar-refusals: devices/pci.c \
 	$(HOSTCC) $(HOST_CFLAGS) -DKVMINI_TEST_NO_BAR_REFUSALS -c $< -o $@.o
 	$(HOSTCC) $(HOST_LDFLAGS) $@.o $(filter-out $<,$^) -o $@
 
+# The call graph test/seccomp/allowlists.t derives each thread's allowlist
+# from: kvmini's sources again at -O0 (no inlining: every function is a
+# node, every call an edge with its line), GCC's -fcallgraph-info beside
+# each object, and the final GIMPLE dump (the type of every indirect call's
+# pointer and of every function).
+CALLGRAPH := $(HOST_SRCS:%.c=$(BUILD)/callgraph/%.ci)
+$(BUILD)/callgraph/%.ci: %.c $(BUILD)/kinc/.stamp
+	@mkdir -p $(dir $@)
+	rm -f $(dir $@)$(notdir $(<:.c=)).c.*.optimized
+	$(HOSTCC) $(HOST_CFLAGS) -O0 -fcallgraph-info -fdump-tree-optimized-lineno -c $< -o $(@:.ci=.o)
+-include $(CALLGRAPH:.ci=.d)
+callgraph: $(CALLGRAPH)
+.PHONY: callgraph
+
 deps:
 	@test/nested/deps.sh
 
 unit-build: $(UNIT_BINS)
 
-unit: unit-build
-	prove --timer -e '' $(UNIT_BINS)
+unit: unit-build callgraph
+	prove --timer -e '' $(UNIT_BINS) test/seccomp/allowlists.t
 
 crosscheck: $(BUILD)/guest.elf $(TEST_IMAGES)
 	prove -v --timer -e '' test/qemu/*.t
@@ -153,10 +167,10 @@ test:
 	stage "2/4 build"; \
 	$(MAKE) --no-print-directory all || { fail=1; echo "== make test: BUILD FAILED"; }; \
 	stage "3/4 unit test build"; \
-	$(MAKE) --no-print-directory -k unit-build tsan-build || { fail=1; echo "== make test: UNIT TEST BUILD FAILED"; }; \
+	$(MAKE) --no-print-directory -k unit-build tsan-build callgraph || { fail=1; echo "== make test: UNIT TEST BUILD FAILED"; }; \
 	bins=; for b in $(UNIT_BINS) $(TSAN_BINS); do [ -x $$b ] && bins="$$bins $$b"; done; \
 	stage "4/4 tests: unit, tsan, fuzz targets (short), install, usage, report, check, QEMU cross-checks, nested KVM"; \
-	prove -v --timer -e '' $$bins test/fuzz/fuzz.t test/install.t test/usage.t test/report/report.t test/check/*.t test/qemu/*.t test/nested/nested.t || fail=1; \
+	prove -v --timer -e '' $$bins test/seccomp/allowlists.t test/fuzz/fuzz.t test/install.t test/usage.t test/report/report.t test/check/*.t test/qemu/*.t test/nested/nested.t || fail=1; \
 	stage "done, $$([ $$fail = 0 ] && echo PASS || echo FAIL)"; \
 	exit $$fail
 

@@ -75,7 +75,7 @@ static const struct {
      * locks, signal return, and the two ways a thread ends (musl unmaps a
      * detached thread's stack on its way out). */
     {SYS_write, ALL},
-    {SYS_writev, ALL}, /* musl's stdio writes with writev */
+    {SYS_writev, V | I | E}, /* musl's stdio writes with writev */
     {SYS_futex, ALL},
     {SYS_rt_sigreturn, ALL},
     {SYS_rt_sigprocmask, ALL}, /* musl blocks signals around thread exit */
@@ -85,24 +85,20 @@ static const struct {
     {SYS_madvise, ALL},		    /* musl's malloc gives pages back */
     {SYS_read, ALL},		    /* eventfds, the tap, stdin */
     {SYS_ioctl, ALL},		    /* requests filtered below */
-    {SYS_clock_gettime, V | I | E}, /* ACPI PM timer, RTC (when not vDSO) */
+    {SYS_clock_gettime, V}, /* ACPI PM timer, RTC (musl's time() too), when not vDSO */
     /* The vCPU thread: guest exits, BAR and config traps, teardown. */
     {SYS_pread64, V}, /* vfio config space and trapped BARs */
     {SYS_pwrite64, V},
-    {SYS_mmap, V | I}, /* malloc; never PROT_EXEC: argument rules below */
-    {SYS_mremap, V},
-    {SYS_brk, V | I},
+    {SYS_mmap, V}, /* malloc; never PROT_EXEC: argument rules below */
+    {SYS_brk, V},
     {SYS_close, V | I}, /* teardown; the I/O thread drops a dead tap */
     /* No open or openat: what the end of the run writes or reads (the
      * --report file, --stats' /proc/self/status) is opened before the
      * vCPU thread confines itself (main.c). */
     {SYS_mincore, V}, /* --stats: how much guest RAM is resident, at the end */
-    {SYS_lseek, V},   /* stdio at exit */
-    {SYS_fcntl, V},
-    {SYS_gettimeofday, V},
-    {SYS_time, V},
+    {SYS_lseek, V},   /* exit(): stdio gives a FILE read from its position back */
     {SYS_epoll_ctl, V | I}, /* tap readiness (I/O), device reset (vCPU) */
-    {SYS_poll, V | I | E},  /* MSI-X Pending bit: is a masked vector's eventfd set? */
+    {SYS_poll, V | E}, /* MSI-X Pending bit: is a masked vector's eventfd set? */
     /* The vCPU thread starts virtio-net's I/O thread and the serial
      * reader at the guest's first use of them (lazy start, issue 12):
      * their epoll set, the thread's stack and guard page, and clone,
@@ -113,13 +109,11 @@ static const struct {
     {SYS_prctl, V},   /* only PR_SET_NO_NEW_PRIVS, as the new thread confines itself */
     {SYS_seccomp, V}, /* ... adding its own filter, which can only narrow */
     /* The virtio-net I/O thread. */
-    {SYS_epoll_wait, I},
+    {SYS_epoll_wait, I}, /* musl's epoll_wait: epoll_pwait, epoll_wait on ENOSYS */
     {SYS_epoll_pwait, I},
-    {SYS_readv, I},
-    /* The VFIO REQ/ERR watcher: waits, then kicks the vCPU thread. */
-    {SYS_ppoll, E},
-    {SYS_tkill, V | E}, /* musl's pthread_kill: a vCPU that stops the VM kicks the others */
-    {SYS_tgkill, V | E},
+    /* The VFIO REQ/ERR watcher: waits (poll), then kicks the vCPU thread;
+     * a vCPU that stops the VM kicks the others (musl's pthread_kill). */
+    {SYS_tkill, V | E},
 };
 
 /* ioctl requests by thread.  i386-style sign extension of the request by
@@ -142,8 +136,8 @@ static const struct {
     IOCTL(KVM_SET_GSI_ROUTING, V),	  /* MSI/MSI-X messages */
     IOCTL(KVM_IRQFD, V),
     IOCTL(KVM_IOEVENTFD, V),
-    IOCTL(KVM_IRQ_LINE, V | I | S), /* INTx, COM1 */
-    IOCTL(KVM_SIGNAL_MSI, V | I | S),
+    IOCTL(KVM_IRQ_LINE, V | S), /* INTx of the core, COM1's IRQ 4 */
+    IOCTL(KVM_SIGNAL_MSI, V),
     IOCTL(VFIO_DEVICE_SET_IRQS, V), /* mode changes, teardown */
     IOCTL(VFIO_DEVICE_RESET, V),
     IOCTL(VFIO_IOMMU_UNMAP_DMA, V), /* teardown (container backend) */
@@ -151,8 +145,8 @@ static const struct {
     IOCTL(UFD_VFIO_DEVICE_DETACH_IOMMUFD_PT, V), /* teardown (iommufd backend) */
     IOCTL(UFD_IOMMU_IOAS_UNMAP, V),
     IOCTL(UFD_IOMMU_DESTROY, V),
-    IOCTL(TUNSETOFFLOAD, V | I), /* the guest's offload features */
-    IOCTL(TIOCGWINSZ, ALL),	 /* musl's stdout: line-buffered on a tty? */
+    IOCTL(TUNSETOFFLOAD, V), /* the guest's offload features */
+    IOCTL(TIOCGWINSZ, V | I | E), /* musl's stdout: line-buffered on a tty? */
     /* The guest's first PIT access creates the PIT (kvm.c), and the port
      * access that found it missing is replayed (vcpu.c). */
     IOCTL(KVM_CREATE_PIT2, V),
@@ -405,37 +399,34 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc_)
 
 void seccomp_check(void)
 {
+	struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
+
 	if (!seccomp_enabled)
 		return;
 	/* PR_GET_SECCOMP answers EINVAL when the kernel has no seccomp. */
 	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0)
 		die(EXIT_HOST, "this kernel offers no seccomp (%s); run with --no-seccomp",
 		    strerror(errno));
+	/* The SIGSYS handler is the process's, installed once here, before
+	 * any thread: a thread started lazily by the confined vCPU thread
+	 * may not call sigaction. */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL))
+		die_errno(EXIT_HOST, "seccomp: sigaction for SIGSYS");
 }
-
-static bool sigsys_installed;
 
 void seccomp_confine(enum seccomp_thread t)
 {
 	struct sock_filter prog[SECCOMP_PROG_MAX];
 	struct sock_fprog fp;
-	struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
 	int n;
 
 	if (!seccomp_enabled)
 		return;
 	my_thread = seccomp_thread_name(t);
 	n = seccomp_build(t, prog, SECCOMP_PROG_MAX);
-	sigemptyset(&sa.sa_mask);
-	/* Handlers are per process: once is enough, and a thread started
-	 * lazily by the confined vCPU thread may not call sigaction. */
 	if (n < 0)
 		goto fail;
-	if (!__atomic_load_n(&sigsys_installed, __ATOMIC_ACQUIRE)) {
-		if (sigaction(SIGSYS, &sa, NULL))
-			goto fail;
-		__atomic_store_n(&sigsys_installed, true, __ATOMIC_RELEASE);
-	}
 	/* Threads started with every signal blocked (the lazy ones) must
 	 * still take SIGSYS, or a forbidden call would kill kvmini without
 	 * the line that names it. */

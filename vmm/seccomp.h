@@ -31,7 +31,9 @@ enum seccomp_thread {
 extern bool seccomp_enabled;
 
 /* Does the kernel offer seccomp filters?  Dies with EXIT_HOST if not (the
- * message says --no-seccomp).  Call once before starting threads. */
+ * message says --no-seccomp).  Installs the SIGSYS handler that names a
+ * forbidden call (a confined thread may not call sigaction).  Call once,
+ * before any thread starts or confines itself. */
 void seccomp_check(void);
 
 /* Confine the calling thread with t's allowlist (no-op when disabled).  A

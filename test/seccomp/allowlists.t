@@ -346,13 +346,21 @@ def call_args(text):
 
 
 def confine_sites(edges):
-    """(role, function, line) for every seccomp_confine(SECCOMP_X) call."""
+    """(role, function, line) for every seccomp_confine(SECCOMP_X) call, and
+    for each role the rest of seccomp_confine() itself, after its seccomp()
+    system call: the filter binds the thread from there on (its trace line
+    is written under it)."""
     sites = []
+    installed = [l for (t, f, l, c) in edges.get("seccomp_confine", [])
+                 if t == "syscall" and call_args(src_at(f, l, c))[0] == "SYS_seccomp"]
     for fn, es in edges.items():
         for (t, f, l, c) in es:
             if t == "seccomp_confine":
                 arg = call_args(src_at(f, l, c))[0]
                 sites.append((ROLE_OF.get(arg, arg), fn, l))
+    for role in sorted({r for (r, fn, l) in sites}):
+        for l in installed:
+            sites.append((role, "seccomp_confine", l))
     return sites
 
 
@@ -474,7 +482,7 @@ def main():
     taken = address_taken(defined)
     FSIG, SITES = gimple_types(defined)
     sites = confine_sites(edges)
-    thread_fns = {fn for (role, fn, l) in sites if role != "vcpu"}
+    thread_fns = {fn for (role, fn, l) in sites if role != "vcpu" and fn != "seccomp_confine"}
     (allow_sys, own_sys), (allow_io, own_io) = allowlists()
     print("# %d call graphs, %d functions, %d address-taken, %d indirect call sites typed; "
           "confined at: %s" % (len(cis), len(defined), len(taken), len(SITES),
@@ -509,7 +517,7 @@ def main():
             # the threads it starts run under its program until they
             # confine themselves
             for r in LAZY:
-                e2 = [(fn, l) for (r2, fn, l) in sites if r2 == r]
+                e2 = [(fn, l) for (r2, fn, l) in sites if r2 == r and fn != "seccomp_confine"]
                 n2, i2, p2 = derive(r, e2, defined, edges, taken, thread_fns, before=True)
                 for k, v in n2.items():
                     need.setdefault(k, v)

@@ -92,6 +92,10 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 {
 	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
+static inline void cpuid(uint32_t leaf, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
+}
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
@@ -167,6 +171,11 @@ uint64_t mem_image_end(void);
  * image; identity-mapped, so the pointer is the DMA address.  NULL when out
  * of memory.  page_free() returns them (a simple free list by run length). */
 void *page_alloc(size_t npages);
+/* The same without the zeroing, for data buffers that are always written
+ * before they are read (frame buffers): a page never used is then never
+ * touched, which on a host that faults guest RAM in lazily (every KVM
+ * host) costs neither a fault nor resident memory. */
+void *page_alloc_uninit(size_t npages);
 void page_free(void *p, size_t npages);
 uint64_t page_free_bytes(void);
 static inline uint64_t virt_to_phys(const void *p) { return (uint64_t)(uintptr_t)p; }
@@ -256,8 +265,17 @@ uint64_t ioapic_read_entry(unsigned pin);
 #define TIMER_HZ 100
 void timer_start(void);
 uint64_t timer_ticks(void);
-/* TSC ticks per microsecond, measured against the timer (a guess before). */
+/* ---- phases (phase.c): where the time goes ------------------------------ *
+ * phase_end(NAME) stamps the TSC at the end of the group of checks NAME;
+ * phase_print() prints each group's time when the command line has
+ * "phases" (make bench). */
+void phase_end(const char *name);
+void phase_print(void);
+
+/* TSC ticks per microsecond: from KVM's clock, else measured against the
+ * timer (a guess before timer_start); tsc_rate_source() says which. */
 uint64_t tsc_per_us(void);
+const char *tsc_rate_source(void);
 void udelay(uint64_t us);
 void mdelay(uint64_t ms);
 /* Spin until (mmio_read32(addr) & mask) == want, at most timeout_us;

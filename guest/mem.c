@@ -158,7 +158,7 @@ static void free_insert(uint64_t addr, uint64_t size)
 	nfree++;
 }
 
-void *page_alloc(size_t npages)
+void *page_alloc_uninit(size_t npages)
 {
 	uint64_t want = (uint64_t)npages * PAGE_SIZE;
 
@@ -173,10 +173,18 @@ void *page_alloc(size_t npages)
 		free_runs[i].size -= want;
 		if (!free_runs[i].size)
 			free_remove(i);
-		memset((void *)(uintptr_t)addr, 0, want);
 		return (void *)(uintptr_t)addr;
 	}
 	return NULL;
+}
+
+void *page_alloc(size_t npages)
+{
+	void *p = page_alloc_uninit(npages);
+
+	if (p)
+		memset(p, 0, (uint64_t)npages * PAGE_SIZE);
+	return p;
 }
 
 void page_free(void *p, size_t npages)

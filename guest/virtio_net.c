@@ -797,8 +797,12 @@ static bool device_setup(bool report)
 		return false;
 	}
 	if (!vp->rx.bufs) {
-		vp->rx.bufs = page_alloc(QMAX * RXBUF / PAGE_SIZE);
-		vp->tx.bufs = page_alloc(QMAX * RXBUF / PAGE_SIZE);
+		/* 1 MiB in all, of which a run uses a few buffers: the
+		 * device writes an rx buffer before we read it (up to the
+		 * used length), tx_frame writes a tx buffer before the
+		 * device reads it, so neither needs zeroing. */
+		vp->rx.bufs = page_alloc_uninit(QMAX * RXBUF / PAGE_SIZE);
+		vp->tx.bufs = page_alloc_uninit(QMAX * RXBUF / PAGE_SIZE);
 		vp->tx.ind = page_alloc(QMAX * 2 * sizeof(struct desc) / PAGE_SIZE);
 		if (!vp->rx.bufs || !vp->tx.bufs || !vp->tx.ind)
 			guest_panic("%s: out of memory for buffers", vp->name);
@@ -911,7 +915,12 @@ static void msix_mask_round(const char *what, void (*mask)(bool), unsigned seed)
 	while (used_idx(&vp->rx) == vp->rx.last_used && timer_ticks() < end)
 		irq_wait();
 	arrived = used_idx(&vp->rx) != vp->rx.last_used;
-	udelay(20000); /* time for a stray interrupt to show up */
+	/* Time for a stray interrupt to show up: asleep to the next tick,
+	 * which also lets the device's thread run on a one-CPU host (a spin
+	 * would hold the CPU it needs to misbehave). */
+	end = timer_ticks() + 1;
+	while (timer_ticks() < end)
+		irq_wait();
 	masked_irqs = irq_count(vp->vec_rx) - c0;
 	pending = pci_msix_pending(vp->f, 1);
 	mask(false);
@@ -1195,8 +1204,11 @@ static void reset_with_kicks_pending(unsigned rounds)
 		mmio_write16(vp->rx.notify, (uint16_t)vp->rx.index);
 		mmio_write16(vp->tx.notify, (uint16_t)vp->tx.index);
 		c_wr8(C_STATUS, 0);
-		/* Let the I/O thread run (it takes the kicks, if any are left). */
-		uint64_t end = timer_ticks() + 2;
+		/* Let the I/O thread run (it takes the kicks, if any are left):
+		 * sleeping to the next timer tick gives up the host CPU, which
+		 * is what it needs, where a spin would keep it on a one-CPU
+		 * host; a longer wait proves nothing more. */
+		uint64_t end = timer_ticks() + 1;
 		while (timer_ticks() < end)
 			irq_wait();
 		st = c_rd8(C_STATUS);

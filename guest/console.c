@@ -44,9 +44,14 @@ void console_init(void)
 
 static void uart_wait_thre(void)
 {
-	/* Bounded: a broken UART must not hang the guest silently forever. */
-	for (unsigned i = 0; i < 1000000; i++) {
-		if (inb(PORT_COM1 + UART_LSR) & LSR_THRE)
+	/* Bounded by time, not by a count of reads (each read may be an exit,
+	 * whose cost varies by orders of magnitude between hosts): a 16-byte
+	 * FIFO drains in 1.4 ms at 115200 baud, so 10 ms is plenty, and a
+	 * broken UART must not hang the guest silently forever. */
+	uint64_t end = rdtsc() + 10000 * tsc_per_us();
+
+	while (!(inb(PORT_COM1 + UART_LSR) & LSR_THRE)) {
+		if ((int64_t)(rdtsc() - end) >= 0)
 			return;
 		cpu_relax();
 	}

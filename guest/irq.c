@@ -319,6 +319,7 @@ void irq_init_ap(unsigned index)
 
 static volatile uint64_t ticks;
 static uint64_t tsc_us = 2000; /* guess (2 GHz) until measured */
+static const char *tsc_source = "a guess";
 
 static void timer_irq(struct irq_frame *f, void *arg)
 {
@@ -329,6 +330,7 @@ static void timer_irq(struct irq_frame *f, void *arg)
 
 uint64_t timer_ticks(void) { return ticks; }
 uint64_t tsc_per_us(void) { return tsc_us; }
+const char *tsc_rate_source(void) { return tsc_source; }
 
 void udelay(uint64_t us)
 {
@@ -379,9 +381,67 @@ static bool wait_ticks(uint64_t target, uint64_t max_tsc)
 	return true;
 }
 
+/*
+ * The TSC rate from KVM's paravirtual clock, when the hypervisor is KVM
+ * (CPUID 0x40000000 says "KVMKVMKVM", 0x40000001 EAX bit 3 offers the
+ * clock at MSR 0x4b564d01): KVM fills a pvclock_vcpu_time_info whose
+ * multiplier and shift turn TSC ticks into nanoseconds, so the rate is
+ * known without waiting on the PIT (Linux takes it from there too).  The
+ * clock is switched off again at once, so KVM writes that page no more.
+ * 0 when there is no such clock (QEMU without KVM, other hypervisors).
+ */
+struct pvclock {
+	uint32_t version;
+	uint32_t pad0;
+	uint64_t tsc_timestamp;
+	uint64_t system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift;
+	uint8_t flags;
+	uint8_t pad[2];
+} __attribute__((packed, aligned(32)));
+
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
+#define KVM_FEATURE_CLOCKSOURCE2 3
+
+static uint64_t kvmclock_tsc_khz(void)
+{
+	static volatile struct pvclock pv;
+	uint32_t r[4];
+
+	cpuid(1, r);
+	if (!(r[2] & (1u << 31))) /* no hypervisor */
+		return 0;
+	cpuid(0x40000000, r);
+	if (r[1] != 0x4b4d564b || r[2] != 0x564b4d56 || r[3] != 0x4d || r[0] < 0x40000001)
+		return 0;
+	cpuid(0x40000001, r);
+	if (!(r[0] & (1u << KVM_FEATURE_CLOCKSOURCE2)))
+		return 0;
+	wrmsr(MSR_KVM_SYSTEM_TIME_NEW, virt_to_phys((const void *)&pv) | 1);
+	uint32_t mul = 0;
+	int8_t shift = 0;
+	for (int tries = 0; tries < 100; tries++) {
+		uint32_t v = pv.version;
+		barrier();
+		mul = pv.tsc_to_system_mul;
+		shift = pv.tsc_shift;
+		barrier();
+		if (!(v & 1) && v == pv.version && mul)
+			break;
+	}
+	wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0);
+	if (!mul)
+		return 0;
+	/* ns = (tsc << shift) * mul >> 32, so kHz = 10^6 * 2^32 / mul >> shift. */
+	uint64_t khz = (1000000ULL << 32) / mul;
+	return shift < 0 ? khz << -shift : khz >> shift;
+}
+
 void timer_start(void)
 {
 	uint16_t div = (PIT_HZ + TIMER_HZ / 2) / TIMER_HZ;
+	uint64_t khz = kvmclock_tsc_khz();
 
 	irq_set_handler(GUEST_VEC_TIMER, timer_irq, NULL);
 	/* Channel 0, lobyte/hibyte, mode 2 (rate generator), binary. */
@@ -396,8 +456,13 @@ void timer_start(void)
 	ioapic_route(0, GUEST_VEC_TIMER, 0);
 	irq_enable();
 
-	/* Measure the TSC against 5 ticks (50 ms) for udelay().  Bounded by
-	 * ~4e9 cycles in case the timer never ticks. */
+	if (khz >= 1000) {
+		tsc_us = khz / 1000;
+		tsc_source = "kvmclock";
+		return;
+	}
+	/* Otherwise measure the TSC against 5 ticks (50 ms) for udelay().
+	 * Bounded by ~4e9 cycles in case the timer never ticks. */
 	if (wait_ticks(ticks + 1, 4000000000UL)) {
 		uint64_t t0 = ticks, c0 = rdtsc();
 
@@ -405,8 +470,10 @@ void timer_start(void)
 			uint64_t us = (ticks - t0) * 1000000 / TIMER_HZ;
 			uint64_t per = (rdtsc() - c0) / us;
 
-			if (per)
+			if (per) {
 				tsc_us = per;
+				tsc_source = "PIT";
+			}
 		}
 	}
 }

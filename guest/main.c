@@ -60,6 +60,20 @@ static void check_memory(void)
 	page_free(b, 1);
 	guest_checkf(ok && page_free_bytes() == before, "page allocator (%lu KiB free)",
 		     page_free_bytes() >> 10);
+
+	/* Memory types as a PC's firmware leaves them: MTRRs on, write-back
+	 * by default (IA32_MTRR_DEF_TYPE bit 11, type 6).  Off, the
+	 * architecture makes all memory uncacheable, which a host that
+	 * honours the guest's types (shadow paging, a non-snooping assigned
+	 * device) turns into every store going to memory. */
+	uint32_t r[4];
+	uint64_t def = 0;
+
+	cpuid(1, r);
+	if (r[3] & (1u << 12))
+		def = rdmsr(0x2ff);
+	guest_checkf(!(r[3] & (1u << 12)) || ((def & (1u << 11)) && (def & 0xff) == 6),
+		     "MTRRs on, RAM write-back by default (IA32_MTRR_DEF_TYPE %#lx)", def);
 }
 
 static void check_timer(void)
@@ -67,10 +81,12 @@ static void check_timer(void)
 	timer_start();
 	uint64_t t0 = timer_ticks();
 
-	udelay(30000); /* 3 ticks' worth, if the TSC measurement is right */
+	/* Two more ticks (20 ms), slept for: the timer keeps ticking.  The
+	 * 2 s bound is the TSC's, so a dead timer fails instead of hanging. */
 	bool ok = irq_wait_count(GUEST_VEC_TIMER, irq_count(GUEST_VEC_TIMER) + 2, 2000000);
 
-	printf("timer: %lu ticks so far, TSC %lu MHz\n", timer_ticks(), tsc_per_us());
+	printf("timer: %lu ticks so far, TSC %lu MHz (%s)\n", timer_ticks(), tsc_per_us(),
+	       tsc_rate_source());
 	guest_checkf(ok && timer_ticks() > t0, "PIT timer interrupt taken (%lu ticks)", timer_ticks());
 	guest_check("no unexpected interrupts", irq_unexpected() == 0);
 }

@@ -134,6 +134,54 @@ static void vm_pit_trap(void *opaque, uint64_t off, void *data, uint32_t len, bo
 		memset(data, 0xff, len);
 }
 
+/*
+ * Memory types, as a PC's firmware leaves them: MTRRs enabled with
+ * write-back as the default type, and the 32-bit PCI window (3 GiB to
+ * 4 GiB: the MMIO apertures, the IOAPIC, the LAPIC) uncacheable through
+ * variable range 0.  A vCPU starts with IA32_MTRR_DEF_TYPE 0, MTRRs off,
+ * which the architecture defines as all memory uncacheable: KVM applies
+ * the guest's types where it must honour them (an assigned device that
+ * does not snoop, a host that shadows the guest's page tables), and then
+ * every guest store goes to memory uncached; and Linux, seeing MTRRs off,
+ * skips its PAT set-up.  Where the CPUID given to the guest has no MTRRs,
+ * nothing is set.
+ */
+#define MSR_MTRR_PHYSBASE0 0x200
+#define MSR_MTRR_PHYSMASK0 0x201
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MTRR_TYPE_UC 0
+#define MTRR_TYPE_WB 6
+#define MTRR_DEF_ENABLE (1u << 11)
+#define MTRR_PHYSMASK_VALID (1u << 11)
+
+static void vm_set_mtrrs(int vcpu_fd, const struct kvm_cpuid2 *cpuid)
+{
+	unsigned phys_bits = 36;
+	bool mtrr = false;
+
+	for (unsigned i = 0; i < cpuid->nent; i++) {
+		const struct kvm_cpuid_entry2 *c = &cpuid->entries[i];
+
+		if (c->function == 1)
+			mtrr = c->edx & (1u << 12);
+		if (c->function == 0x80000008 && (c->eax & 0xff))
+			phys_bits = c->eax & 0xff;
+	}
+	if (!mtrr)
+		return;
+	struct {
+		struct kvm_msrs h;
+		struct kvm_msr_entry e[3];
+	} m = {.h.nmsrs = 3,
+	       .e = {{.index = MSR_MTRR_PHYSBASE0, .data = PCI_MMIO32_BASE | MTRR_TYPE_UC},
+		     {.index = MSR_MTRR_PHYSMASK0,
+		      .data = (~(0x100000000ULL - PCI_MMIO32_BASE - 1) & ((1ULL << phys_bits) - 1)) |
+			      MTRR_PHYSMASK_VALID},
+		     {.index = MSR_MTRR_DEF_TYPE, .data = MTRR_DEF_ENABLE | MTRR_TYPE_WB}}};
+	if (ioctl(vcpu_fd, KVM_SET_MSRS, &m) != 3)
+		die_errno(EXIT_KVM_CAP, "KVM_SET_MSRS (MTRRs) failed");
+}
+
 /* What KVM can virtualise (that includes long mode), once for all vCPUs;
  * each vCPU then gets a copy with its own topology (cpuid.c). */
 static struct kvm_cpuid2 *vm_supported_cpuid(struct vm *vm, unsigned *room)
@@ -199,6 +247,8 @@ static void vm_create_vcpu(struct vm *vm, unsigned id, const struct kvm_cpuid2 *
 	cpuid->nent = (unsigned)n;
 	if (ioctl(c->fd, KVM_SET_CPUID2, cpuid) < 0)
 		die_errno(EXIT_KVM_CAP, "KVM_SET_CPUID2 failed for vCPU %u", id);
+	/* The same memory types on every vCPU, as the architecture wants. */
+	vm_set_mtrrs(c->fd, cpuid);
 	free(cpuid);
 }
 

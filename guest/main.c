@@ -95,6 +95,7 @@ void guest_main(uint64_t start_info_pa)
 {
 	char opt[64];
 
+	phase_end("to guest_main (boot)");
 	console_init();
 	report_init();
 	mem_init(start_info_pa);
@@ -104,11 +105,14 @@ void guest_main(uint64_t start_info_pa)
 	printf("command line: \"%s\"\n", cmdline());
 
 	check_memory();
+	phase_end("console, memory");
 	irq_init();
 	check_timer();
+	phase_end("interrupts, timer");
 	/* The APs, once the TSC is calibrated (every wait is bounded by it)
 	 * and before the devices, so that their MSIs can be aimed at an AP. */
 	smp_init();
+	phase_end("smp");
 
 	/* fault=pf / fault=ud: take a CPU exception on purpose, to see the
 	 * failure path end to end (the exception report, status 1). */
@@ -120,10 +124,13 @@ void guest_main(uint64_t start_info_pa)
 	}
 
 	pci_init();
+	phase_end("pci");
 	/* hostile: misbehave on purpose first (hostile.c), then the device
 	 * tests below start each device from a reset and check it all. */
-	if (cmdline_has("hostile") && report_is_kvmini())
+	if (cmdline_has("hostile") && report_is_kvmini()) {
 		hostile_pci();
+		phase_end("hostile pci");
+	}
 
 	/* Device tests: only for devices on the bus, and only when their
 	 * test is linked in (weak references resolve to NULL otherwise). */
@@ -135,20 +142,24 @@ void guest_main(uint64_t start_info_pa)
 		f = pci_at(i);
 		if (f->vendor != 0x1af4 || f->device != 0x1041)
 			continue;
-		if (vnet_test)
+		if (vnet_test) {
 			vnet_test(f);
-		else
+			phase_end("virtio-net: the rest");
+		} else {
 			printf("# virtio-net at %02x:%02x.%x: no test in this build\n", f->bus, f->dev, f->fn);
+		}
 	}
 	/* Every edu function (several --vfio), each checked in full. */
 	for (unsigned i = 0; i < pci_count(); i++) {
 		f = pci_at(i);
 		if (f->vendor != 0x1234 || f->device != 0x11e8)
 			continue;
-		if (edu_test)
+		if (edu_test) {
 			edu_test(f);
-		else
+			phase_end("edu");
+		} else {
 			printf("# edu at %02x:%02x.%x: no test in this build\n", f->bus, f->dev, f->fn);
+		}
 	}
 	/* Some other device in one of kvmini's assigned-device slots: what we
 	 * can check without knowing it is enumeration and a first read of
@@ -166,6 +177,7 @@ void guest_main(uint64_t start_info_pa)
 
 	smp_device_checks();
 	guest_check("no unexpected interrupts at the end", irq_unexpected() == 0);
+	phase_print();
 	/* status=N: end with status N whatever happened, to test the host's
 	 * exit path. */
 	if (cmdline_get("status", opt, sizeof(opt)))

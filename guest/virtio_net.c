@@ -1330,6 +1330,7 @@ void vnet_test(struct pci_func *f)
 	pci_cfg_window_check();
 	if (!device_setup(true))
 		return;
+	phase_end("virtio-net: probe, setup");
 
 	for (int i = 0; i < 6; i++)
 		vp->mac[i] = mmio_read8(vp->device + i);
@@ -1364,6 +1365,7 @@ void vnet_test(struct pci_func *f)
 				  : "ARP reply from the peer");
 	if (!arp)
 		return;
+	phase_end("virtio-net: ARP");
 
 	if (vp->loopback) {
 		static uint8_t f2[4096];
@@ -1419,10 +1421,12 @@ void vnet_test(struct pci_func *f)
 		guest_checkf(got == 3, "%s: ICMP echo replies from the peer (%u of 3)", vp->name,
 			     got);
 	}
+	phase_end("virtio-net: frames");
 	if (vp->loopback)
 		reset_with_kicks_pending(10);
 	if (vp->msix && vp->loopback && !cmdline_has("vnet_nomask"))
 		msix_mask_check();
+	phase_end("virtio-net: reset, MSI-X mask");
 	if (cmdline_has("vnet_intx"))
 		guest_checkf(vp->isr_queue > 0, "%s: INTx taken with the ISR queue bit (%u)",
 			     vp->name, vp->isr_queue);

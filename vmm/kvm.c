@@ -16,6 +16,7 @@
 
 #include "cpuid.h"
 #include "memmap.h"
+#include "phase.h"
 #include "trace.h"
 #include "vcpu.h"
 
@@ -611,6 +612,7 @@ void vm_destroy(struct vm *vm)
 
 		a.fn(a.arg);
 	}
+	phase_mark(PH_TD_DEVICES);
 	/* The other vCPU threads have left their loops (vcpu_stop_all): no
 	 * one reads a kvm_run area from here on.  If one could not, its
 	 * area and fd stay for the process exit to release. */
@@ -624,12 +626,17 @@ void vm_destroy(struct vm *vm)
 			close(c->fd);
 		c->fd = -1;
 	}
+	phase_mark(PH_TD_VCPU);
+	/* The last reference to the VM: KVM destroys it here (irqchip, PIT,
+	 * memory slots, its MMU), the same work exit() would do. */
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
+	phase_mark(PH_TD_VM);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	vm->vm_fd = vm->kvm_fd = -1;
 	if (vm->mem && vm->mem != MAP_FAILED)
 		munmap(vm->mem, vm->mem_size);
 	vm->mem = NULL;
+	phase_mark(PH_TD_RAM);
 }

@@ -24,6 +24,7 @@
 #include "lzk.h"
 #include "memmap.h"
 #include "multiboot.h"
+#include "phase.h"
 #include "seccomp.h"
 #include "trace.h"
 #include "vcpu.h"
@@ -55,13 +56,17 @@ static const uint8_t *embedded_guest(size_t *size)
 }
 
 static struct vm vm;
+static bool stats_on_exit;
 
 /* Runs on exit() from anywhere, die() included: release the devices (VFIO
- * reset, DMA unmapped, fds closed) so the next run finds them free. */
+ * reset, DMA unmapped, fds closed) so the next run finds them free.  The
+ * phases come last, so that they include the teardown (--stats). */
 static void teardown(void)
 {
 	serial_flush();
 	vm_destroy(&vm);
+	if (stats_on_exit)
+		phase_print(stderr);
 }
 
 static void on_signal(int sig)
@@ -372,6 +377,7 @@ int main(int argc, char **argv)
 	double t_start = now_ms(), t_run;
 	struct vfio_place place[PCI_MAX_VFIO];
 
+	phase_mark(PH_START);
 	cli_parse(argc, argv, &cfg);
 	/* The report first: a path that cannot be created is the user's to
 	 * fix before anything runs, and no confined thread opens files. */
@@ -416,6 +422,7 @@ int main(int argc, char **argv)
 	/* Before any thread starts: each confines itself (vmm/seccomp.h). */
 	seccomp_enabled = !cfg.no_seccomp;
 	seccomp_check();
+	phase_mark(PH_PARSE);
 
 	/* The guest image first: a bad --kernel is the user's to fix and
 	 * should not wait for (or disturb) KVM and devices. */
@@ -466,10 +473,13 @@ int main(int argc, char **argv)
 	 * only a guest that uses a device needs waits for its first access
 	 * (docs/benchmarks.md): the in-kernel PIT (vm_create traps its
 	 * ports), the serial reader thread, virtio-net's I/O thread. */
+	phase_mark(PH_IMAGE);
 	step_begin("creating the VM and its RAM");
 	vm_create(&vm, cfg.mem_size, cfg.cpus);
 	step_end();
+	stats_on_exit = cfg.stats;
 	atexit(teardown);
+	phase_mark(PH_VM);
 	vfio_preflight(cfg.vfios, cfg.nvfio);
 	serial_init(&vm);
 	pm_init(&vm);
@@ -494,6 +504,7 @@ int main(int argc, char **argv)
 	if (!cfg.pci_poweron)
 		pci_assign_all(&vm);
 
+	phase_mark(PH_DEVICES);
 	/* ACPI tables for every guest (the embedded one ignores them). */
 	rsdp = acpi_setup(&vm);
 	if (bzimage) {
@@ -510,6 +521,7 @@ int main(int argc, char **argv)
 	/* The report's host facts are read now, while kvmini may still look
 	 * around (/proc, /sys, /dev/kvm): the allowlist below has no room
 	 * for that, and they describe the host the run started on. */
+	phase_mark(PH_LOAD);
 	if (cfg.report)
 		host_facts_read(&host);
 	/* kvmini check's child (check.h): the run would start its vCPU
@@ -535,9 +547,11 @@ int main(int argc, char **argv)
 	test_forbidden_call(KVMINI_TEST_FORBIDDEN_SYSCALL);
 #endif
 	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
+	phase_mark(PH_CONFINE);
 	t_run = now_ms();
 	status = vcpu_run_all(&vm);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	phase_mark(PH_RUN);
 
 	serial_flush();
 	if (cfg.stats)
@@ -545,5 +559,6 @@ int main(int argc, char **argv)
 	if (cfg.report)
 		write_report(cfg.report_file, cfg.report, &vm, &host, status, t_run - t_start,
 			     now_ms() - t_run);
+	phase_mark(PH_REPORT);
 	return status; /* teardown() runs from atexit */
 }

@@ -111,6 +111,10 @@ static void vm_pit_create(struct vm *vm)
 
 	if (vm->pit_created)
 		return;
+	/* GSI 0 must reach IOAPIC pin 2 before the PIT can tick (vm_create
+	 * leaves the table uncommitted until something needs it). */
+	if (!vm->routes_committed && vm_commit_routes(vm) < 0)
+		die_errno(EXIT_KVM_CAP, "KVM_SET_GSI_ROUTING failed");
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		die_errno(EXIT_KVM_CAP, "KVM_CREATE_PIT2 failed");
 	vm->pit_created = true;
@@ -391,11 +395,14 @@ void vm_create(struct vm *vm, uint64_t mem_size, unsigned ncpus)
 	if (bus_register(&vm->pio, PIT_PORT, 4, vm_pit_trap, vm, "pit (until first use)") < 0 ||
 	    bus_register(&vm->pio, PIT_SPEAKER_PORT, 1, vm_pit_trap, vm, "pit port 0x61 (until first use)") < 0)
 		die(EXIT_HOST, "internal: cannot trap the PIT's ports");
-	/* Hand the table over now: KVM's own default sends GSI 0 to IOAPIC
-	 * pin 0, while ours (and the MADT's override) say pin 2. */
+	/* KVM's own default table sends GSI 0 to IOAPIC pin 0, while ours
+	 * (and the MADT's override) say pin 2; otherwise the two agree (GSI
+	 * 1-15 to the PICs and the same IOAPIC pin, 16-23 to the IOAPIC).
+	 * Only the PIT raises GSI 0, so ours is handed over when the PIT is
+	 * created or an MSI route is set, whichever comes first: a guest that
+	 * uses neither never pays for the call (an SRCU grace period in KVM,
+	 * on top of the one KVM_CREATE_IRQCHIP already takes for its own). */
 	vm_default_routes(vm);
-	if (vm_commit_routes(vm) < 0)
-		die_errno(EXIT_KVM_CAP, "KVM_SET_GSI_ROUTING failed");
 
 	vm_create_vcpus(vm);
 }
@@ -501,6 +508,8 @@ static int vm_commit_routes(struct vm *vm)
 	memcpy(r->entries, vm->routes, vm->nroutes * sizeof(r->entries[0]));
 	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0)
 		ret = -errno;
+	else
+		vm->routes_committed = true;
 	free(r);
 	return ret;
 }

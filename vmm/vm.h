@@ -94,6 +94,7 @@ struct vm {
 	 * ports (vm_create leaves a trap there); the vCPU that trapped runs
 	 * the access again, now in the kernel (struct vcpu, pio_replay). */
 	bool pit_created;
+	bool routes_committed; /* vm->routes handed to KVM (kvm.c: lazily) */
 
 	/* Guest finished: set by the report device or a power-off (under
 	 * the device lock, which is where the vCPU loops read it). */

@@ -3,7 +3,9 @@
 # names it in its "# l1-prep:" line): build the bench programs and gather
 # into $BUILD/bench/tree what L1 needs beyond kvmini, to be copied into the
 # L1 initramfs (l1.sh --tree):
-#   /bench/{floor,timeit,exit.elf}      test/bench/bench.mk
+#   /bench/{floor,floor-irq,timeit,exit.elf}  test/bench/bench.mk
+#   /bench/kvmini-base                  BENCH_BASELINE=PATH: an earlier kvmini,
+#                                       timed beside this one (before/after)
 #   /usr/bin/qemu-system-x86_64 + libs  Debian's QEMU, the peer (ldd)
 #   /usr/share/qemu/*                   the firmware it loads (-L)
 #   /usr/bin/strace + libs              to break kvmini's start-up down
@@ -18,7 +20,11 @@ tree=$build/bench/tree
 make -C "$root" --no-print-directory BUILD="$build" bench-tools >&2
 rm -rf "$tree"
 mkdir -p "$tree/bench" "$tree/usr/bin" "$tree/usr/share/qemu" "$tree/l2"
-cp "$build/bench/floor" "$build/bench/timeit" "$build/bench/exit.elf" "$build/guest.elf" "$tree/bench/"
+cp "$build/bench/floor" "$build/bench/floor-irq" "$build/bench/timeit" "$build/bench/exit.elf" \
+	"$build/guest.elf" "$tree/bench/"
+if [ -n "${BENCH_BASELINE:-}" ]; then
+	cp "$BENCH_BASELINE" "$tree/bench/kvmini-base"
+fi
 
 # A dynamic program and every library ldd finds for it, at the same paths.
 with_libs() {

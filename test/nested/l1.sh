@@ -34,6 +34,7 @@
 # Environment: L1_ACCEL=tcg|kvm (default: kvm when /dev/kvm is usable and
 # the CPU shows vmx or svm, else tcg),
 # KVMINI (default build/kvmini), L1_MODULES (extra modules to load),
+# BENCH_* (passed on to the scenario: a benchmark's round and run counts),
 # KVMINI_CACHE (kernel cache, default /var/cache/kvmini), BUILD (build).
 set -euo pipefail
 
@@ -206,6 +207,11 @@ fi
 cat >"$rd/etc/l1.conf" <<EOF
 export L1_SCENARIO=$name L1_ACCEL=$accel L1_IOMMU=$iommu L1_DMESG=$dmesg
 EOF
+# A benchmark's counts (BENCH_ROUNDS, BENCH_RUNS, ...: test/nested/bench/*.sh)
+# reach the scenario in L1 as they were set here.
+for v in $(compgen -e | grep '^BENCH_[A-Z_]*$'); do
+	printf 'export %s=%q\n' "$v" "${!v}" >>"$rd/etc/l1.conf"
+done
 
 initrd=$work/initrd.cpio
 (cd "$rd" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$initrd"

@@ -408,14 +408,29 @@ void vfio_other_test(struct pci_func *f)
 	}
 }
 
-/* For smp.c: raise edu's interrupt with status bits; edu_irq() above
- * acknowledges it on whichever CPU takes the vector.  False when edu_test()
- * has not mapped the device. */
-bool edu_raise_irq(uint32_t bits)
+/* For smp.c: raise the interrupt of edu function f (any of them, not only
+ * the last one tested) with status bits; the handler set on vector reads
+ * and acknowledges f's status on whichever CPU takes it. */
+static uint64_t raised_bar0;
+
+static void edu_raised_irq(struct irq_frame *fr, void *arg)
 {
-	if (!bar0)
+	uint32_t st = mmio_read32(raised_bar0 + EDU_IRQ_STATUS);
+
+	(void)fr;
+	(void)arg;
+	if (st)
+		mmio_write32(raised_bar0 + EDU_IRQ_ACK, st);
+}
+
+bool edu_raise_irq(const struct pci_func *f, uint8_t vector, uint32_t bits)
+{
+	uint8_t *b = pci_bar_ptr(f, 0);
+
+	if (!b || f->bar[0].size < 0x100000)
 		return false;
-	irq_set_handler(GUEST_VEC_EDU_MSI, edu_irq, NULL);
-	edu_wr(EDU_IRQ_RAISE, bits);
+	raised_bar0 = (uint64_t)(uintptr_t)b;
+	irq_set_handler(vector, edu_raised_irq, NULL);
+	mmio_write32(raised_bar0 + EDU_IRQ_RAISE, bits);
 	return true;
 }

@@ -386,9 +386,10 @@ void hostile_pci(void);
  * waits (bounded) until it is back. */
 struct pci_func *vnet_loopback_msix(unsigned *rx_entry, uint8_t *rx_vector) __attribute__((weak));
 bool vnet_probe_frame(void) __attribute__((weak));
-/* For smp.c (edu.c): raise edu's interrupt, acknowledged by its handler on
- * GUEST_VEC_EDU_MSI wherever it is taken; false before edu_test(). */
-bool edu_raise_irq(uint32_t bits) __attribute__((weak));
+/* For smp.c (edu.c): raise edu function f's interrupt (status bits), with a
+ * handler on vector that acknowledges it wherever it is taken; false when
+ * f's BAR0 is not mapped. */
+bool edu_raise_irq(const struct pci_func *f, uint8_t vector, uint32_t bits) __attribute__((weak));
 
 /* ---- ACPI (mem.c keeps what the loader said) ----------------------------- */
 /* The RSDP's address from the PVH start info, 0 if the loader gave none. */

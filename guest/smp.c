@@ -658,7 +658,7 @@ void smp_device_checks(void)
 		aim.cpu = ap, aim.vector = GUEST_VEC_EDU_MSI;
 		aim.before = irq_count_on(ap, GUEST_VEC_EDU_MSI);
 		bool set = ap && pci_msi_enable_to(f, GUEST_VEC_EDU_MSI, cpus[ap].apic_id) == 0;
-		bool raised = set && edu_raise_irq(0x1);
+		bool raised = set && edu_raise_irq(f, GUEST_VEC_EDU_MSI, 0x1);
 		bool taken = raised && wait_until(aim_taken, 0, 1000000);
 		uint64_t on_bsp = irq_count_on(0, GUEST_VEC_EDU_MSI) - bsp0;
 

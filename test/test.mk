@@ -169,8 +169,8 @@ test:
 	stage "3/4 unit test build"; \
 	$(MAKE) --no-print-directory -k unit-build tsan-build callgraph || { fail=1; echo "== make test: UNIT TEST BUILD FAILED"; }; \
 	bins=; for b in $(UNIT_BINS) $(TSAN_BINS); do [ -x $$b ] && bins="$$bins $$b"; done; \
-	stage "4/4 tests: unit, tsan, fuzz targets (short), install, usage, report, check, QEMU cross-checks, nested KVM"; \
-	prove -v --timer -e '' $$bins test/seccomp/allowlists.t test/fuzz/fuzz.t test/install.t test/usage.t test/report/report.t test/check/*.t test/qemu/*.t test/nested/nested.t || fail=1; \
+	stage "4/4 tests: unit, tsan, fuzz targets (short), install, usage, report, check, loader, QEMU cross-checks, nested KVM"; \
+	prove -v --timer -e '' $$bins test/seccomp/allowlists.t test/fuzz/fuzz.t test/install.t test/usage.t test/report/report.t test/check/*.t test/loader/*.t test/qemu/*.t test/nested/nested.t || fail=1; \
 	stage "done, $$([ $$fail = 0 ] && echo PASS || echo FAIL)"; \
 	exit $$fail
 

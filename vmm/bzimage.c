@@ -218,6 +218,27 @@ int initrd_place(uint64_t low, uint64_t end_max, uint64_t mem_size, uint64_t siz
 	return 0;
 }
 
+int bzimage_initrd_gpa(const struct bzimage *bz, uint64_t mem_size, uint64_t size, uint64_t *gpa,
+		       char *err, size_t errlen)
+{
+	return initrd_place(bz->load_addr + bz->init_size, bz->initrd_end_max, mem_size, size, gpa,
+			    err, errlen);
+}
+
+int pvh_initrd_gpa(const struct pvh_image *img, uint64_t mem_size, uint64_t size, uint64_t *gpa,
+		   char *err, size_t errlen)
+{
+	/* Above the kernel and the boot block, as high as it goes. */
+	uint64_t kend = img->boot_base + BOOT_BLOCK_SIZE;
+
+	for (unsigned i = 0; i < img->nsegs; i++)
+		if (img->seg[i].paddr + img->seg[i].memsz > kend)
+			kend = img->seg[i].paddr + img->seg[i].memsz;
+	if (kend < GUEST_LOAD_ADDR)
+		kend = GUEST_LOAD_ADDR;
+	return initrd_place(kend, mem_size, mem_size, size, gpa, err, errlen);
+}
+
 void bzimage_zero_page(uint8_t *zp, const uint8_t *buf, const struct bzimage *bz, uint64_t mem_size,
 		       uint64_t cmdline_gpa, uint64_t initrd_gpa, uint64_t initrd_size,
 		       uint64_t rsdp_gpa)
@@ -284,8 +305,8 @@ void bzimage_load(struct vm *vm, const uint8_t *buf, const struct bzimage *bz, c
 
 	if (bzimage_check_cmdline(bz, clen, err, sizeof(err)) < 0)
 		die(EXIT_USAGE, "%s", err);
-	if (initrd && initrd_place(bz->load_addr + bz->init_size, bz->initrd_end_max, vm->mem_size,
-				   initrd_size, &initrd_gpa, err, sizeof(err)) < 0)
+	if (initrd && bzimage_initrd_gpa(bz, vm->mem_size, initrd_size, &initrd_gpa, err,
+					 sizeof(err)) < 0)
 		die(EXIT_KERNEL, "--initrd: %s", err);
 
 	/* bzimage_parse checked that [load_addr, +init_size) is RAM. */
@@ -381,7 +402,7 @@ void pvh_add_linux(struct vm *vm, const struct pvh_image *img, const uint8_t *in
 {
 	struct hvm_start_info *si = vm_gpa(vm, img->boot_base + PVH_START_INFO_OFF, sizeof(*si));
 	struct hvm_modlist_entry *mod;
-	uint64_t kend = img->boot_base + BOOT_BLOCK_SIZE, gpa;
+	uint64_t gpa;
 	char err[256];
 
 	if (!si)
@@ -389,13 +410,7 @@ void pvh_add_linux(struct vm *vm, const struct pvh_image *img, const uint8_t *in
 	si->rsdp_paddr = rsdp_gpa;
 	if (!initrd)
 		return;
-	/* Above the kernel and the boot block, as high as it goes. */
-	for (unsigned i = 0; i < img->nsegs; i++)
-		if (img->seg[i].paddr + img->seg[i].memsz > kend)
-			kend = img->seg[i].paddr + img->seg[i].memsz;
-	if (kend < GUEST_LOAD_ADDR)
-		kend = GUEST_LOAD_ADDR;
-	if (initrd_place(kend, vm->mem_size, vm->mem_size, initrd_size, &gpa, err, sizeof(err)) < 0)
+	if (pvh_initrd_gpa(img, vm->mem_size, initrd_size, &gpa, err, sizeof(err)) < 0)
 		die(EXIT_KERNEL, "--initrd: %s", err);
 	memcpy(vm_gpa(vm, gpa, initrd_size), initrd, initrd_size);
 	mod = vm_gpa(vm, img->boot_base + PVH_MODLIST_OFF, sizeof(*mod));

@@ -88,6 +88,16 @@ int bzimage_check_cmdline(const struct bzimage *bz, size_t len, char *err, size_
 int initrd_place(uint64_t low, uint64_t end_max, uint64_t mem_size, uint64_t size, uint64_t *gpa,
 		 char *err, size_t errlen);
 
+/* Where a bzImage's (or a PVH vmlinux's) initrd of size bytes goes in
+ * mem_size bytes of RAM: initrd_place() with that kernel's bounds.  Pure,
+ * so main() can refuse an initrd that cannot fit from its size alone,
+ * before reading it, and the loaders put it exactly there.  0 and *gpa,
+ * or -1 with err. */
+int bzimage_initrd_gpa(const struct bzimage *bz, uint64_t mem_size, uint64_t size, uint64_t *gpa,
+		       char *err, size_t errlen);
+int pvh_initrd_gpa(const struct pvh_image *img, uint64_t mem_size, uint64_t size, uint64_t *gpa,
+		   char *err, size_t errlen);
+
 /* Fill the 4 KiB zero page: the file's setup header, then what the boot
  * loader owns (type_of_loader, command line, initrd, e820 map from
  * guest_memmap(), ACPI RSDP). */

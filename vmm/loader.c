@@ -408,6 +408,27 @@ void pvh_load(struct vm *vm, const uint8_t *buf, const struct pvh_image *img, co
 	      si->memmap_entries, cmdline);
 }
 
+/* What load_file() and load_file_size() ask of a file's metadata. */
+static void file_size_check(const struct stat *st, const char *path, const char *what)
+{
+	if (!S_ISREG(st->st_mode))
+		die(EXIT_KERNEL, "%s '%s' is not a regular file", what, path);
+	if (st->st_size == 0)
+		die(EXIT_KERNEL, "%s '%s' is empty", what, path);
+	if ((uint64_t)st->st_size > GUEST_MEM_MAX)
+		die(EXIT_KERNEL, "%s '%s' is larger than the largest guest RAM", what, path);
+}
+
+size_t load_file_size(const char *path, const char *what)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		die_errno(EXIT_KERNEL, "cannot open %s '%s'", what, path);
+	file_size_check(&st, path, what);
+	return st.st_size;
+}
+
 uint8_t *load_file(const char *path, size_t *size, const char *what)
 {
 	struct stat st;
@@ -417,12 +438,9 @@ uint8_t *load_file(const char *path, size_t *size, const char *what)
 
 	if (fd < 0)
 		die_errno(EXIT_KERNEL, "cannot open %s '%s'", what, path);
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		die(EXIT_KERNEL, "%s '%s' is not a regular file", what, path);
-	if (st.st_size == 0)
-		die(EXIT_KERNEL, "%s '%s' is empty", what, path);
-	if ((uint64_t)st.st_size > GUEST_MEM_MAX)
-		die(EXIT_KERNEL, "%s '%s' is larger than the largest guest RAM", what, path);
+	if (fstat(fd, &st) < 0)
+		st.st_mode = 0;
+	file_size_check(&st, path, what);
 	buf = malloc(st.st_size);
 	if (!buf)
 		die(EXIT_HOST, "out of memory reading %s", path);

@@ -105,5 +105,9 @@ void loader_copy_segs(struct vm *vm, const uint8_t *buf, const struct pvh_image 
 
 /* Read a whole file (for --kernel); dies with EXIT_KERNEL on error. */
 uint8_t *load_file(const char *path, size_t *size, const char *what);
+/* The size load_file() will read, with the same checks (and deaths), from
+ * the file's metadata alone: a size check can refuse a file before it is
+ * read. */
+size_t load_file_size(const char *path, const char *what);
 
 #endif

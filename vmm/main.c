@@ -441,9 +441,7 @@ int main(int argc, char **argv)
 		if (!linux_guest && !multiboot)
 			die(EXIT_USAGE, "--initrd needs a Linux kernel (a bzImage, or a vmlinux with "
 					"a PVH note) or a Multiboot kernel in --kernel");
-		step_begin("reading --initrd");
-		initrd = load_file(cfg.initrd, &initrd_size, "initrd");
-		step_end();
+		initrd_size = load_file_size(cfg.initrd, "initrd");
 	}
 	/* Linux wants more room and a console; the embedded guest keeps its
 	 * 64 MiB and empty command line. */
@@ -463,6 +461,25 @@ int main(int argc, char **argv)
 	if (multiboot && multiboot_cmdline(mb_cmdline, sizeof(mb_cmdline), cfg.kernel, cfg.cmdline,
 					   err, sizeof(err)))
 		die(EXIT_USAGE, "%s", err);
+	/* A Linux initrd is placed from its size alone (multiboot_parse took
+	 * the module's size above), so one that cannot fit is refused before
+	 * it is read: a big file takes seconds to read in a nested VM. */
+	if (cfg.initrd && !multiboot) {
+		uint64_t gpa;
+
+		if (bzimage ? bzimage_initrd_gpa(&bz, cfg.mem_size, initrd_size, &gpa, err, sizeof(err))
+			    : pvh_initrd_gpa(&pvh, cfg.mem_size, initrd_size, &gpa, err, sizeof(err)))
+			die(EXIT_KERNEL, "--initrd: %s", err);
+	}
+	if (cfg.initrd) {
+		size_t got;
+
+		step_begin("reading --initrd");
+		initrd = load_file(cfg.initrd, &got, "initrd");
+		step_end();
+		if (got != initrd_size)
+			die(EXIT_KERNEL, "--initrd '%s' changed size while kvmini read it", cfg.initrd);
+	}
 
 	/* Init order: the VM (RAM, irqchip, vCPU) first, since every device
 	 * needs it; then the legacy ports; then the PCI host bridge, which

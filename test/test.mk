@@ -57,12 +57,17 @@ TEST_IMAGES := $(BUILD)/guest32.elf $(BUILD)/test/mbtest.elf $(BUILD)/test/mbtes
 	$(BUILD)/test/mbtest-low.elf $(BUILD)/test/s3test.elf
 all: $(TEST_IMAGES)
 
+# The test kernels %include test/multiboot/lib.inc, named as a
+# prerequisite by hand: nasm 2.16.01's -MD leaves %include'd files out.
+MB_NASM = $(NASM) -Itest/multiboot/
+MB_LIB = test/multiboot/lib.inc
+
 $(BUILD)/guest32.elf: $(BUILD)/guest.elf
 	objcopy -O elf32-i386 $< $@
 
-$(BUILD)/test/mbtest.o: test/multiboot/mbtest.asm
+$(BUILD)/test/mbtest.o: test/multiboot/mbtest.asm $(MB_LIB)
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf32 $< -o $@
+	$(MB_NASM) -f elf32 $< -o $@
 
 $(BUILD)/test/mbtest.elf: $(BUILD)/test/mbtest.o test/multiboot/mbtest.ld
 	ld -m elf_i386 -T test/multiboot/mbtest.ld --build-id=none -z noexecstack $< -o $@
@@ -72,25 +77,25 @@ $(BUILD)/test/mbtest-low.elf: $(BUILD)/test/mbtest.o test/multiboot/mbtest-low.l
 	ld -m elf_i386 -T test/multiboot/mbtest-low.ld --build-id=none -z noexecstack $< -o $@
 
 # The S3 test kernel (docs/test-kernels.md), linked like smptest.
-$(BUILD)/test/s3test.o: test/multiboot/s3test.asm
+$(BUILD)/test/s3test.o: test/multiboot/s3test.asm $(MB_LIB)
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf32 $< -o $@
+	$(MB_NASM) -f elf32 $< -o $@
 
 $(BUILD)/test/s3test.elf: $(BUILD)/test/s3test.o test/multiboot/smptest.ld
 	ld -m elf_i386 -T test/multiboot/smptest.ld --build-id=none -z noexecstack $< -o $@
 
 # The SMP test kernel (docs/test-kernels.md).
-$(BUILD)/test/smptest.o: test/multiboot/smptest.asm
+$(BUILD)/test/smptest.o: test/multiboot/smptest.asm $(MB_LIB)
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf32 $< -o $@
+	$(MB_NASM) -f elf32 $< -o $@
 
 $(BUILD)/test/smptest.elf: $(BUILD)/test/smptest.o test/multiboot/smptest.ld
 	ld -m elf_i386 -T test/multiboot/smptest.ld --build-id=none -z noexecstack $< -o $@
 
 # The same kernel as a flat binary located by the a.out-kludge fields.
-$(BUILD)/test/mbtest-aout.bin: test/multiboot/mbtest.asm
+$(BUILD)/test/mbtest-aout.bin: test/multiboot/mbtest.asm $(MB_LIB)
 	@mkdir -p $(dir $@)
-	$(NASM) -f bin -DAOUT $< -o $@
+	$(MB_NASM) -f bin -DAOUT $< -o $@
 
 $(BUILD)/test/mbmodule.txt: test/multiboot/module.txt
 	@mkdir -p $(dir $@)

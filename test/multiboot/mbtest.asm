@@ -20,21 +20,17 @@
 ; What the test runs pass: --cmdline / -append containing "mbtest=hello",
 ; and one module (--initrd / -initrd) whose file starts with MOD_MAGIC.
 
-%define MB_MAGIC      0x1badb002
 %ifdef AOUT
 %define MB_FLAGS      0x00010003        ; + flag 16: the address fields below
 %else
 %define MB_FLAGS      0x00000003        ; page-aligned modules, memory info
 %endif
-%define BOOT_MAGIC    0x2badb002
-%define COM1          0x3f8
-%define RST_CNT       0xcf9
+%define KNAME         "mbtest"
+%include "lib.inc"
 
-; multiboot_info offsets (spec 3.3)
-%define MBI_FLAGS        0
+; multiboot_info offsets (spec 3.3) beyond lib.inc's
 %define MBI_MEM_LOWER    4
 %define MBI_MEM_UPPER    8
-%define MBI_CMDLINE      16
 %define MBI_MODS_COUNT   20
 %define MBI_MODS_ADDR    24
 %define MBI_MMAP_LENGTH  44
@@ -49,11 +45,7 @@ image_start:
 %else
 section .text
 %endif
-align 4
-mb_header:
-	dd MB_MAGIC
-	dd MB_FLAGS
-	dd -(MB_MAGIC + MB_FLAGS)
+	MB_HEADER MB_FLAGS
 %ifdef AOUT
 	dd mb_header                    ; header_addr
 	dd image_start                  ; load_addr
@@ -142,21 +134,8 @@ mb_start:
 .c8:	mov esi, t_name
 	call check
 
-	mov esi, done1
-	call puts
-	mov eax, [nfail]
-	call putdec
-	mov esi, done2
-	call puts
-
-	; Reset: SYS_RST (hard) first, then RST_CPU with it (Intel's order).
-	mov dx, RST_CNT
-	mov al, 0x02
-	out dx, al
-	mov al, 0x06
-	out dx, al
-.halt:	hlt
-	jmp .halt
+	call report_done
+	jmp reset
 
 ; al = 1 when RAM at 0 (>= 600 KiB) and at 1 MiB (<= mem_upper KiB) are
 ; both in the map and every entry has size >= 20.
@@ -252,50 +231,7 @@ strstr:
 	pop ebx
 	ret
 
-; Print "ok N - <esi>" when al != 0, else "not ok N - <esi>".
-check:
-	push esi
-	inc dword [ntest]
-	test al, al
-	jnz .ok
-	inc dword [nfail]
-	mov esi, s_not
-	call puts
-.ok:	mov esi, s_ok
-	call puts
-	mov eax, [ntest]
-	call putdec
-	mov esi, s_dash
-	call puts
-	pop esi
-	call puts
-	mov esi, nl
-	jmp puts
-
-puts:
-	lodsb
-	test al, al
-	jz .r
-	call putc
-	jmp puts
-.r:	ret
-
-putc:
-	mov dx, COM1
-	out dx, al
-	ret
-
-putdec:                                 ; eax, unsigned
-	mov ecx, 10
-	xor edx, edx
-	div ecx
-	push edx
-	test eax, eax
-	jz .last
-	call putdec
-.last:	pop eax
-	add al, '0'
-	jmp putc
+LIB_ROUTINES
 
 section .rodata
 banner:		db "mbtest: Multiboot test kernel", 10, 0
@@ -311,12 +247,6 @@ want_cmd:	db "mbtest=hello", 0
 mod_magic:	db "KVMINI-MB-MODULE"
 mod_magic_len	equ $ - mod_magic
 loader_is:	db "mbtest: boot loader: ", 0
-s_not:		db "not ", 0
-s_ok:		db "ok ", 0
-s_dash:		db " - ", 0
-nl:		db 10, 0
-done1:		db "mbtest: done, ", 0
-done2:		db " failed", 10, 0
 
 section .data
 ntest:		dd 0

@@ -28,14 +28,8 @@
 ;
 ; Run by test/qemu/s3test.t and test/nested/scenarios/testkernels.sh.
 
-%define MB_MAGIC      0x1badb002
-%define MB_FLAGS      0x00000003
-%define COM1          0x3f8
-%define RST_CNT       0xcf9
-%define DEBUG_EXIT    0xf4
+%define KNAME         "s3test"
 %define RESUME        0x1000            ; the waking vector
-%define SEL_CODE      0x08
-%define SEL_DATA      0x10
 %define KEPT_MAGIC    0x53335333        ; "3S3S"
 
 ; Everything that must outlive S3 lives in the resume page, outside the
@@ -52,13 +46,11 @@
 %define tables_ok     STATE + 32
 %define sts           STATE + 36
 
+%include "lib.inc"
+
 bits 32
 section .text
-align 4
-mb_header:
-	dd MB_MAGIC
-	dd MB_FLAGS
-	dd -(MB_MAGIC + MB_FLAGS)
+	MB_HEADER 0x00000003              ; page-aligned modules, memory info
 
 global mb_start
 mb_start:
@@ -168,27 +160,8 @@ resumed:
 	call check
 
 finish:
-	mov esi, done1
-	call puts
-	mov eax, [nfail]
-	call putdec
-	mov esi, done2
-	call puts
-	xor eax, eax
-	cmp dword [nfail], 0
-	setne al
-	mov dx, DEBUG_EXIT
-	out dx, eax
-	mov esi, no_exit
-	call puts
-	mov dx, RST_CNT
-	mov al, 0x02
-	out dx, al
-	mov al, 0x06
-	out dx, al
-.halt:	cli
-	hlt
-	jmp .halt
+	call report_done
+	jmp debug_exit
 
 ; CF = 1 when the command line holds "noalarm".
 want_noalarm:
@@ -208,15 +181,6 @@ want_noalarm:
 .yes:	stc
 	ret
 .no:	clc
-	ret
-
-load_segs:
-	mov ax, SEL_DATA
-	mov ds, ax
-	mov es, ax
-	mov fs, ax
-	mov gs, ax
-	mov ss, ax
 	ret
 
 ; al = 1 when UIP was seen set and then clear within about 2^34 TSC
@@ -307,117 +271,16 @@ find_fadt:
 .r:	mov al, [tables_ok]
 	ret
 
-find_rsdp:
-	movzx esi, word [0x40e]
-	shl esi, 4
-	test esi, esi
-	jz .bios
-	lea edi, [esi + 1024]
-	call scan_rsdp
-	test esi, esi
-	jnz .r
-.bios:	mov esi, 0xe0000
-	mov edi, 0x100000
-	call scan_rsdp
-.r:	ret
-
-scan_rsdp:
-.l:	cmp esi, edi
-	jae .none
-	cmp dword [esi], 'RSD '
-	jne .n
-	cmp dword [esi + 4], 'PTR '
-	jne .n
-	xor eax, eax
-	xor ecx, ecx
-.sum:	add al, [esi + ecx]
-	inc ecx
-	cmp ecx, 20
-	jb .sum
-	test al, al
-	jz .r
-.n:	add esi, 16
-	jmp .l
-.none:	xor esi, esi
-.r:	ret
-
-check:
-	push esi
-	inc dword [ntest]
-	test al, al
-	jnz .ok
-	inc dword [nfail]
-	mov esi, s_not
-	call puts
-.ok:	mov esi, s_ok
-	call puts
-	mov eax, [ntest]
-	call putdec
-	mov esi, s_dash
-	call puts
-	pop esi
-	call puts
-	mov esi, nl
-	jmp puts
-
-puts:
-	lodsb
-	test al, al
-	jz .r
-	mov dx, COM1
-	out dx, al
-	jmp puts
-.r:	ret
-
-putdec:
-	mov ecx, 10
-	xor edx, edx
-	div ecx
-	push edx
-	test eax, eax
-	jz .last
-	call putdec
-.last:	pop eax
-	add al, '0'
-	mov dx, COM1
-	out dx, al
-	ret
+FIND_RSDP
 
 ; ---- the resume stub, copied to RESUME ----------------------------------
-; Real mode at CS:IP = (RESUME >> 4):0.  Real mode reaches only the first
-; MiB: the GDT it loads is the copy inside the stub.
-%define STUB(x) (RESUME + (x) - resume_stub)
-bits 16
-resume_stub:
-	cli
-	xor ax, ax
-	mov ds, ax
-	lgdt [STUB(stub_gdt_desc)]
-	mov eax, cr0
-	or al, 1
-	mov cr0, eax
-	jmp dword SEL_CODE:resumed
-align 8
-stub_gdt:
-	dq 0
-	dq 0x00cf9a000000ffff
-	dq 0x00cf92000000ffff
-stub_gdt_end:
-stub_gdt_desc:
-	dw stub_gdt_end - stub_gdt - 1
-	dd STUB(stub_gdt)
-resume_stub_end:
-bits 32
+; Real mode at CS:IP = (RESUME >> 4):0.
+	REALMODE_TO_PM_STUB resume_stub, RESUME, resumed
+
+	LIB_ROUTINES
 
 section .rodata
-align 8
-gdt:	dq 0
-	dq 0x00cf9a000000ffff
-	dq 0x00cf92000000ffff
-gdt_end:
-gdt_desc:
-	dw gdt_end - gdt - 1
-	dd gdt
+	FLAT_GDT
 banner:		db "s3test: Multiboot ACPI S3 test kernel", 10, 0
 sleeping:	db "s3test: suspending to S3, the RTC alarm to wake us", 10, 0
 t_tables:	db "the FADT and the FACS are found", 0
@@ -426,13 +289,6 @@ t_woke:		db "woken from S3 at the FACS waking vector, in real mode", 0
 t_wak:		db "PM1_STS has WAK_STS", 0
 t_rtc:		db "PM1_STS has RTC_STS: the RTC alarm woke it", 0
 t_kept:		db "RAM kept what it held across S3", 0
-s_not:		db "not ", 0
-s_ok:		db "ok ", 0
-s_dash:		db " - ", 0
-nl:		db 10, 0
-done1:		db "s3test: done, ", 0
-done2:		db " failed", 10, 0
-no_exit:	db "s3test: nothing at port 0xf4 (isa-debug-exit): resetting", 10, 0
 
 noalarm:	db "noalarm"
 noalarm_len	equ $ - noalarm

@@ -26,12 +26,7 @@
 ; Run by test/qemu/smptest.t (QEMU -smp 1/2/4, -device isa-debug-exit)
 ; and test/nested/scenarios/testkernels.sh (kvmini --debug-exit).
 
-%define MB_MAGIC      0x1badb002
-%define MB_FLAGS      0x00000003        ; page-aligned modules, memory info
-%define BOOT_MAGIC    0x2badb002
-%define COM1          0x3f8
-%define RST_CNT       0xcf9
-%define DEBUG_EXIT    0xf4
+%define KNAME         "smptest"
 %define LAPIC         0xfee00000
 %define LAPIC_ID      0x20
 %define LAPIC_SVR     0xf0
@@ -41,20 +36,11 @@
 %define ITER          2000              ; counter increments per CPU
 %define TRAMPOLINE    0x8000            ; SIPI vector 0x08
 
-%define MBI_FLAGS     0
-%define MBI_CMDLINE   16
-
-; GDT selectors (ours: Multiboot promises no GDT)
-%define SEL_CODE      0x08
-%define SEL_DATA      0x10
+%include "lib.inc"
 
 bits 32
 section .text
-align 4
-mb_header:
-	dd MB_MAGIC
-	dd MB_FLAGS
-	dd -(MB_MAGIC + MB_FLAGS)
+	MB_HEADER 0x00000003              ; page-aligned modules, memory info
 
 global mb_start
 mb_start:
@@ -64,12 +50,7 @@ mb_start:
 	mov [boot_ebx], ebx
 	lgdt [gdt_desc]
 	jmp SEL_CODE:.flat
-.flat:	mov ax, SEL_DATA
-	mov ds, ax
-	mov es, ax
-	mov fs, ax
-	mov gs, ax
-	mov ss, ax
+.flat:	call load_segs
 	mov esi, banner
 	call puts
 
@@ -126,30 +107,8 @@ mb_start:
 	mov esi, t_count_lock
 	call check
 
-	mov esi, done1
-	call puts
-	mov eax, [nfail]
-	call putdec
-	mov esi, done2
-	call puts
-
-	; The verdict, as the public suites give it: 0 passed, 1 failed.
-	xor eax, eax
-	cmp dword [nfail], 0
-	setne al
-	mov dx, DEBUG_EXIT
-	out dx, eax
-	; Nothing at 0xf4: reset (SYS_RST, then RST_CPU with it).
-	mov esi, no_exit
-	call puts
-	mov dx, RST_CNT
-	mov al, 0x02
-	out dx, al
-	mov al, 0x06
-	out dx, al
-.halt:	cli
-	hlt
-	jmp .halt
+	call report_done
+	jmp debug_exit
 
 ; ---- the command line -------------------------------------------------
 ; name_ok = 1 when the first word ends in "smptest.elf"; cpus_arg = N of
@@ -275,41 +234,7 @@ read_madt:
 	mov [madt_ok], bl
 .r:	ret
 
-; esi = the RSDP (signature and checksum right), or 0.
-find_rsdp:
-	movzx esi, word [0x40e]         ; the EBDA's segment (BDA)
-	shl esi, 4
-	test esi, esi
-	jz .bios
-	lea edi, [esi + 1024]
-	call scan_rsdp
-	test esi, esi
-	jnz .r
-.bios:	mov esi, 0xe0000
-	mov edi, 0x100000
-	call scan_rsdp
-.r:	ret
-
-; Look for the RSDP in [esi, edi) on 16-byte boundaries: esi or 0.
-scan_rsdp:
-.l:	cmp esi, edi
-	jae .none
-	cmp dword [esi], 'RSD '
-	jne .n
-	cmp dword [esi + 4], 'PTR '
-	jne .n
-	xor eax, eax                    ; checksum of the first 20 bytes
-	xor ecx, ecx
-.sum:	add al, [esi + ecx]
-	inc ecx
-	cmp ecx, 20
-	jb .sum
-	test al, al
-	jz .r
-.n:	add esi, 16
-	jmp .l
-.none:	xor esi, esi
-.r:	ret
+FIND_RSDP
 
 ; ---- the trampoline ---------------------------------------------------
 ; Copy it to TRAMPOLINE; al = 1 when the copy reads back (RAM there).
@@ -468,85 +393,15 @@ ap_entry32:
 	jmp .halt
 
 ; ---- the AP trampoline, copied to TRAMPOLINE -----------------------------
-; A SIPI with vector 0x08 starts an AP in real mode at CS=0x0800, IP=0.
-; It loads the GDT copy below (real mode reaches only the first MiB) and
-; jumps to ap_entry32 in protected mode.  Addresses inside it are
-; TRAMPOLINE + their offset from ap_trampoline.
-%define TRAMP(x) (TRAMPOLINE + (x) - ap_trampoline)
-bits 16
-ap_trampoline:
-	cli
-	xor ax, ax
-	mov ds, ax
-	lgdt [TRAMP(tramp_gdt_desc)]
-	mov eax, cr0
-	or al, 1
-	mov cr0, eax
-	jmp dword SEL_CODE:ap_entry32
-align 8
-tramp_gdt:
-	dq 0
-	dq 0x00cf9a000000ffff
-	dq 0x00cf92000000ffff
-tramp_gdt_end:
-tramp_gdt_desc:
-	dw tramp_gdt_end - tramp_gdt - 1
-	dd TRAMP(tramp_gdt)
-ap_trampoline_end:
-bits 32
+; A SIPI with vector 0x08 starts an AP in real mode at CS=0x0800, IP=0;
+; the stub takes it to ap_entry32 in protected mode.
+	REALMODE_TO_PM_STUB ap_trampoline, TRAMPOLINE, ap_entry32
 
 ; ---- output ------------------------------------------------------------
-check:
-	push esi
-	inc dword [ntest]
-	test al, al
-	jnz .ok
-	inc dword [nfail]
-	mov esi, s_not
-	call puts
-.ok:	mov esi, s_ok
-	call puts
-	mov eax, [ntest]
-	call putdec
-	mov esi, s_dash
-	call puts
-	pop esi
-	call puts
-	mov esi, nl
-	jmp puts
-
-puts:
-	lodsb
-	test al, al
-	jz .r
-	mov dx, COM1
-	out dx, al
-	jmp puts
-.r:	ret
-
-putdec:                                 ; eax, unsigned
-	mov ecx, 10
-	xor edx, edx
-	div ecx
-	push edx
-	test eax, eax
-	jz .last
-	call putdec
-.last:	pop eax
-	add al, '0'
-	mov dx, COM1
-	out dx, al
-	ret
+	LIB_ROUTINES
 
 section .rodata
-align 8
-gdt:	dq 0
-	dq 0x00cf9a000000ffff           ; 0x08: flat 32-bit code
-	dq 0x00cf92000000ffff           ; 0x10: flat data
-gdt_end:
-gdt_desc:
-	dw gdt_end - gdt - 1
-	dd gdt
+	FLAT_GDT
 banner:		db "smptest: Multiboot SMP test kernel", 10, 0
 cmd_is:		db "smptest: command line: ", 0
 madt_is:	db "smptest: the MADT lists ", 0
@@ -563,13 +418,6 @@ want_name:	db "smptest.elf"
 want_name_len	equ $ - want_name
 want_cpus:	db "cpus="
 want_cpus_len	equ $ - want_cpus
-s_not:		db "not ", 0
-s_ok:		db "ok ", 0
-s_dash:		db " - ", 0
-nl:		db 10, 0
-done1:		db "smptest: done, ", 0
-done2:		db " failed", 10, 0
-no_exit:	db "smptest: nothing at port 0xf4 (isa-debug-exit): resetting", 10, 0
 
 section .data
 align 4

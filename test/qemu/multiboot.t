@@ -10,54 +10,23 @@
 # test/nested/scenarios/foundation.sh (where the reset gives exit 10).
 #
 # Env: MBTEST (default build/test/mbtest.elf), QEMU_TIMEOUT (default 60 s).
-set -uo pipefail
-
-cd "$(dirname "$0")/../.."
-build=${BUILD:-build}
+tmo=${QEMU_TIMEOUT:-60}
+. "$(dirname "$0")/lib.sh"
 kernel=${MBTEST:-$build/test/mbtest.elf}
 aout=$build/test/mbtest-aout.bin
 module=test/multiboot/module.txt
-tmo=${QEMU_TIMEOUT:-60}
 log=$build/qemu/multiboot.log
-mkdir -p "$build/qemu"
-
-if ! command -v qemu-system-x86_64 >/dev/null; then
-	echo "1..0 # SKIP qemu-system-x86_64 is not installed (make deps)"
-	exit 0
-fi
-n=0
-fail=0
-emit() {
-	n=$((n + 1))
-	if [ "$1" = ok ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
 
 # run_one KERNEL WHAT: boot it, turn its lines into TAP.
 run_one() {
-	local kernel=$1 what=$2 rc nchecks=0 done_line= line
-	local qemu=(qemu-system-x86_64 -M q35 -accel tcg -m 128M -nographic -nic none -no-reboot
-		-kernel "$kernel" -append "mbtest=hello" -initrd "$module")
+	local kernel=$1 what=$2 nchecks
 	if [ ! -r "$kernel" ]; then
 		emit not-ok "$kernel exists (run make)"
 		return
 	fi
-	echo "# ${qemu[*]}" >>"$log"
-	timeout -k 5 "$tmo" "${qemu[@]}" </dev/null >"$log.one" 2>&1
-	rc=$?
-	cat "$log.one" >>"$log"
-	while IFS= read -r line; do
-		line=${line//$'\r'/}
-		# SeaBIOS's banner shares the line with the kernel's first output.
-		line=${line##*Booting from ROM..}
-		if [[ $line =~ ^(not\ )?ok\ [0-9]+\ -\ (.*)$ ]]; then
-			nchecks=$((nchecks + 1))
-			[ -z "${BASH_REMATCH[1]}" ] && emit ok "$what under QEMU: ${BASH_REMATCH[2]}" ||
-				emit not-ok "$what under QEMU: ${BASH_REMATCH[2]}"
-		elif [[ $line =~ ^mbtest:\ done ]]; then
-			done_line=$line
-		fi
-	done <"$log.one"
-	rm -f "$log.one"
+	boot_kernel mbtest -kernel "$kernel" -append "mbtest=hello" -initrd "$module"
+	emit_checks "$what under QEMU: "
+	nchecks=${#check_what[@]}
 	[ $nchecks = 8 ] && emit ok "$what under QEMU printed its 8 checks" ||
 		emit not-ok "$what under QEMU printed its 8 checks (saw $nchecks)"
 	[ "$done_line" = "mbtest: done, 0 failed" ] && emit ok "$what reported done, 0 failed" ||
@@ -74,9 +43,4 @@ run_one "$aout" "Multiboot a.out-kludge kernel"
 # puts its after the kernel; kvmini moves its boot block (testkernels.sh).
 run_one "$build/test/mbtest-low.elf" "Multiboot ELF kernel at 0x1000"
 
-if [ $fail = 1 ]; then
-	echo "# console of the failed run (last 30 lines of $log):"
-	tail -n 30 "$log" | sed 's/\r//g; s/^/#   | /'
-fi
-echo "1..$n"
-exit $fail
+finish "console of the failed run"

@@ -10,55 +10,23 @@
 # cpus=N shows the verdict goes the other way too (status 3).
 #
 # Env: SMPTEST (default build/test/smptest.elf), QEMU_TIMEOUT (default 90 s).
-set -uo pipefail
-
-cd "$(dirname "$0")/../.."
-build=${BUILD:-build}
-kernel=${SMPTEST:-$build/test/smptest.elf}
 tmo=${QEMU_TIMEOUT:-90}
+. "$(dirname "$0")/lib.sh"
+kernel=${SMPTEST:-$build/test/smptest.elf}
 log=$build/qemu/smptest.log
-mkdir -p "$build/qemu"
-
-if ! command -v qemu-system-x86_64 >/dev/null; then
-	echo "1..0 # SKIP qemu-system-x86_64 is not installed (make deps)"
-	exit 0
-fi
-n=0
-fail=0
-emit() {
-	n=$((n + 1))
-	if [ "$1" = ok ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
-}
 
 # run_one SMP CPUS_ARG WANT_RC WANT_FAILED: boot it, turn its lines into TAP.
 run_one() {
-	local smp=$1 arg=$2 want_rc=$3 want_failed=$4 rc nchecks=0 nok=0 done_line= line
+	local smp=$1 arg=$2 want_rc=$3 want_failed=$4 nchecks
 	local what="-smp $smp, cpus=$arg"
-	local qemu=(qemu-system-x86_64 -M q35 -accel tcg -m 128M -nographic -nic none -no-reboot
-		-smp "$smp" -device isa-debug-exit,iobase=0xf4,iosize=4
-		-kernel "$kernel" -append "cpus=$arg")
 	if [ ! -r "$kernel" ]; then
 		emit not-ok "$kernel exists (run make)"
 		return
 	fi
-	echo "# ${qemu[*]}" >>"$log"
-	timeout -k 5 "$tmo" "${qemu[@]}" </dev/null >"$log.one" 2>&1
-	rc=$?
-	cat "$log.one" >>"$log"
-	while IFS= read -r line; do
-		line=${line//$'\r'/}
-		line=${line##*Booting from ROM..}
-		if [[ $line =~ ^(not\ )?ok\ [0-9]+\ -\ (.*)$ ]]; then
-			nchecks=$((nchecks + 1))
-			if [ "$want_failed" = 0 ]; then
-				[ -z "${BASH_REMATCH[1]}" ] && emit ok "$what: ${BASH_REMATCH[2]}" ||
-					emit not-ok "$what: ${BASH_REMATCH[2]}"
-			fi
-		elif [[ $line =~ ^smptest:\ done ]]; then
-			done_line=$line
-		fi
-	done <"$log.one"
-	rm -f "$log.one"
+	boot_kernel smptest -smp "$smp" -device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-kernel "$kernel" -append "cpus=$arg"
+	[ "$want_failed" = 0 ] && emit_checks "$what: "
+	nchecks=${#check_what[@]}
 	[ $nchecks = 8 ] && emit ok "$what: the kernel printed its 8 checks" ||
 		emit not-ok "$what: the kernel printed its 8 checks (saw $nchecks)"
 	[ "$done_line" = "smptest: done, $want_failed failed" ] &&
@@ -75,9 +43,4 @@ run_one 4 4 1 0
 # The MADT says 2, the command line 3: one check fails, verdict 1, status 3.
 run_one 2 3 3 1
 
-if [ $fail = 1 ]; then
-	echo "# console of the failed run (last 30 lines of $log):"
-	tail -n 30 "$log" | sed 's/\r//g; s/^/#   | /'
-fi
-echo "1..$n"
-exit $fail
+finish "console of the failed run"

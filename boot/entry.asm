@@ -36,6 +36,16 @@
 %define CR0_PG   (1 << 31)
 %define CR4_PAE  (1 << 5)
 
+; Our data selector in every data segment register (32- or 64-bit code).
+%macro LOAD_DATA_SEGS 0
+	mov eax, SEL_DATA
+	mov ds, eax
+	mov es, eax
+	mov ss, eax
+	mov fs, eax
+	mov gs, eax
+%endmacro
+
 extern guest_main
 extern irq_dispatch
 extern ap_main
@@ -67,12 +77,7 @@ pvh_start32:
 	lgdt [gdt_ptr]
 	jmp SEL_CODE32:.reload          ; our own CS from here on
 .reload:
-	mov eax, SEL_DATA
-	mov ds, eax
-	mov es, eax
-	mov ss, eax
-	mov fs, eax
-	mov gs, eax
+	LOAD_DATA_SEGS
 	mov esp, boot_stack_top
 
 	; Zero .bss (the page tables and the stack live there, so first).
@@ -119,7 +124,13 @@ pvh_start32:
 	cmp ecx, NR_2M
 	jb .pd_loop
 
-	; Long mode: PAE, CR3, EFER.LME, then paging (SDM vol. 3, 10.8.5).
+	mov ebp, long_entry
+	; fall through
+
+; Long mode: PAE, CR3, EFER.LME, then paging (SDM vol. 3, 10.8.5), then
+; on to the 64-bit code at ebp.  The BSP comes here from above, each AP
+; from ap_start32: one road, on the one set of page tables.
+to_long_mode:
 	mov eax, cr4
 	or eax, CR4_PAE
 	mov cr4, eax
@@ -132,7 +143,7 @@ pvh_start32:
 	mov eax, cr0
 	or eax, CR0_PG | CR0_PE
 	mov cr0, eax
-	jmp SEL_CODE64:long_entry
+	jmp SEL_CODE64:long_mode
 
 ; ---- an AP, from the trampoline ---------------------------------------------
 ; The real-mode trampoline (below) gets an AP into 32-bit protected mode on
@@ -140,37 +151,23 @@ pvh_start32:
 ; on the page tables the BSP built (CR3 is shared: one identity map).
 global ap_start32
 ap_start32:
-	mov eax, SEL_DATA
-	mov ds, eax
-	mov es, eax
-	mov ss, eax
-	mov fs, eax
-	mov gs, eax
-	mov eax, cr4
-	or eax, CR4_PAE
-	mov cr4, eax
-	mov eax, pml4
-	mov cr3, eax
-	mov ecx, MSR_EFER
-	rdmsr
-	or eax, EFER_LME
-	wrmsr
-	mov eax, cr0
-	or eax, CR0_PG | CR0_PE
-	mov cr0, eax
-	jmp SEL_CODE64:ap_long_entry
+	LOAD_DATA_SEGS
+	mov ebp, ap_long_entry
+	jmp to_long_mode
 
 bits 64
+; Both roads land here: our data segments, then the code ebp named (a
+; 32-bit move: the upper halves of the registers are undefined coming
+; out of 32-bit mode).
+long_mode:
+	LOAD_DATA_SEGS
+	mov eax, ebp
+	jmp rax
+
 ; Which stack: the AP reads its own APIC ID from its local APIC (xAPIC
 ; mode, enabled, after INIT) and takes ap_stacks[id], which guest/smp.c
 ; filled before the Startup IPI.  No slot, no start: halt.
 ap_long_entry:
-	mov eax, SEL_DATA
-	mov ds, eax
-	mov es, eax
-	mov ss, eax
-	mov fs, eax
-	mov gs, eax
 	mov rax, LAPIC_BASE + 0x20      ; LAPIC ID register, bits 31:24
 	mov ebx, [rax]
 	shr ebx, 24
@@ -186,12 +183,6 @@ ap_long_entry:
 	jmp .halt
 
 long_entry:
-	mov eax, SEL_DATA
-	mov ds, eax
-	mov es, eax
-	mov ss, eax
-	mov fs, eax
-	mov gs, eax
 	mov rsp, boot_stack_top
 	xor ebp, ebp
 	mov edi, esi                    ; guest_main(start_info_pa)

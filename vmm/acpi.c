@@ -515,11 +515,6 @@ static void build_rsdp(uint8_t *t, uint64_t xsdt)
 	t[32] = (uint8_t)-sum8(t, 36); /* extended checksum: all 36 */
 }
 
-static size_t align_up(size_t v, size_t a)
-{
-	return (v + a - 1) & ~(a - 1);
-}
-
 int acpi_build(uint8_t *region, size_t len, uint64_t gpa, unsigned ncpus,
 	       struct acpi_layout *lay)
 {
@@ -558,7 +553,7 @@ int acpi_build(uint8_t *region, size_t len, uint64_t gpa, unsigned ncpus,
 	tables[2] = lay->mcfg;
 	build_xsdt(region + 0x40, tables, 3);
 	build_rsdp(region, lay->xsdt);
-	lay->used = align_up(off, 16);
+	lay->used = off; /* what the tables occupy: never past len */
 	return 0;
 }
 

@@ -227,32 +227,11 @@ rtc_out:                                ; al = register, ah = value
 
 ; tables_ok, facs, pm1a_evt, pm1a_cnt from the FADT.
 find_fadt:
-	call find_rsdp
-	test esi, esi
+	mov eax, 'FACP'
+	call find_sdt
+	test eax, eax
 	jz .r
-	xor edx, edx
-	cmp byte [esi + 15], 2
-	jb .rsdt
-	cmp dword [esi + 28], 0
-	jne .rsdt
-	mov ebx, [esi + 24]
-	test ebx, ebx
-	jz .rsdt
-	mov edx, 8
-	jmp .scan
-.rsdt:	mov ebx, [esi + 16]
-	mov edx, 4
-.scan:	mov ecx, [ebx + 4]
-	lea edi, [ebx + ecx]
-	lea esi, [ebx + 36]
-.next:	cmp esi, edi
-	jae .r
-	mov eax, [esi]
-	cmp dword [eax], 'FACP'
-	je .fadt
-	add esi, edx
-	jmp .next
-.fadt:	mov ecx, [eax + 36]             ; FIRMWARE_CTRL
+	mov ecx, [eax + 36]             ; FIRMWARE_CTRL
 	test ecx, ecx
 	jnz .f
 	mov ecx, [eax + 132]            ; X_FIRMWARE_CTRL (low half)
@@ -271,7 +250,7 @@ find_fadt:
 .r:	mov al, [tables_ok]
 	ret
 
-FIND_RSDP
+ACPI_TABLES
 
 ; ---- the resume stub, copied to RESUME ----------------------------------
 ; Real mode at CS:IP = (RESUME >> 4):0.

@@ -178,33 +178,11 @@ read_madt:
 	mov eax, [LAPIC + LAPIC_ID]
 	shr eax, 24
 	mov [bsp_id], eax
-	call find_rsdp
-	test esi, esi
+	mov eax, 'APIC'
+	call find_sdt
+	test eax, eax
 	jz .r
-	; XSDT when revision >= 2 and its address fits in 32 bits
-	xor edx, edx                    ; entry size: 4 (RSDT) or 8 (XSDT)
-	cmp byte [esi + 15], 2
-	jb .rsdt
-	cmp dword [esi + 28], 0
-	jne .rsdt
-	mov ebx, [esi + 24]
-	test ebx, ebx
-	jz .rsdt
-	mov edx, 8
-	jmp .scan
-.rsdt:	mov ebx, [esi + 16]
-	mov edx, 4
-.scan:	mov ecx, [ebx + 4]              ; table length
-	lea edi, [ebx + ecx]            ; end
-	lea esi, [ebx + 36]
-.next:	cmp esi, edi
-	jae .r
-	mov eax, [esi]                  ; low dword of the entry
-	cmp dword [eax], 'APIC'
-	je .madt
-	add esi, edx
-	jmp .next
-.madt:	mov ecx, [eax + 4]
+	mov ecx, [eax + 4]
 	lea edi, [eax + ecx]            ; end of the MADT
 	lea esi, [eax + 44]
 	xor ebx, ebx                    ; BSP seen
@@ -234,7 +212,7 @@ read_madt:
 	mov [madt_ok], bl
 .r:	ret
 
-FIND_RSDP
+ACPI_TABLES
 
 ; ---- the trampoline ---------------------------------------------------
 ; Copy it to TRAMPOLINE; al = 1 when the copy reads back (RAM there).

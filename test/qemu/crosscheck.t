@@ -87,7 +87,10 @@ done < <(tail -n +2 "$log")
 smp=${XC_SMP:-1}
 if [ "$smp" -gt 1 ]; then
 	nsmp=$(tr -d '\r' <"$log" | grep -cE '^(not )?ok [0-9]+ - smp: ')
-	if tr -d '\r' <"$log" | grep -q "^smp: $smp CPUs in the MADT" && [ "$nsmp" = 6 ]; then
+	# grep on the file itself: under pipefail, "tr | grep -q" fails whenever
+	# grep has matched and gone before tr writes the rest (SIGPIPE).  The
+	# console's CR sits at the end of a line, after what the pattern needs.
+	if grep -q "^smp: $smp CPUs in the MADT" "$log" && [ "$nsmp" = 6 ]; then
 		emit ok "$what under QEMU found $smp CPUs in the MADT and made 6 SMP checks"
 	else
 		emit not-ok "$what under QEMU found $smp CPUs in the MADT and made 6 SMP checks (made $nsmp)"

@@ -30,10 +30,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "host.h"
+#include "phase.h"
 #include "trace.h"
 #include "vm.h"
 #include "../devices/vfio.h"
@@ -567,18 +567,10 @@ static void write_check_report(FILE *f, const char *path, const struct host_fact
 	report_file_close(f, path, status);
 }
 
-static double now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
 int check_run(const struct config *cfg)
 {
 	struct host_facts h;
-	double t0 = now_ms();
+	double t0 = phase_now_ms();
 	char canon[PCI_MAX_VFIO][13], line[768];
 	int rd, code, tun_at = 0; /* the first tap, else the first --net */
 	pid_t pid;
@@ -626,6 +618,6 @@ int check_run(const struct config *cfg)
 	else
 		printf("kvmini check: ready: everything this run needs is there\n");
 	if (cfg->report)
-		write_check_report(cfg->report_file, cfg->report, &h, chk.status, now_ms() - t0);
+		write_check_report(cfg->report_file, cfg->report, &h, chk.status, phase_now_ms() - t0);
 	return chk.status;
 }

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -215,14 +214,6 @@ static void test_forbidden_call(int which)
 }
 #endif
 
-static double now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
 /* A setup step that took a second or more says so when it ends, so that
  * a start that sat silent shows where its time went: the VFIO DMA map
  * pins all guest RAM (about 0.5 s per 64 MiB in the nested rig), a big
@@ -236,12 +227,12 @@ static struct {
 static void step_begin(const char *what)
 {
 	step.what = what;
-	step.t0 = now_ms();
+	step.t0 = phase_now_ms();
 }
 
 static void step_end(void)
 {
-	double ms = now_ms() - step.t0;
+	double ms = phase_now_ms() - step.t0;
 
 	if (ms >= STEP_NOTE_MS) {
 		fflush(stdout);
@@ -316,7 +307,6 @@ static void write_report(FILE *f, const char *path, struct vm *m, const struct h
 static struct {
 	FILE *f;
 	const char *path;
-	double t0;
 } setup_report;
 
 static void report_setup_failure(int code, const char *msg)
@@ -335,7 +325,7 @@ static void report_setup_failure(int code, const char *msg)
 	fprintf(f,
 		",\"timings_ms\":{\"setup\":%.1f,\"run\":0},\"devices\":[],\"events\":[],"
 		"\"checks_total\":0,\"checks_failed\":0,\"checks\":[],\"exits\":{},\"counters\":{}}\n",
-		now_ms() - setup_report.t0);
+		phase_now_ms() - phase_at(PH_START));
 	report_file_close(f, setup_report.path, code);
 }
 
@@ -374,7 +364,6 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	struct host_facts host;
 	int status;
-	double t_start = now_ms(), t_run;
 	struct vfio_place place[PCI_MAX_VFIO];
 
 	phase_mark(PH_START);
@@ -388,7 +377,6 @@ int main(int argc, char **argv)
 	if (cfg.report && !cfg.check) {
 		setup_report.f = cfg.report_file;
 		setup_report.path = cfg.report;
-		setup_report.t0 = t_start;
 		die_hook = report_setup_failure;
 	}
 	/* Then every --net spec's and --vfio address's syntax, for the run
@@ -565,7 +553,6 @@ int main(int argc, char **argv)
 #endif
 	sigprocmask(SIG_UNBLOCK, &sigs, NULL);
 	phase_mark(PH_CONFINE);
-	t_run = now_ms();
 	status = vcpu_run_all(&vm);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	phase_mark(PH_RUN);
@@ -574,8 +561,9 @@ int main(int argc, char **argv)
 	if (cfg.stats)
 		print_stats(&vm);
 	if (cfg.report)
-		write_report(cfg.report_file, cfg.report, &vm, &host, status, t_run - t_start,
-			     now_ms() - t_run);
+		write_report(cfg.report_file, cfg.report, &vm, &host, status,
+			     phase_at(PH_CONFINE) - phase_at(PH_START),
+			     phase_now_ms() - phase_at(PH_CONFINE));
 	phase_mark(PH_REPORT);
 	return status; /* teardown() runs from atexit */
 }

@@ -24,12 +24,22 @@ static const char *const names[PH_MAX] = {
 };
 static double at[PH_MAX];
 
-void phase_mark(enum phase p)
+double phase_now_ms(void)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	at[p] = t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+void phase_mark(enum phase p)
+{
+	at[p] = phase_now_ms();
+}
+
+double phase_at(enum phase p)
+{
+	return at[p];
 }
 
 void phase_print(FILE *f)

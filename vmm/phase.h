@@ -28,6 +28,10 @@ enum phase {
 };
 
 void phase_mark(enum phase p);
+/* The clock the marks use, in milliseconds; and when phase p ended (0 if
+ * never marked).  Everything in kvmini that times itself reads these. */
+double phase_now_ms(void);
+double phase_at(enum phase p);
 /* One line per phase with its milliseconds, then the total; phases never
  * reached are left out. */
 void phase_print(FILE *f);
